@@ -1,0 +1,2 @@
+//! berth `build` crate: filled by its own issue (see DESIGN.md §2).
+#![forbid(unsafe_code)]
