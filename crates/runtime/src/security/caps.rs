@@ -24,27 +24,37 @@ fn to_sys_set(set: Option<&Capabilities>) -> Result<CapsHashSet, CapsError> {
 fn list(set: &CapsHashSet) -> String {
     let mut v: Vec<_> = set.iter().collect();
     v.sort_by_key(|c| c.index());
-    v.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+    v.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Drops every capability not in `c.bounding` from the bounding set (an absent bounding
 /// list drops them all). Needs CAP_SETPCAP; call before setuid.
 pub fn drop_bounding(c: &LinuxCapabilities) -> Result<(), CapsError> {
     let keep = to_sys_set(c.bounding().as_ref())?;
-    let current = caps::read(None, CapSet::Bounding)
-        .map_err(|source| CapsError::Read { set: "bounding", source })?;
+    let current = caps::read(None, CapSet::Bounding).map_err(|source| CapsError::Read {
+        set: "bounding",
+        source,
+    })?;
     let mut drop: Vec<_> = current.difference(&keep).copied().collect();
     drop.sort_by_key(|c| c.index());
     for cap in drop {
-        caps::drop(None, CapSet::Bounding, cap)
-            .map_err(|source| CapsError::DropBounding { cap: cap.to_string(), source })?;
+        caps::drop(None, CapSet::Bounding, cap).map_err(|source| CapsError::DropBounding {
+            cap: cap.to_string(),
+            source,
+        })?;
     }
     Ok(())
 }
 
 /// `PR_SET_KEEPCAPS`: keep the permitted set across setuid to a non-zero uid.
 pub fn set_keep_caps(keep: bool) -> Result<(), CapsError> {
-    nix::sys::prctl::set_keepcaps(keep).map_err(|source| CapsError::KeepCaps { value: keep, source })
+    nix::sys::prctl::set_keepcaps(keep).map_err(|source| CapsError::KeepCaps {
+        value: keep,
+        source,
+    })
 }
 
 /// Sets inheritable, effective, permitted, then ambient to `c` (absent lists mean empty).
@@ -62,7 +72,9 @@ pub fn apply(c: &LinuxCapabilities) -> Result<(), CapsError> {
     let mut not_permitted: Vec<_> = effective.difference(&permitted).collect();
     not_permitted.sort_by_key(|c| c.index());
     if let Some(cap) = not_permitted.first() {
-        return Err(CapsError::EffectiveNotPermitted { cap: cap.to_string() });
+        return Err(CapsError::EffectiveNotPermitted {
+            cap: cap.to_string(),
+        });
     }
 
     for (set, name, value) in [
@@ -70,8 +82,11 @@ pub fn apply(c: &LinuxCapabilities) -> Result<(), CapsError> {
         (CapSet::Effective, "effective", &effective),
         (CapSet::Permitted, "permitted", &permitted),
     ] {
-        caps::set(None, set, value)
-            .map_err(|source| CapsError::Set { set: name, caps: list(value), source })?;
+        caps::set(None, set, value).map_err(|source| CapsError::Set {
+            set: name,
+            caps: list(value),
+            source,
+        })?;
     }
 
     caps::clear(None, CapSet::Ambient).map_err(|source| CapsError::ClearAmbient { source })?;
@@ -82,8 +97,10 @@ pub fn apply(c: &LinuxCapabilities) -> Result<(), CapsError> {
             tracing::warn!(capability = %cap, "ambient capability is not in both permitted and inheritable; not raised");
             continue;
         }
-        caps::raise(None, CapSet::Ambient, cap)
-            .map_err(|source| CapsError::RaiseAmbient { cap: cap.to_string(), source })?;
+        caps::raise(None, CapSet::Ambient, cap).map_err(|source| CapsError::RaiseAmbient {
+            cap: cap.to_string(),
+            source,
+        })?;
     }
     Ok(())
 }

@@ -12,13 +12,21 @@ pub enum SeccompError {
         source: serde_json::Error,
     },
     #[error("unknown seccomp action {name:?} in {field}; supported actions: {supported}")]
-    UnknownAction { name: String, field: String, supported: String },
+    UnknownAction {
+        name: String,
+        field: String,
+        supported: String,
+    },
     #[error("unknown seccomp architecture {name:?} in linux.seccomp.architectures; supported: {supported}")]
     UnknownArch { name: String, supported: String },
     #[error("unknown seccomp flag {name:?} in linux.seccomp.flags; known flags: {supported}")]
     UnknownFlag { name: String, supported: String },
     #[error("unknown seccomp operator {name:?} in {field}; supported operators: {supported}")]
-    UnknownOperator { name: String, field: String, supported: String },
+    UnknownOperator {
+        name: String,
+        field: String,
+        supported: String,
+    },
     #[error("seccomp action {action} is not supported by berth ({field}); use SCMP_ACT_ERRNO or SCMP_ACT_KILL_PROCESS instead, and remove linux.seccomp.listenerPath")]
     NotifyUnsupported { action: String, field: String },
     #[error("linux.seccomp.listenerPath {path:?} is set but seccomp user notification is not supported by berth; remove listenerPath and any SCMP_ACT_NOTIFY rule")]
@@ -125,7 +133,9 @@ pub enum RlimitError {
         #[source]
         source: nix::Error,
     },
-    #[error("cannot set {typ} to soft={soft} hard={hard}: {source}; lower the limit in process.rlimits")]
+    #[error(
+        "cannot set {typ} to soft={soft} hard={hard}: {source}; lower the limit in process.rlimits"
+    )]
     Set {
         typ: String,
         soft: u64,
@@ -138,7 +148,9 @@ pub enum RlimitError {
 /// `prctl(PR_SET_NO_NEW_PRIVS)`.
 #[derive(Debug, thiserror::Error)]
 pub enum NnpError {
-    #[error("cannot set no_new_privs on the container process (prctl PR_SET_NO_NEW_PRIVS): {source}")]
+    #[error(
+        "cannot set no_new_privs on the container process (prctl PR_SET_NO_NEW_PRIVS): {source}"
+    )]
     Set {
         #[source]
         source: nix::Error,

@@ -41,7 +41,9 @@ fn check_labels_at(
 ) -> Result<(), LsmError> {
     if let Some(profile) = requested(apparmor_profile) {
         if !apparmor_enabled(root) {
-            return Err(LsmError::AppArmorDisabled { profile: profile.to_owned() });
+            return Err(LsmError::AppArmorDisabled {
+                profile: profile.to_owned(),
+            });
         }
     }
     for (label, field) in [
@@ -50,7 +52,10 @@ fn check_labels_at(
     ] {
         if let Some(label) = requested(label) {
             if !selinux_enabled(root) {
-                return Err(LsmError::SelinuxDisabled { label: label.to_owned(), field });
+                return Err(LsmError::SelinuxDisabled {
+                    label: label.to_owned(),
+                    field,
+                });
             }
         }
     }
@@ -62,14 +67,22 @@ fn check_labels_at(
 /// per-LSM directory). Call [`check_labels`] first.
 pub fn apply_apparmor(profile: &str) -> Result<(), LsmError> {
     let data = format!("exec {profile}");
-    write_attr("/proc/self/attr/apparmor/exec", data.as_bytes())
-        .map_err(|source| LsmError::AppArmorApply { profile: profile.to_owned(), path: source.0, source: source.1 })
+    write_attr("/proc/self/attr/apparmor/exec", data.as_bytes()).map_err(|source| {
+        LsmError::AppArmorApply {
+            profile: profile.to_owned(),
+            path: source.0,
+            source: source.1,
+        }
+    })
 }
 
 /// Makes the next execve run with SELinux `label` (writes it to /proc/self/attr/exec).
 pub fn apply_selinux(label: &str) -> Result<(), LsmError> {
-    write_attr("/proc/self/attr/exec", label.as_bytes())
-        .map_err(|source| LsmError::SelinuxApply { label: label.to_owned(), path: source.0, source: source.1 })
+    write_attr("/proc/self/attr/exec", label.as_bytes()).map_err(|source| LsmError::SelinuxApply {
+        label: label.to_owned(),
+        path: source.0,
+        source: source.1,
+    })
 }
 
 /// Writes `data` to the per-LSM attr file `path`, falling back to the shared

@@ -23,3 +23,6 @@ pub mod seccomp;
 pub use error::{CapsError, LsmError, NnpError, RlimitError, SeccompError};
 pub use nnp::set_no_new_privileges;
 pub use seccomp::{compile, SeccompFilter};
+
+#[cfg(test)]
+mod testutil;

@@ -12,7 +12,9 @@ pub use super::error::RlimitError;
 
 /// Parses an rlimit type name as written in config.json (`RLIMIT_NOFILE`).
 pub fn parse_type(name: &str) -> Result<PosixRlimitType, RlimitError> {
-    PosixRlimitType::from_str(name).map_err(|_| RlimitError::UnknownType { name: name.to_owned() })
+    PosixRlimitType::from_str(name).map_err(|_| RlimitError::UnknownType {
+        name: name.to_owned(),
+    })
 }
 
 fn resource(t: PosixRlimitType) -> Resource {
@@ -53,7 +55,9 @@ fn plan(typ: &str, soft: u64, hard: u64, cur_hard: u64, clamp: bool) -> (u64, u6
         soft = cur_hard;
     }
     if soft > hard {
-        warnings.push(format!("{typ}: soft limit {soft} is above hard limit {hard}; lowered to {hard}"));
+        warnings.push(format!(
+            "{typ}: soft limit {soft} is above hard limit {hard}; lowered to {hard}"
+        ));
         soft = hard;
     }
     (soft, hard, warnings)
@@ -62,13 +66,20 @@ fn plan(typ: &str, soft: u64, hard: u64, cur_hard: u64, clamp: bool) -> (u64, u6
 /// Applies `limits` to the current process; returns the warnings for limits that had to be
 /// clamped (also logged with `tracing::warn!`). Call before dropping capabilities.
 pub fn apply(limits: &[PosixRlimit]) -> Result<Vec<String>, RlimitError> {
-    let privileged =
-        caps::has_cap(None, caps::CapSet::Effective, caps::Capability::CAP_SYS_RESOURCE).unwrap_or(false);
+    let privileged = caps::has_cap(
+        None,
+        caps::CapSet::Effective,
+        caps::Capability::CAP_SYS_RESOURCE,
+    )
+    .unwrap_or(false);
     let mut all_warnings = Vec::new();
     for l in limits {
         let typ = l.typ().to_string();
         let res = resource(l.typ());
-        let (_, cur_hard) = getrlimit(res).map_err(|source| RlimitError::Get { typ: typ.clone(), source })?;
+        let (_, cur_hard) = getrlimit(res).map_err(|source| RlimitError::Get {
+            typ: typ.clone(),
+            source,
+        })?;
         let (soft, hard, mut warnings) = plan(&typ, l.soft(), l.hard(), cur_hard, !privileged);
         match setrlimit(res, soft, hard) {
             Ok(()) => {}
@@ -76,10 +87,21 @@ pub fn apply(limits: &[PosixRlimit]) -> Result<Vec<String>, RlimitError> {
             Err(nix::Error::EPERM) if privileged && (soft > cur_hard || hard > cur_hard) => {
                 let (soft, hard, w) = plan(&typ, l.soft(), l.hard(), cur_hard, true);
                 warnings = w;
-                setrlimit(res, soft, hard)
-                    .map_err(|source| RlimitError::Set { typ: typ.clone(), soft, hard, source })?;
+                setrlimit(res, soft, hard).map_err(|source| RlimitError::Set {
+                    typ: typ.clone(),
+                    soft,
+                    hard,
+                    source,
+                })?;
             }
-            Err(source) => return Err(RlimitError::Set { typ, soft, hard, source }),
+            Err(source) => {
+                return Err(RlimitError::Set {
+                    typ,
+                    soft,
+                    hard,
+                    source,
+                })
+            }
         }
         for w in &warnings {
             tracing::warn!("{w}");

@@ -86,7 +86,9 @@ impl SeccompFilter {
     /// `SECCOMP_FILTER_FLAG_TSYNC`). Without no_new_privs the caller must still hold
     /// CAP_SYS_ADMIN.
     pub fn load(&self) -> Result<(), SeccompError> {
-        self.ctx.load().map_err(|source| SeccompError::Load { source })
+        self.ctx
+            .load()
+            .map_err(|source| SeccompError::Load { source })
     }
 
     /// Syscall names of the profile that this architecture does not know (skipped).
@@ -107,34 +109,50 @@ pub fn parse(json: &str) -> Result<LinuxSeccomp, SeccompError> {
 
 fn validate_names(v: &serde_json::Value) -> Result<(), SeccompError> {
     let actions = names(&ALL_ACTIONS);
-    let check_action = |val: Option<&serde_json::Value>, field: String| match val
-        .and_then(|a| a.as_str())
-    {
-        Some(a) if !actions.iter().any(|n| n == a) => Err(SeccompError::UnknownAction {
-            name: a.to_owned(),
-            field,
-            supported: actions.join(", "),
-        }),
-        _ => Ok(()),
-    };
+    let check_action =
+        |val: Option<&serde_json::Value>, field: String| match val.and_then(|a| a.as_str()) {
+            Some(a) if !actions.iter().any(|n| n == a) => Err(SeccompError::UnknownAction {
+                name: a.to_owned(),
+                field,
+                supported: actions.join(", "),
+            }),
+            _ => Ok(()),
+        };
     check_action(v.get("defaultAction"), "linux.seccomp.defaultAction".into())?;
     let archs = names(&ALL_ARCHS);
     for a in str_items(v.get("architectures")) {
         if !archs.iter().any(|n| n == a) {
-            return Err(SeccompError::UnknownArch { name: a.to_owned(), supported: archs.join(", ") });
+            return Err(SeccompError::UnknownArch {
+                name: a.to_owned(),
+                supported: archs.join(", "),
+            });
         }
     }
     let flags = names(&ALL_FLAGS);
     for f in str_items(v.get("flags")) {
         if !flags.iter().any(|n| n == f) {
-            return Err(SeccompError::UnknownFlag { name: f.to_owned(), supported: flags.join(", ") });
+            return Err(SeccompError::UnknownFlag {
+                name: f.to_owned(),
+                supported: flags.join(", "),
+            });
         }
     }
     let ops = names(&ALL_OPERATORS);
-    let syscalls = v.get("syscalls").and_then(|s| s.as_array()).map(Vec::as_slice).unwrap_or(&[]);
+    let syscalls = v
+        .get("syscalls")
+        .and_then(|s| s.as_array())
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     for (i, sc) in syscalls.iter().enumerate() {
-        check_action(sc.get("action"), format!("linux.seccomp.syscalls[{i}].action"))?;
-        let args = sc.get("args").and_then(|a| a.as_array()).map(Vec::as_slice).unwrap_or(&[]);
+        check_action(
+            sc.get("action"),
+            format!("linux.seccomp.syscalls[{i}].action"),
+        )?;
+        let args = sc
+            .get("args")
+            .and_then(|a| a.as_array())
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         for (j, arg) in args.iter().enumerate() {
             if let Some(op) = arg.get("op").and_then(|o| o.as_str()) {
                 if !ops.iter().any(|n| n == op) {
@@ -151,7 +169,10 @@ fn validate_names(v: &serde_json::Value) -> Result<(), SeccompError> {
 }
 
 fn str_items(v: Option<&serde_json::Value>) -> impl Iterator<Item = &str> {
-    v.and_then(|a| a.as_array()).into_iter().flatten().filter_map(|x| x.as_str())
+    v.and_then(|a| a.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_str())
 }
 
 fn names<T: ToString>(items: &[T]) -> Vec<String> {
@@ -164,17 +185,29 @@ pub fn compile(s: &LinuxSeccomp) -> Result<SeccompFilter, SeccompError> {
     if let Some(path) = s.listener_path() {
         return Err(SeccompError::ListenerUnsupported { path: path.clone() });
     }
-    let default = action(s.default_action(), s.default_errno_ret(), "linux.seccomp.defaultAction")?;
-    let mut ctx = ScmpFilterContext::new_filter(default).map_err(|source| {
-        SeccompError::NewFilter { action: s.default_action().to_string(), source }
-    })?;
+    let default = action(
+        s.default_action(),
+        s.default_errno_ret(),
+        "linux.seccomp.defaultAction",
+    )?;
+    let mut ctx =
+        ScmpFilterContext::new_filter(default).map_err(|source| SeccompError::NewFilter {
+            action: s.default_action().to_string(),
+            source,
+        })?;
     // process.noNewPrivileges, not libseccomp, decides about no_new_privs.
     ctx.set_ctl_nnp(false)
-        .map_err(|source| SeccompError::Attr { attr: "SCMP_FLTATR_CTL_NNP", source })?;
+        .map_err(|source| SeccompError::Attr {
+            attr: "SCMP_FLTATR_CTL_NNP",
+            source,
+        })?;
 
     for arch in s.architectures().iter().flatten() {
         ctx.add_arch(scmp_arch(*arch))
-            .map_err(|source| SeccompError::AddArch { arch: arch.to_string(), source })?;
+            .map_err(|source| SeccompError::AddArch {
+                arch: arch.to_string(),
+                source,
+            })?;
     }
 
     for flag in s.flags().iter().flatten() {
@@ -183,7 +216,10 @@ pub fn compile(s: &LinuxSeccomp) -> Result<SeccompFilter, SeccompError> {
             LinuxSeccompFilterFlag::SeccompFilterFlagLog => ctx.set_ctl_log(true),
             LinuxSeccompFilterFlag::SeccompFilterFlagSpecAllow => ctx.set_ctl_ssb(true),
         };
-        res.map_err(|source| SeccompError::Flag { flag: flag.to_string(), source })?;
+        res.map_err(|source| SeccompError::Flag {
+            flag: flag.to_string(),
+            source,
+        })?;
     }
 
     let mut skipped = Vec::new();
@@ -223,10 +259,12 @@ fn add_rule(
         } else if same_index_twice(rule.args().as_deref().unwrap_or(&[])) {
             // libseccomp cannot AND two conditions on one argument: one rule each (OR), as runc.
             for c in conds {
-                ctx.add_rule_conditional(act, syscall, &[c]).map_err(add_err)?;
+                ctx.add_rule_conditional(act, syscall, &[c])
+                    .map_err(add_err)?;
             }
         } else {
-            ctx.add_rule_conditional(act, syscall, &conds).map_err(add_err)?;
+            ctx.add_rule_conditional(act, syscall, &conds)
+                .map_err(add_err)?;
         }
     }
     Ok(())
@@ -244,13 +282,19 @@ fn same_index_twice(args: &[LinuxSeccompArg]) -> bool {
     })
 }
 
-fn conditions(syscall: &str, args: &[LinuxSeccompArg]) -> Result<Vec<ScmpArgCompare>, SeccompError> {
+fn conditions(
+    syscall: &str,
+    args: &[LinuxSeccompArg],
+) -> Result<Vec<ScmpArgCompare>, SeccompError> {
     args.iter()
         .map(|a| {
             let index = u32::try_from(a.index())
                 .ok()
                 .filter(|i| (*i as usize) < MAX_ARGS)
-                .ok_or_else(|| SeccompError::ArgIndex { syscall: syscall.to_owned(), index: a.index() })?;
+                .ok_or_else(|| SeccompError::ArgIndex {
+                    syscall: syscall.to_owned(),
+                    index: a.index(),
+                })?;
             let (op, datum) = match a.op() {
                 LinuxSeccompOperator::ScmpCmpNe => (ScmpCompareOp::NotEqual, a.value()),
                 LinuxSeccompOperator::ScmpCmpLt => (ScmpCompareOp::Less, a.value()),
@@ -258,28 +302,45 @@ fn conditions(syscall: &str, args: &[LinuxSeccompArg]) -> Result<Vec<ScmpArgComp
                 LinuxSeccompOperator::ScmpCmpEq => (ScmpCompareOp::Equal, a.value()),
                 LinuxSeccompOperator::ScmpCmpGe => (ScmpCompareOp::GreaterEqual, a.value()),
                 LinuxSeccompOperator::ScmpCmpGt => (ScmpCompareOp::Greater, a.value()),
-                LinuxSeccompOperator::ScmpCmpMaskedEq => {
-                    (ScmpCompareOp::MaskedEqual(a.value()), a.value_two().unwrap_or(0))
-                }
+                LinuxSeccompOperator::ScmpCmpMaskedEq => (
+                    ScmpCompareOp::MaskedEqual(a.value()),
+                    a.value_two().unwrap_or(0),
+                ),
             };
             Ok(ScmpArgCompare::new(index, op, datum))
         })
         .collect()
 }
 
-fn action(a: LinuxSeccompAction, errno_ret: Option<u32>, field: &str) -> Result<ScmpAction, SeccompError> {
+fn action(
+    a: LinuxSeccompAction,
+    errno_ret: Option<u32>,
+    field: &str,
+) -> Result<ScmpAction, SeccompError> {
     let ret = errno_ret.unwrap_or(DEFAULT_ERRNO);
-    let bad_ret = || SeccompError::ErrnoRet { value: ret, what: field.to_owned() };
+    let bad_ret = || SeccompError::ErrnoRet {
+        value: ret,
+        what: field.to_owned(),
+    };
     Ok(match a {
-        LinuxSeccompAction::ScmpActKill | LinuxSeccompAction::ScmpActKillThread => ScmpAction::KillThread,
+        LinuxSeccompAction::ScmpActKill | LinuxSeccompAction::ScmpActKillThread => {
+            ScmpAction::KillThread
+        }
         LinuxSeccompAction::ScmpActKillProcess => ScmpAction::KillProcess,
         LinuxSeccompAction::ScmpActTrap => ScmpAction::Trap,
-        LinuxSeccompAction::ScmpActErrno => ScmpAction::Errno(i32::try_from(ret).map_err(|_| bad_ret())?),
-        LinuxSeccompAction::ScmpActTrace => ScmpAction::Trace(u16::try_from(ret).map_err(|_| bad_ret())?),
+        LinuxSeccompAction::ScmpActErrno => {
+            ScmpAction::Errno(i32::try_from(ret).map_err(|_| bad_ret())?)
+        }
+        LinuxSeccompAction::ScmpActTrace => {
+            ScmpAction::Trace(u16::try_from(ret).map_err(|_| bad_ret())?)
+        }
         LinuxSeccompAction::ScmpActLog => ScmpAction::Log,
         LinuxSeccompAction::ScmpActAllow => ScmpAction::Allow,
         LinuxSeccompAction::ScmpActNotify => {
-            return Err(SeccompError::NotifyUnsupported { action: a.to_string(), field: field.to_owned() })
+            return Err(SeccompError::NotifyUnsupported {
+                action: a.to_string(),
+                field: field.to_owned(),
+            })
         }
     })
 }
@@ -309,8 +370,10 @@ fn scmp_arch(a: Arch) -> ScmpArch {
 
 /// `linux.seccomp.actions` for `berth-runtime features` (SCMP_ACT_NOTIFY is not supported).
 pub fn supported_actions() -> Vec<String> {
-    let supported: Vec<_> =
-        ALL_ACTIONS.into_iter().filter(|a| *a != LinuxSeccompAction::ScmpActNotify).collect();
+    let supported: Vec<_> = ALL_ACTIONS
+        .into_iter()
+        .filter(|a| *a != LinuxSeccompAction::ScmpActNotify)
+        .collect();
     names(&supported)
 }
 
@@ -342,4 +405,184 @@ pub fn supported_flags() -> Vec<String> {
         })
         .collect();
     names(&supported)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::security::testutil::in_child;
+    use nix::errno::Errno;
+    use nix::sys::stat::Mode;
+
+    /// A Docker-like profile: default ERRNO(EPERM), an allow-list, clone flags checked with
+    /// MASKED_EQ, personality with two conditions on the same argument (OR), a syscall that
+    /// exists only on x86 and one that exists nowhere.
+    const DOCKER_LIKE: &str = r#"{
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "defaultErrnoRet": 1,
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "flags": ["SECCOMP_FILTER_FLAG_LOG"],
+        "syscalls": [
+            {"names": ["read", "write", "openat", "close", "execve", "exit_group", "getpid",
+                       "mmap", "brk", "futex", "rt_sigaction", "socketcall", "no_such_syscall_xyz"],
+             "action": "SCMP_ACT_ALLOW"},
+            {"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+             "args": [{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"},
+                      {"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]},
+            {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
+             "args": [{"index": 0, "value": 2114060288, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]},
+            {"names": ["socket"], "action": "SCMP_ACT_ALLOW",
+             "args": [{"index": 0, "value": 40, "op": "SCMP_CMP_NE"},
+                      {"index": 1, "value": 3, "op": "SCMP_CMP_LE"}]},
+            {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+            {"names": ["reboot"], "action": "SCMP_ACT_ERRNO"}
+        ]
+    }"#;
+
+    #[test]
+    fn compiles_docker_like_profile_and_skips_unknown_syscalls() {
+        let s = parse(DOCKER_LIKE).unwrap();
+        let f = compile(&s).unwrap();
+        // socketcall is not an x86_64 syscall, but libseccomp knows it (for the x86 arch of
+        // this filter) and resolves it to a pseudo number; only names it has never heard of
+        // are skipped.
+        assert_eq!(f.skipped_syscalls(), ["no_such_syscall_xyz"]);
+        // reboot → ERRNO(EPERM) equals the default action: skipped, not an error.
+        assert!(f.ctx.is_arch_present(ScmpArch::X86).unwrap());
+        assert!(f.ctx.get_ctl_log().unwrap());
+        assert!(!f.ctx.get_ctl_nnp().unwrap());
+    }
+
+    #[test]
+    fn unknown_names_are_typed_errors() {
+        let with =
+            |k: &str, v: &str| format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "{k}": {v}}}"#);
+        assert!(matches!(
+            parse(r#"{"defaultAction": "SCMP_ACT_EXPLODE"}"#),
+            Err(SeccompError::UnknownAction { name, .. }) if name == "SCMP_ACT_EXPLODE"
+        ));
+        assert!(matches!(
+            parse(&with("architectures", r#"["SCMP_ARCH_PDP11"]"#)),
+            Err(SeccompError::UnknownArch { name, .. }) if name == "SCMP_ARCH_PDP11"
+        ));
+        assert!(matches!(
+            parse(&with("flags", r#"["SECCOMP_FILTER_FLAG_NEW_LISTENER"]"#)),
+            Err(SeccompError::UnknownFlag { name, .. }) if name == "SECCOMP_FILTER_FLAG_NEW_LISTENER"
+        ));
+        let e = parse(&with(
+            "syscalls",
+            r#"[{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 1, "op": "SCMP_CMP_ALMOST"}]}]"#,
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("syscalls[0].args[0].op"), "{e}");
+        assert!(matches!(parse("{"), Err(SeccompError::Parse { .. })));
+    }
+
+    #[test]
+    fn notify_listener_and_bad_index_are_rejected() {
+        let notify = parse(r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}"#).unwrap();
+        let e = compile(&notify).unwrap_err();
+        assert!(matches!(e, SeccompError::NotifyUnsupported { .. }), "{e}");
+        let listener =
+            parse(r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock"}"#)
+                .unwrap();
+        assert!(matches!(
+            compile(&listener),
+            Err(SeccompError::ListenerUnsupported { .. })
+        ));
+        let idx = parse(r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}"#).unwrap();
+        assert!(matches!(
+            compile(&idx),
+            Err(SeccompError::ArgIndex { index: 6, .. })
+        ));
+    }
+
+    #[test]
+    fn feature_lists_use_spec_names() {
+        for a in supported_actions() {
+            serde_json::from_value::<LinuxSeccompAction>(a.clone().into()).unwrap();
+        }
+        for a in supported_archs() {
+            serde_json::from_value::<Arch>(a.clone().into()).unwrap();
+        }
+        for o in supported_operators() {
+            serde_json::from_value::<LinuxSeccompOperator>(o.clone().into()).unwrap();
+        }
+        for f in known_flags() {
+            serde_json::from_value::<LinuxSeccompFilterFlag>(f.clone().into()).unwrap();
+        }
+        assert!(supported_archs().contains(&"SCMP_ARCH_X86_64".to_owned()));
+        assert!(supported_operators().contains(&"SCMP_CMP_MASKED_EQ".to_owned()));
+        assert!(!supported_actions().contains(&"SCMP_ACT_NOTIFY".to_owned()));
+        assert!(supported_flags().contains(&"SECCOMP_FILTER_FLAG_TSYNC".to_owned()));
+    }
+
+    fn errno_of(r: nix::Result<()>) -> i32 {
+        match r {
+            Ok(()) => 0,
+            Err(e) => e as i32,
+        }
+    }
+
+    /// Loads `profile` in a forked child, then runs `probe`, whose return is the exit code.
+    fn run_filtered(profile: &str, probe: impl FnOnce() -> i32) -> i32 {
+        let filter = compile(&parse(profile).unwrap()).unwrap();
+        in_child(|| match filter.load() {
+            Ok(()) => probe(),
+            Err(_) => 100,
+        })
+    }
+
+    #[test]
+    fn errno_rule_blocks_mkdir_but_not_getpid() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("blocked");
+        let profile = r#"{"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}"#;
+        let code = run_filtered(profile, || {
+            if nix::unistd::getpid().as_raw() <= 0 {
+                return 101;
+            }
+            errno_of(nix::unistd::mkdir(&target, Mode::from_bits_truncate(0o755)))
+        });
+        assert_eq!(code, Errno::EPERM as i32);
+        assert!(!target.exists());
+    }
+
+    #[test]
+    fn errno_ret_is_honoured() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("blocked");
+        let profile = r#"{"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}"#;
+        let code = run_filtered(profile, || {
+            errno_of(nix::unistd::mkdir(&target, Mode::from_bits_truncate(0o755)))
+        });
+        assert_eq!(code, 38);
+    }
+
+    #[test]
+    fn masked_eq_matches_only_the_masked_bits() {
+        // Deny mkdir/mkdirat when the mode is world-executable: (mode & 0o001) == 0o001.
+        let dir = tempfile::tempdir().unwrap();
+        let (open, private) = (dir.path().join("open"), dir.path().join("private"));
+        let profile = r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+            {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO",
+             "args": [{"index": 1, "value": 1, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"}]},
+            {"names": ["mkdirat"], "action": "SCMP_ACT_ERRNO",
+             "args": [{"index": 2, "value": 1, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"}]}]}"#;
+        let code = run_filtered(profile, || {
+            let denied = errno_of(nix::unistd::mkdir(&open, Mode::from_bits_truncate(0o755)));
+            let allowed = errno_of(nix::unistd::mkdir(
+                &private,
+                Mode::from_bits_truncate(0o700),
+            ));
+            if allowed != 0 {
+                return 102;
+            }
+            denied
+        });
+        assert_eq!(code, Errno::EPERM as i32);
+        assert!(private.exists() && !open.exists());
+    }
 }
