@@ -114,3 +114,68 @@ pub fn known_capabilities() -> Vec<String> {
     v.sort_by_key(|c| c.index());
     v.iter().map(ToString::to_string).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::security::testutil::in_child;
+    use oci_spec::runtime::LinuxCapabilitiesBuilder;
+
+    fn status_field(name: &str) -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        u64::from_str_radix(line.split_whitespace().nth(1)?, 16).ok()
+    }
+
+    fn set(caps: &[Capability]) -> Capabilities {
+        caps.iter().copied().collect()
+    }
+
+    #[test]
+    fn only_chown_remains_after_drop_bounding_and_apply() {
+        let chown = set(&[Capability::Chown]);
+        let c = LinuxCapabilitiesBuilder::default()
+            .bounding(chown.clone())
+            .effective(chown.clone())
+            .permitted(chown.clone())
+            .inheritable(Capabilities::new())
+            // Not in inheritable: must be skipped with a warning, not fail.
+            .ambient(chown)
+            .build()
+            .unwrap();
+        let code = in_child(|| {
+            if drop_bounding(&c).is_err() {
+                return 10;
+            }
+            if apply(&c).is_err() {
+                return 11;
+            }
+            let fields = ["CapEff:", "CapPrm:", "CapBnd:", "CapInh:", "CapAmb:"].map(status_field);
+            match fields {
+                [Some(1), Some(1), Some(1), Some(0), Some(0)] => 0,
+                [Some(eff), ..] if eff != 1 => 12,
+                _ => 13,
+            }
+        });
+        assert_eq!(code, 0);
+    }
+
+    #[test]
+    fn effective_outside_permitted_is_an_error_naming_the_capability() {
+        let c = LinuxCapabilitiesBuilder::default()
+            .effective(set(&[Capability::NetAdmin]))
+            .permitted(set(&[Capability::Chown]))
+            .build()
+            .unwrap();
+        // Validation happens before any capset, so this is safe in the test process.
+        let e = apply(&c).unwrap_err();
+        assert!(e.to_string().contains("CAP_NET_ADMIN"), "{e}");
+    }
+
+    #[test]
+    fn known_capabilities_come_from_the_kernel() {
+        let known = known_capabilities();
+        assert_eq!(known.first().map(String::as_str), Some("CAP_CHOWN"));
+        assert!(known.contains(&"CAP_SYS_ADMIN".to_owned()));
+    }
+}

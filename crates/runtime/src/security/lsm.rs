@@ -97,3 +97,72 @@ fn write_attr(path: &str, data: &[u8]) -> Result<(), (PathBuf, std::io::Error)> 
         .and_then(|mut f| std::io::Write::write_all(&mut f, data))
         .map_err(|e| (target.to_path_buf(), e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_labels_are_ok() {
+        assert!(check_labels(None, None, None).is_ok());
+        assert!(check_labels(Some(""), Some(" "), Some("")).is_ok());
+    }
+
+    #[test]
+    fn labels_on_a_host_without_lsm_name_the_field() {
+        let root = tempfile::tempdir().unwrap();
+        let e = check_labels_at(root.path(), Some("docker-default"), None, None).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("docker-default") && msg.contains("process.apparmorProfile"),
+            "{msg}"
+        );
+        let e = check_labels_at(
+            root.path(),
+            None,
+            Some("system_u:system_r:container_t:s0"),
+            None,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("process.selinuxLabel"), "{e}");
+        let e = check_labels_at(
+            root.path(),
+            None,
+            None,
+            Some("system_u:object_r:container_file_t:s0"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("linux.mountLabel"), "{e}");
+    }
+
+    #[test]
+    fn labels_pass_when_the_lsm_is_enabled() {
+        let root = tempfile::tempdir().unwrap();
+        let aa = root.path().join(APPARMOR_ENABLED);
+        std::fs::create_dir_all(aa.parent().unwrap()).unwrap();
+        std::fs::write(&aa, "Y\n").unwrap();
+        let se = root.path().join(SELINUX_ENFORCE);
+        std::fs::create_dir_all(se.parent().unwrap()).unwrap();
+        std::fs::write(&se, "1").unwrap();
+        assert!(check_labels_at(root.path(), Some("docker-default"), Some("l"), Some("m")).is_ok());
+        std::fs::write(&aa, "N\n").unwrap();
+        assert!(matches!(
+            check_labels_at(root.path(), Some("docker-default"), None, None),
+            Err(LsmError::AppArmorDisabled { .. })
+        ));
+    }
+
+    #[test]
+    fn this_host_reports_the_field() {
+        if apparmor_enabled(Path::new("/")) {
+            eprintln!("skipped: AppArmor is enabled on this host");
+            return;
+        }
+        let e = check_labels(Some("docker-default"), None, None).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("remove process.apparmorProfile from config.json"),
+            "{e}"
+        );
+    }
+}

@@ -7,3 +7,20 @@ use super::error::NnpError;
 pub fn set_no_new_privileges() -> Result<(), NnpError> {
     nix::sys::prctl::set_no_new_privs().map_err(|source| NnpError::Set { source })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::security::testutil::in_child;
+
+    #[test]
+    fn sets_no_new_privs_in_child() {
+        let code = in_child(|| match super::set_no_new_privileges() {
+            Ok(()) => match nix::sys::prctl::get_no_new_privs() {
+                Ok(true) => 0,
+                _ => 2,
+            },
+            Err(_) => 1,
+        });
+        assert_eq!(code, 0);
+    }
+}

@@ -110,3 +110,84 @@ pub fn apply(limits: &[PosixRlimit]) -> Result<Vec<String>, RlimitError> {
     }
     Ok(all_warnings)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::security::testutil::in_child;
+    use oci_spec::runtime::PosixRlimitBuilder;
+
+    #[test]
+    fn plan_clamps_and_orders() {
+        assert_eq!(plan("RLIMIT_NOFILE", 10, 20, 100, true), (10, 20, vec![]));
+        let (s, h, w) = plan("RLIMIT_NOFILE", 200, 300, 100, true);
+        assert_eq!((s, h, w.len()), (100, 100, 2));
+        assert!(w[0].contains("RLIMIT_NOFILE"), "{w:?}");
+        let (s, h, w) = plan("RLIMIT_CORE", 50, 20, 100, false);
+        assert_eq!((s, h, w.len()), (20, 20, 1));
+        assert_eq!(plan("RLIMIT_AS", 200, 300, 100, false), (200, 300, vec![]));
+    }
+
+    #[test]
+    fn unknown_type_is_named() {
+        assert_eq!(
+            parse_type("RLIMIT_NOFILE").unwrap(),
+            PosixRlimitType::RlimitNofile
+        );
+        let e = parse_type("RLIMIT_BANANAS").unwrap_err();
+        assert!(e.to_string().contains("RLIMIT_BANANAS"), "{e}");
+    }
+
+    #[test]
+    fn nofile_above_hard_is_clamped_in_child() {
+        let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+        let has_sys_resource = caps::has_cap(
+            None,
+            caps::CapSet::Effective,
+            caps::Capability::CAP_SYS_RESOURCE,
+        )
+        .unwrap();
+        if hard == libc::RLIM_INFINITY || has_sys_resource {
+            eprintln!("skipped: needs a finite nofile hard limit and no CAP_SYS_RESOURCE");
+            return;
+        }
+        let want = hard + 1000;
+        let limit = PosixRlimitBuilder::default()
+            .typ(PosixRlimitType::RlimitNofile)
+            .soft(want)
+            .hard(want)
+            .build()
+            .unwrap();
+        let code = in_child(|| {
+            let Ok(warnings) = apply(std::slice::from_ref(&limit)) else {
+                return 10;
+            };
+            if warnings.len() != 2 || !warnings.iter().all(|w| w.contains("RLIMIT_NOFILE")) {
+                return 11;
+            }
+            match getrlimit(Resource::RLIMIT_NOFILE) {
+                Ok((s, h)) if s == hard && h == hard => 0,
+                _ => 12,
+            }
+        });
+        assert_eq!(code, 0);
+    }
+
+    #[test]
+    fn lowering_works_in_child() {
+        let limit = PosixRlimitBuilder::default()
+            .typ(PosixRlimitType::RlimitCore)
+            .soft(0u64)
+            .hard(0u64)
+            .build()
+            .unwrap();
+        let code = in_child(|| match apply(std::slice::from_ref(&limit)) {
+            Ok(w) if w.is_empty() => match getrlimit(Resource::RLIMIT_CORE) {
+                Ok((0, 0)) => 0,
+                _ => 2,
+            },
+            _ => 1,
+        });
+        assert_eq!(code, 0);
+    }
+}
