@@ -67,21 +67,23 @@ fn check_labels_at(
 /// per-LSM directory). Call [`check_labels`] first.
 pub fn apply_apparmor(profile: &str) -> Result<(), LsmError> {
     let data = format!("exec {profile}");
-    write_attr("/proc/self/attr/apparmor/exec", data.as_bytes()).map_err(|source| {
+    write_attr("/proc/self/attr/apparmor/exec", data.as_bytes()).map_err(|(path, source)| {
         LsmError::AppArmorApply {
             profile: profile.to_owned(),
-            path: source.0,
-            source: source.1,
+            path,
+            source,
         }
     })
 }
 
 /// Makes the next execve run with SELinux `label` (writes it to /proc/self/attr/exec).
 pub fn apply_selinux(label: &str) -> Result<(), LsmError> {
-    write_attr("/proc/self/attr/exec", label.as_bytes()).map_err(|source| LsmError::SelinuxApply {
-        label: label.to_owned(),
-        path: source.0,
-        source: source.1,
+    write_attr("/proc/self/attr/exec", label.as_bytes()).map_err(|(path, source)| {
+        LsmError::SelinuxApply {
+            label: label.to_owned(),
+            path,
+            source,
+        }
     })
 }
 
