@@ -2,3 +2,4 @@
 //! limited process. Knows nothing of images, the state DB or networks (DESIGN.md §2).
 
 pub use oci_spec;
+pub mod cgroups;
