@@ -21,8 +21,9 @@ pub(crate) fn plan(
     memsw_exists: bool,
 ) -> Result<Vec<(&'static str, String)>, CgroupError> {
     let mut out = Vec::new();
-    let limit = m.limit();
-    let mut swap = m.swap();
+    // 0 means "unset", as in runc (writing 0 would make the cgroup unusable).
+    let limit = m.limit().filter(|v| *v != 0);
+    let mut swap = m.swap().filter(|v| *v != 0);
     if limit == Some(-1) && swap.is_none() && memsw_exists {
         swap = Some(-1);
     }
@@ -41,7 +42,7 @@ pub(crate) fn plan(
         (None, Some(s)) => out.push((MEMSW, s.to_string())),
         (None, None) => {}
     }
-    if let Some(r) = m.reservation() {
+    if let Some(r) = m.reservation().filter(|v| *v != 0) {
         out.push(("memory.soft_limit_in_bytes", r.to_string()));
     }
     if let Some(sw) = m.swappiness() {

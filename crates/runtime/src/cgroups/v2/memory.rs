@@ -19,22 +19,20 @@ pub(crate) fn apply(dir: &Path, m: &LinuxMemory) -> Result<(), CgroupError> {
     if m.disable_oom_killer() == Some(true) {
         tracing::warn!("memory.disableOOMKiller is ignored: cgroup v2 cannot disable the OOM killer");
     }
-    let swap = convert::swap_v2(m.limit(), m.swap())?;
+    // 0 means "unset", as in runc.
+    let limit = m.limit().filter(|v| *v != 0);
+    let swap = convert::swap_v2(limit, m.swap().filter(|v| *v != 0))?;
     // Lowering: memory.max first; swap.max is independent of memory.max on v2.
-    if let Some(l) = m.limit() {
+    if let Some(l) = limit {
         fs::write_hint(dir, "memory.max", &convert::memory_v2(l), " (the kernel reclaims down to the new limit; EBUSY means it could not)")?;
     }
     if let Some(s) = swap {
         fs::write_hint(dir, "memory.swap.max", &s, " (a missing file means swap accounting is off)")?;
     }
-    if let Some(r) = m.reservation() {
+    if let Some(r) = m.reservation().filter(|v| *v != 0) {
         fs::write(dir, "memory.low", &convert::memory_v2(r))?;
     }
     Ok(())
-}
-
-fn limit_of(v: u64) -> u64 {
-    v
 }
 
 pub(crate) fn stats(dir: &Path, out: &mut Memory) -> Result<(), CgroupError> {
@@ -46,7 +44,7 @@ pub(crate) fn stats(dir: &Path, out: &mut Memory) -> Result<(), CgroupError> {
         Default::default()
     };
     let usage = fs::read_u64(dir, "memory.current")?;
-    let limit = limit_of(fs::read_u64(dir, "memory.max")?);
+    let limit = fs::read_u64(dir, "memory.max")?;
     out.usage = MemoryEntry {
         limit,
         usage,
