@@ -63,6 +63,9 @@ pub fn pids_max(limit: i64) -> String {
 /// cpu.max from quota/period; `None` when neither is set. Unset or negative quota is "max";
 /// unset period is the kernel default 100000.
 pub fn cpu_max(quota: Option<i64>, period: Option<u64>) -> Option<String> {
+    // 0 means "unset" for both (runc's ConvertCPUQuotaCPUPeriodToCgroupV2Value).
+    let quota = quota.filter(|q| *q != 0);
+    let period = period.filter(|p| *p != 0);
     if quota.is_none() && period.is_none() {
         return None;
     }
@@ -124,6 +127,7 @@ mod tests {
     #[test]
     fn cpu_and_pids() {
         assert_eq!(cpu_max(None, None), None);
+        assert_eq!(cpu_max(Some(0), Some(0)), None);
         assert_eq!(cpu_max(Some(50_000), None).as_deref(), Some("50000 100000"));
         assert_eq!(cpu_max(Some(-1), Some(20_000)).as_deref(), Some("max 20000"));
         assert_eq!(pids_max(0), "max");

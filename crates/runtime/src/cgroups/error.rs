@@ -34,8 +34,8 @@ pub enum CgroupError {
         resource: &'static str,
         hint: &'static str,
     },
-    #[error("{resource} is set in the spec but {path} does not exist: the kernel lacks this feature or the controller is not enabled in this cgroup")]
-    MissingFile { resource: String, path: PathBuf },
+    #[error("cannot write {data:?} for {what}: {path} does not exist (the kernel lacks this feature, the controller is not mounted, or on cgroup v2 it is not enabled in the parent's cgroup.subtree_control)")]
+    MissingFile { what: String, path: PathBuf, data: String },
     #[error("failed to write {data:?} to {path}: {source}{hint}")]
     Write {
         path: PathBuf,

@@ -18,7 +18,7 @@ pub(crate) fn write_hint(dir: &Path, file: &str, data: &str, hint: &'static str)
     let mut f = match OpenOptions::new().write(true).truncate(true).open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::NotFound => {
-            return Err(CgroupError::MissingFile { resource: file.to_string(), path })
+            return Err(CgroupError::MissingFile { what: file.to_string(), path, data: data.to_string() })
         }
         Err(source) => {
             return Err(CgroupError::Write { path, data: data.to_string(), source, hint })

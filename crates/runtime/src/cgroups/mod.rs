@@ -4,8 +4,17 @@
 //! inside (DESIGN.md §1, STYLE.md §6.4), by what `detect` found on the host.
 //!
 //! Usual order: `detect` → `Manager::new` → `create` → `apply` → `add_task(pid)` → …
-//! → `destroy`. `apply` is also `update`. A `Manager` is re-opened by another process with
-//! `from_paths` from the serialised `CgroupPaths`.
+//! → `destroy`. Apply before add_task so the process never runs unlimited (and a memory
+//! limit below its usage cannot fail). `create` already makes v1 cpuset dirs joinable, so
+//! add_task also works before apply. `apply` is also `update`. Persist `paths()` (serde) in
+//! the state file and re-open with `from_paths` in another process. If `create` fails, call
+//! `destroy`: what was made so far is recorded. `destroy` kills nothing: the container's
+//! processes must be gone (kill them, wait) or it returns EBUSY after ~100 ms of retries.
+//!
+//! Layout: `detect` (host layout from /proc text), `path` (cgroupsPath), `v1/*` and `v2/*`
+//! (one file per controller, each taking the cgroup dir), `convert` (v1↔v2 units),
+//! `stats` (runc `events --stats` shape), `bpf` (the only `unsafe`: the bpf(2) syscall),
+//! `manager` (the `Manager`, where the version is chosen).
 
 mod bpf;
 mod convert;

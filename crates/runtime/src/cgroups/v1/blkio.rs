@@ -20,10 +20,11 @@ fn weight_prefix(dir: &Path) -> Option<&'static str> {
     }
 }
 
-fn no_weight(dir: &Path, what: &str) -> CgroupError {
+fn no_weight(dir: &Path, what: &str, data: String) -> CgroupError {
     CgroupError::MissingFile {
-        resource: format!("blockIO.{what} (neither blkio.weight nor blkio.bfq.weight: no CFQ/BFQ scheduler)"),
+        what: format!("blockIO.{what} (neither blkio.weight nor blkio.bfq.weight exists: no CFQ/BFQ I/O scheduler)"),
         path: dir.join("blkio.weight"),
+        data,
     }
 }
 
@@ -41,7 +42,7 @@ fn throttle(dir: &Path, file: &str, list: &Option<Vec<LinuxThrottleDevice>>) -> 
 
 pub(crate) fn apply(dir: &Path, b: &LinuxBlockIo) -> Result<(), CgroupError> {
     if let Some(w) = b.weight() {
-        let p = weight_prefix(dir).ok_or_else(|| no_weight(dir, "weight"))?;
+        let p = weight_prefix(dir).ok_or_else(|| no_weight(dir, "weight", w.to_string()))?;
         fs::write_hint(dir, &format!("{p}.weight"), &w.to_string(), " (the weight must be 10..=1000)")?;
     }
     if let Some(w) = b.leaf_weight() {
@@ -49,7 +50,7 @@ pub(crate) fn apply(dir: &Path, b: &LinuxBlockIo) -> Result<(), CgroupError> {
     }
     for d in b.weight_device().iter().flatten() {
         if let Some(w) = d.weight() {
-            let p = weight_prefix(dir).ok_or_else(|| no_weight(dir, "weightDevice"))?;
+            let p = weight_prefix(dir).ok_or_else(|| no_weight(dir, "weightDevice", w.to_string()))?;
             fs::write(dir, &format!("{p}.weight_device"), &format!("{}:{} {}", d.major(), d.minor(), w))?;
         }
         if let Some(w) = d.leaf_weight() {

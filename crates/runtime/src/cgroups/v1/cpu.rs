@@ -11,8 +11,8 @@ use crate::cgroups::stats::Throttling;
 /// Whether `c` sets anything the cpu controller (not cpuset) handles.
 pub(crate) fn wants_cpu(c: &LinuxCpu) -> bool {
     c.shares().is_some_and(|s| s != 0)
-        || c.quota().is_some()
-        || c.period().is_some()
+        || c.quota().is_some_and(|q| q != 0)
+        || c.period().is_some_and(|p| p != 0)
         || c.burst().is_some()
         || c.realtime_period().is_some()
         || c.realtime_runtime().is_some()
@@ -23,11 +23,12 @@ pub(crate) fn apply(dir: &Path, c: &LinuxCpu) -> Result<(), CgroupError> {
     if let Some(s) = c.shares().filter(|s| *s != 0) {
         fs::write(dir, "cpu.shares", &s.to_string())?;
     }
-    if let Some(p) = c.period() {
+    // 0 means "unset" for period and quota (Docker's convention); -1 is "no quota".
+    if let Some(p) = c.period().filter(|p| *p != 0) {
         fs::write_hint(dir, "cpu.cfs_period_us", &p.to_string(), " (the period must be 1000..=1000000 µs)")?;
     }
-    if let Some(q) = c.quota() {
-        let q = if q <= 0 { -1 } else { q };
+    if let Some(q) = c.quota().filter(|q| *q != 0) {
+        let q = if q < 0 { -1 } else { q };
         fs::write_hint(dir, "cpu.cfs_quota_us", &q.to_string(), " (the quota must be >= 1000 µs, or -1)")?;
     }
     if let Some(b) = c.burst() {
