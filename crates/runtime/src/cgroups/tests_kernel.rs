@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use oci_spec::runtime::{
-    LinuxCpuBuilder, LinuxDeviceCgroupBuilder, LinuxDeviceType, LinuxMemoryBuilder, LinuxPidsBuilder,
+    LinuxBlockIoBuilder, LinuxCpuBuilder, LinuxDeviceCgroupBuilder, LinuxThrottleDeviceBuilder, LinuxDeviceType, LinuxMemoryBuilder, LinuxPidsBuilder,
     LinuxResourcesBuilder,
 };
 
@@ -102,6 +102,27 @@ fn real_kernel_lifecycle() {
     }
     m.apply(&LinuxResourcesBuilder::default().memory(lower).build().unwrap()).unwrap();
     assert_eq!(read(&dir("memory"), "memory.limit_in_bytes"), (32u64 << 20).to_string());
+
+    // blkio: throttling works on a real disk; a weight errors, naming the file, exactly when
+    // this kernel has no weight file (no CFQ/BFQ in use).
+    if let Ok(dev) = std::fs::read_to_string("/sys/block/vda/dev") {
+        let (maj, min) = dev.trim().split_once(':').unwrap();
+        let t = LinuxThrottleDeviceBuilder::default()
+            .major(maj.parse::<i64>().unwrap())
+            .minor(min.parse::<i64>().unwrap())
+            .rate(1_048_576u64)
+            .build()
+            .unwrap();
+        let b = LinuxBlockIoBuilder::default().throttle_read_bps_device(vec![t]).build().unwrap();
+        m.apply(&LinuxResourcesBuilder::default().block_io(b).build().unwrap()).unwrap();
+        assert_eq!(read(&dir("blkio"), "blkio.throttle.read_bps_device"), format!("{} 1048576", dev.trim()));
+    }
+    let w = LinuxResourcesBuilder::default().block_io(LinuxBlockIoBuilder::default().weight(500u16).build().unwrap()).build().unwrap();
+    let has_weight = dir("blkio").join("blkio.weight").exists() || dir("blkio").join("blkio.bfq.weight").exists();
+    match m.apply(&w) {
+        Ok(()) => assert!(has_weight),
+        Err(e) => assert!(!has_weight && e.to_string().contains("blkio.weight"), "{e}"),
+    }
 
     let child = Command::new("sleep").arg("30").spawn().unwrap();
     let pid = child.id();
