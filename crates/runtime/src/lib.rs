@@ -1,6 +1,5 @@
-//! berth's OCI runtime: turns an OCI bundle (config.json + rootfs) into an isolated,
-//! limited process. Knows nothing of images, the state DB or networks (DESIGN.md §2).
+//! berth OCI runtime.
 
-pub use oci_spec;
-
+pub mod cgroups;
 pub mod security;
+pub use oci_spec;
