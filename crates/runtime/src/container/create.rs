@@ -1,0 +1,201 @@
+//! `create`: everything up to a process waiting for `start`. On any failure nothing is
+//! left behind: no state directory, cgroup, or process.
+
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+use nix::sys::stat::Mode;
+use nix::unistd::Pid;
+
+use crate::cgroups::{self, Manager};
+use crate::error::{Result, RuntimeError, SysContext};
+use crate::hooks::{self, Point};
+use crate::namespaces::{self, Plan};
+use crate::process::channel::{Channel, Msg};
+use crate::process::init::{self, Gate, InitCtx};
+use crate::security;
+use crate::spec::Bundle;
+use crate::state::{self, ContainerDir, HookState, Saved, Status};
+use crate::sys::{clone3, CloneResult};
+
+pub struct CreateOpts<'a> {
+    pub root: &'a Path,
+    pub id: &'a str,
+    pub bundle: Bundle,
+    /// A connection to the `--console-socket` (or to the caller's own pty relay).
+    pub console: Option<OwnedFd>,
+    pub pid_file: Option<&'a Path>,
+    pub no_pivot: bool,
+    pub preserve_fds: i32,
+    /// `run`: the process waits for a message instead of the exec fifo.
+    pub for_run: bool,
+}
+
+/// A created container, for `run` to start at once.
+pub struct Created {
+    pub dir: ContainerDir,
+    pub saved: Saved,
+    pub chan: Channel,
+    pub pid: Pid,
+}
+
+/// Undoes a half-made container: kill the process, remove its cgroups and directory.
+struct Cleanup<'a> {
+    dir: Option<ContainerDir>,
+    cgroup: Option<&'a Manager>,
+    pid: Option<Pid>,
+}
+
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid.take() {
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(pid, None);
+        }
+        if let Some(cg) = self.cgroup.take() {
+            if let Err(e) = cg.destroy() {
+                tracing::warn!("cleanup after a failed create: {e}");
+            }
+        }
+        if let Some(dir) = self.dir.take() {
+            let _ = dir.remove();
+        }
+    }
+}
+
+pub fn create(o: CreateOpts<'_>) -> Result<Created> {
+    let spec = &o.bundle.spec;
+    let linux = spec.linux().as_ref().ok_or_else(|| RuntimeError::Init("no linux section".into()))?;
+    let process = spec.process().as_ref().ok_or_else(|| RuntimeError::Init("no process".into()))?;
+    security::lsm::check_labels(
+        process.apparmor_profile().as_deref(),
+        process.selinux_label().as_deref(),
+        linux.mount_label().as_deref(),
+    )?;
+    let plan = Plan::new(linux)?;
+    if process.terminal() == Some(true) && o.console.is_none() {
+        return Err(RuntimeError::InvalidConfig {
+            path: o.bundle.dir.join("config.json"),
+            msg: "process.terminal is true: pass --console-socket, or set terminal to false".into(),
+        });
+    }
+    let console = o.console;
+
+    let hierarchy = cgroups::detect()?;
+    let mut cg = Manager::new(&hierarchy, linux.cgroups_path().as_deref(), o.id)?;
+    let dir = ContainerDir::create(o.root, o.id)?;
+    let mut cleanup = Cleanup { dir: Some(dir), cgroup: None, pid: None };
+    cg.create()?;
+    cleanup.cgroup = Some(&cg);
+    if let Some(r) = linux.resources() {
+        cg.apply(r)?;
+    }
+
+    let gate = if o.for_run {
+        Gate::Channel
+    } else {
+        let dir_path = cleanup.dir.as_ref().map(|d| d.fifo()).unwrap_or_default();
+        nix::unistd::mkfifo(&dir_path, Mode::from_bits_truncate(0o622)).ctx(|| format!("mkfifo {}", dir_path.display()))?;
+        let fd = nix::fcntl::open(&dir_path, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC, Mode::empty())
+            .ctx(|| "open exec fifo")?;
+        Gate::Fifo(crate::sys::adopt(fd))
+    };
+
+    // PID and time namespaces apply to children: the runtime enters them itself.
+    for (t, path) in &plan.join_before {
+        namespaces::join(*t, path)?;
+    }
+    if plan.new_time {
+        namespaces::new_time_for_children(linux)?;
+    }
+
+    let (parent_chan, child_chan) = Channel::pair()?;
+    let flags = if plan.child_unshares() { 0 } else { plan.clone_flags.bits() as u64 };
+    let pid = match clone3(flags, None).ctx(|| format!("clone with namespaces {:?}", plan.clone_flags))? {
+        CloneResult::Child => {
+            drop(parent_chan);
+            init::run(InitCtx {
+                spec,
+                rootfs: &o.bundle.rootfs,
+                plan: &plan,
+                chan: child_chan,
+                console,
+                gate,
+                cgroup_sources: cg.mount_sources(),
+                no_pivot: o.no_pivot,
+                preserve_fds: o.preserve_fds,
+            })
+        }
+        CloneResult::Parent(pid) => pid,
+    };
+    drop(child_chan);
+    drop(console);
+    drop(gate);
+    cleanup.pid = Some(pid);
+
+    if plan.new_user() {
+        namespaces::write_id_maps(pid, linux)?;
+    }
+    cg.add_task(pid.as_raw())?;
+    if let Some(adj) = process.oom_score_adj() {
+        let p = format!("/proc/{pid}/oom_score_adj");
+        std::fs::write(&p, adj.to_string()).ctx(|| format!("write {adj} to {p}"))?;
+    }
+    parent_chan.send(&Msg::Go)?;
+
+    let pid_start = state::proc_stat(pid.as_raw()).map(|(s, _)| s).unwrap_or(0);
+    let saved = Saved {
+        id: o.id.to_string(),
+        pid: pid.as_raw(),
+        pid_start,
+        bundle: o.bundle.dir.clone(),
+        rootfs: o.bundle.rootfs.clone(),
+        created: state::rfc3339_now(),
+        annotations: spec.annotations().clone().unwrap_or_default(),
+        cgroups: cg.paths().clone(),
+        spec: spec.clone(),
+        owner: String::new(),
+    };
+
+    parent_chan.expect(Msg::HooksRequest)?;
+    let hook_state = |status| {
+        serde_json::to_string(&HookState {
+            oci_version: spec.version(),
+            id: o.id,
+            status,
+            pid: Some(pid.as_raw()),
+            bundle: &o.bundle.dir,
+            annotations: &saved.annotations,
+        })
+        .unwrap_or_default()
+    };
+    let creating = hook_state(Status::Creating);
+    let hook_result = hooks::run(spec.hooks().as_ref(), Point::Prestart, creating.as_bytes())
+        .and_then(|()| hooks::run(spec.hooks().as_ref(), Point::CreateRuntime, creating.as_bytes()));
+    if let Err(e) = hook_result {
+        let _ = parent_chan.send(&Msg::Error(e.to_string()));
+        return Err(e);
+    }
+    parent_chan.send(&Msg::HooksDone(hook_state(Status::Created)))?;
+    parent_chan.expect(Msg::Ready)?;
+
+    let dir = cleanup.dir.take().ok_or_else(|| RuntimeError::Init("state directory lost".into()))?;
+    dir.save(&saved)?;
+    if let Some(p) = o.pid_file {
+        write_pid_file(p, pid)?;
+    }
+    cleanup.pid = None;
+    cleanup.cgroup = None;
+    Ok(Created { dir, saved, chan: parent_chan, pid })
+}
+
+/// Writes the pid file atomically, as runc does.
+pub fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
+    let path: PathBuf = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp",
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    ));
+    std::fs::write(&tmp, pid.to_string()).map_err(|e| RuntimeError::Write { path: tmp.clone(), source: e })?;
+    std::fs::rename(&tmp, &path).map_err(|e| RuntimeError::Write { path, source: e })
+}

@@ -1,0 +1,87 @@
+//! `run`: create and start in one go. In the foreground the runtime stays the
+//! container's parent: it forwards signals, relays the pty when the process has a
+//! terminal and no console socket was given, and deletes the container at exit.
+
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+
+use super::create::{create, CreateOpts};
+use super::exec::{exec, ExecOpts};
+use super::foreground;
+use crate::error::{Result, RuntimeError, SysContext};
+use crate::hooks::{self, Point};
+use crate::process::channel::{recv_fd, Msg};
+
+/// A socketpair standing in for a console socket when the runtime relays the pty.
+fn relay_pair(wanted: bool) -> Result<Option<(OwnedFd, OwnedFd)>> {
+    if !wanted {
+        return Ok(None);
+    }
+    let (a, b) = UnixStream::pair().ctx(|| "socketpair for the pty relay")?;
+    Ok(Some((OwnedFd::from(a), OwnedFd::from(b))))
+}
+
+/// Runs a container; returns its exit code (0 when detached).
+pub fn run(mut o: CreateOpts<'_>, detach: bool) -> Result<i32> {
+    let terminal = o.bundle.spec.process().as_ref().and_then(|p| p.terminal()) == Some(true);
+    let relay = relay_pair(terminal && o.console.is_none() && !detach)?;
+    let mut ours = None;
+    if let Some((mine, theirs)) = relay {
+        o.console = Some(theirs);
+        ours = Some(mine);
+    }
+    if !detach {
+        foreground::block_signals()?;
+        crate::sys::set_child_subreaper().ctx(|| "become child subreaper")?;
+    }
+    o.for_run = true;
+    let (root, id) = (o.root.to_path_buf(), o.id.to_string());
+    let created = create(o)?;
+    let master = match ours {
+        Some(sock) => Some(recv_fd(std::os::fd::AsFd::as_fd(&sock))?),
+        None => None,
+    };
+    created.chan.send(&Msg::Start)?;
+    // The channel closes on a successful exec; an exec failure arrives as a message.
+    if let Ok(Msg::Error(e)) = created.chan.recv() {
+        drop(created.dir);
+        let _ = super::delete(&root, &id, true);
+        return Err(RuntimeError::Init(e));
+    }
+    let hook_state = {
+        let c = super::load(&root, &id)?;
+        c.hook_state()
+    };
+    if let Err(e) = hooks::run(created.saved.spec.hooks().as_ref(), Point::Poststart, &hook_state) {
+        tracing::warn!("poststart hook failed: {e}");
+    }
+    drop(created.dir);
+    if detach {
+        return Ok(0);
+    }
+    let code = foreground::wait(created.pid, master)?;
+    super::delete(&root, &id, true)?;
+    Ok(code)
+}
+
+/// Runs a process in a container; returns its exit code (0 when detached).
+pub fn exec_run(mut o: ExecOpts<'_>, detach: bool) -> Result<i32> {
+    let relay = relay_pair(o.process.terminal() == Some(true) && o.console.is_none() && !detach)?;
+    let mut ours = None;
+    if let Some((mine, theirs)) = relay {
+        o.console = Some(theirs);
+        ours = Some(mine);
+    }
+    if !detach {
+        foreground::block_signals()?;
+    }
+    let execed = exec(o)?;
+    if detach {
+        return Ok(0);
+    }
+    let master = match ours {
+        Some(sock) => Some(recv_fd(std::os::fd::AsFd::as_fd(&sock))?),
+        None => None,
+    };
+    foreground::wait(execed.pid, master)
+}

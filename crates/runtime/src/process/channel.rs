@@ -1,0 +1,108 @@
+//! A typed, message-oriented channel (SOCK_SEQPACKET socketpair) between the runtime
+//! and the container's first process. Errors travel as messages with their context.
+
+use std::io::IoSlice;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+use nix::sys::socket::{
+    sendmsg, socketpair, AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, RuntimeError, SysContext};
+
+/// One step of the create/exec handshake.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Msg {
+    /// runtime → init: uid/gid maps written, cgroups joined; go on.
+    Go,
+    /// init → runtime: mounts done; run the prestart and createRuntime hooks.
+    HooksRequest,
+    /// runtime → init: hooks done; the state JSON for the container-side hooks.
+    HooksDone(String),
+    /// init → runtime: the container is created and waits for `start`.
+    Ready,
+    /// runtime → init: start now (used by `run`, which needs no exec fifo).
+    Start,
+    /// init → runtime: this pid is the container process (after a second fork).
+    Pid(i32),
+    /// Either side: the step that failed, with its cause.
+    Error(String),
+}
+
+pub struct Channel {
+    fd: OwnedFd,
+}
+
+impl Channel {
+    pub fn from_fd(fd: OwnedFd) -> Channel {
+        Channel { fd }
+    }
+
+    /// Both ends; each side drops the other's after the clone.
+    pub fn pair() -> Result<(Channel, Channel)> {
+        let (a, b) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .ctx(|| "socketpair for the init channel")?;
+        Ok((Channel { fd: a }, Channel { fd: b }))
+    }
+
+    pub fn send(&self, msg: &Msg) -> Result<()> {
+        let data = serde_json::to_vec(msg).map_err(|e| RuntimeError::Init(e.to_string()))?;
+        nix::sys::socket::send(self.fd.as_raw_fd(), &data, MsgFlags::MSG_NOSIGNAL)
+            .ctx(|| "send on the init channel")?;
+        Ok(())
+    }
+
+    /// Waits for the next message. A closed channel means the peer exited.
+    pub fn recv(&self) -> Result<Msg> {
+        let mut buf = vec![0u8; 64 * 1024];
+        let n = loop {
+            match nix::sys::socket::recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                r => break r.ctx(|| "receive on the init channel")?,
+            }
+        };
+        if n == 0 {
+            return Err(RuntimeError::Init(
+                "the container process exited during setup".to_string(),
+            ));
+        }
+        serde_json::from_slice(&buf[..n])
+            .map_err(|e| RuntimeError::Init(format!("bad message on the init channel: {e}")))
+    }
+
+    /// Waits for `want`; an `Error` from the peer becomes this side's error.
+    pub fn expect(&self, want: Msg) -> Result<()> {
+        match self.recv()? {
+            m if m == want => Ok(()),
+            Msg::Error(e) => Err(RuntimeError::Init(e)),
+            other => Err(RuntimeError::Init(format!(
+                "protocol error: expected {want:?}, got {other:?}"
+            ))),
+        }
+    }
+
+    pub fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// Sends one fd over a unix socket with SCM_RIGHTS (the console-socket protocol).
+pub fn send_fd(sock: BorrowedFd<'_>, fd: BorrowedFd<'_>, name: &str) -> Result<()> {
+    let fds = [fd.as_raw_fd()];
+    let cmsg = [ControlMessage::ScmRights(&fds)];
+    let iov = [IoSlice::new(name.as_bytes())];
+    sendmsg::<()>(sock.as_raw_fd(), &iov, &cmsg, MsgFlags::empty(), None)
+        .ctx(|| "send the pty master over the console socket")?;
+    Ok(())
+}
+
+/// Receives one fd sent with [`send_fd`].
+pub fn recv_fd(sock: BorrowedFd<'_>) -> Result<OwnedFd> {
+    crate::sys::recv_fd(sock).ctx(|| "receive a fd over a unix socket")
+}

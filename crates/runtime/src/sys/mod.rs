@@ -1,0 +1,12 @@
+//! Thin wrappers over the syscalls nix does not cover. All of the runtime crate's
+//! `unsafe` lives in this folder; every block states the invariant it relies on.
+
+mod linux;
+
+pub use linux::set_child_subreaper;
+
+pub use linux::{
+    adopt,
+    clone3, close_range_cloexec, exec_fd, openat2_in_root, pidfd_open, pidfd_send_signal, recv_fd,
+    get_winsize, set_controlling_tty, set_winsize, CloneResult,
+};
