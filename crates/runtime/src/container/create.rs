@@ -87,9 +87,11 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
     let mut cleanup = Cleanup { dir: Some(dir), cgroup: None, pid: None };
     cg.create()?;
     cleanup.cgroup = Some(&cg);
-    if let Some(r) = linux.resources() {
-        cg.apply(r)?;
-    }
+    let mut resources = linux.resources().clone().unwrap_or_default();
+    let mut rules = resources.devices().clone().unwrap_or_default();
+    rules.extend(crate::rootfs::devices::default_cgroup_rules(linux.devices().as_deref().unwrap_or_default()));
+    resources.set_devices(Some(rules));
+    cg.apply(&resources)?;
 
     let gate = if o.for_run {
         Gate::Channel

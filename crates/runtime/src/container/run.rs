@@ -48,18 +48,20 @@ pub fn run(mut o: CreateOpts<'_>, detach: bool) -> Result<i32> {
         let _ = super::delete(&root, &id, true);
         return Err(RuntimeError::Init(e));
     }
-    let hook_state = {
-        let c = super::load(&root, &id)?;
-        c.hook_state()
+    let pid = created.pid;
+    let running = super::Loaded {
+        dir: created.dir,
+        saved: created.saved,
+        status: crate::state::Status::Running,
     };
-    if let Err(e) = hooks::run(created.saved.spec.hooks().as_ref(), Point::Poststart, &hook_state) {
+    if let Err(e) = hooks::run(running.saved.spec.hooks().as_ref(), Point::Poststart, &running.hook_state()) {
         tracing::warn!("poststart hook failed: {e}");
     }
-    drop(created.dir);
+    drop(running);
     if detach {
         return Ok(0);
     }
-    let code = foreground::wait(created.pid, master)?;
+    let code = foreground::wait(pid, master)?;
     super::delete(&root, &id, true)?;
     Ok(code)
 }

@@ -114,3 +114,40 @@ pub fn symlinks(root: BorrowedFd<'_>, has_devpts: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// Device cgroup rules every container gets after its own (as runc's AllowedDevices):
+/// mknod of any node, the default nodes, the console, ptys, and the spec's devices.
+pub fn default_cgroup_rules(spec_devices: &[LinuxDevice]) -> Vec<oci_spec::runtime::LinuxDeviceCgroup> {
+    use oci_spec::runtime::LinuxDeviceCgroupBuilder;
+    let rule = |typ: LinuxDeviceType, major: Option<i64>, minor: Option<i64>, access: &str| {
+        let mut b = LinuxDeviceCgroupBuilder::default().allow(true).typ(typ).access(access);
+        if let Some(m) = major {
+            b = b.major(m);
+        }
+        if let Some(m) = minor {
+            b = b.minor(m);
+        }
+        b.build().ok()
+    };
+    let c = LinuxDeviceType::C;
+    let mut rules: Vec<_> = [
+        rule(c, None, None, "m"),
+        rule(LinuxDeviceType::B, None, None, "m"),
+        rule(c, Some(1), Some(3), "rwm"),
+        rule(c, Some(1), Some(8), "rwm"),
+        rule(c, Some(1), Some(7), "rwm"),
+        rule(c, Some(5), Some(0), "rwm"),
+        rule(c, Some(1), Some(5), "rwm"),
+        rule(c, Some(1), Some(9), "rwm"),
+        rule(c, Some(5), Some(1), "rwm"),
+        rule(c, Some(136), None, "rwm"),
+        rule(c, Some(5), Some(2), "rwm"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for d in spec_devices {
+        rules.extend(rule(d.typ(), Some(d.major()), Some(d.minor()), "rwm"));
+    }
+    rules
+}

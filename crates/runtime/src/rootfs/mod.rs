@@ -2,7 +2,7 @@
 //! pivot_root, then masked and read-only paths. Every destination is opened inside
 //! the rootfs (see `paths`), so symlinks in an image cannot point a mount at the host.
 
-mod devices;
+pub mod devices;
 mod masked;
 mod mount;
 pub mod options;
