@@ -1,0 +1,68 @@
+//! The smallest slice: a busybox container runs, its exit code comes back, and
+//! nothing is left behind.
+
+use e2e::{cgroup_exists, mount_points, not_root, unique, Bundle, Runtime};
+
+#[test]
+fn runs_busybox_and_leaves_nothing() {
+    if not_root() {
+        return;
+    }
+    let rt = Runtime::new();
+    let mut b = Bundle::new(&["echo", "hello from berth"]);
+    let cg = b.cgroup(&unique("basic"));
+    let (code, out, err) = rt.run_bundle(&b, "c1");
+    assert_eq!(code, 0, "stderr: {err}");
+    assert_eq!(out, "hello from berth\n");
+    assert!(!rt.root.path().join("c1").exists(), "state dir left behind");
+    assert!(!cgroup_exists(&cg), "cgroup {cg} left behind");
+    let rootfs = b.rootfs();
+    assert!(
+        !mount_points().iter().any(|m| m.starts_with(rootfs.to_str().unwrap())),
+        "a mount under the rootfs was left on the host"
+    );
+}
+
+#[test]
+fn exit_code_and_signal_death_come_back() {
+    if not_root() {
+        return;
+    }
+    let rt = Runtime::new();
+    let b = Bundle::new(&["sh", "-c", "exit 7"]);
+    assert_eq!(rt.run_bundle(&b, "c1").0, 7);
+    // Killed from outside (pid 1 of a pid namespace ignores SIGKILL from inside).
+    let b = Bundle::new(&["sleep", "100"]);
+    let mut child = rt.cmd().args(["run", "--bundle", b.path().to_str().unwrap(), "c2"]).spawn().unwrap();
+    wait_for_status(&rt, "c2", "running");
+    rt.ok(&["kill", "c2", "KILL"]);
+    assert_eq!(child.wait().unwrap().code(), Some(137));
+}
+
+#[test]
+fn missing_program_is_an_error_and_leaves_nothing() {
+    if not_root() {
+        return;
+    }
+    let rt = Runtime::new();
+    let b = Bundle::new(&["/no/such/program"]);
+    let (code, _, err) = rt.run_bundle(&b, "c1");
+    assert_ne!(code, 0);
+    assert!(err.contains("/no/such/program"), "{err}");
+    assert!(!rt.root.path().join("c1").exists());
+}
+
+/// Polls `state` until the container has `status` (or fails after 10 s).
+pub fn wait_for_status(rt: &Runtime, id: &str, status: &str) {
+    for _ in 0..1000 {
+        let out = rt.run(&["state", id]);
+        if out.status.success() {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            if v["status"] == status {
+                return;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("container {id} never reached {status}");
+}
