@@ -3,3 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod basics;
+mod lifecycle;
+mod namespaces;
+mod resources;
+mod security;

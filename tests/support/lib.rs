@@ -137,6 +137,26 @@ impl Runtime {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Runs a command that leaves a container process behind (`create`, `run -d`):
+    /// the container inherits stdio, so output goes to files, not pipes we wait on.
+    /// Asserts success.
+    pub fn start_detached(&self, args: &[&str]) {
+        let err = tempfile::NamedTempFile::new().unwrap();
+        let status = self
+            .cmd()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err.reopen().unwrap())
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "berth-runtime {args:?} failed ({status}): {}",
+            std::fs::read_to_string(err.path()).unwrap_or_default()
+        );
+    }
+
     /// `run` of a bundle in the foreground: (exit code, stdout, stderr).
     pub fn run_bundle(&self, b: &Bundle, id: &str) -> (i32, String, String) {
         let out = self.run(&["run", "--bundle", b.path().to_str().unwrap(), id]);

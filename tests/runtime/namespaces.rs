@@ -1,0 +1,94 @@
+//! One test per namespace kind: what a process inside sees.
+
+use e2e::{not_root, Bundle, Runtime};
+use serde_json::json;
+
+fn run_sh(b: &mut Bundle, script: &str) -> String {
+    b.edit(|c| c["process"]["args"] = json!(["sh", "-c", script]));
+    let rt = Runtime::new();
+    let (code, out, err) = rt.run_bundle(b, "ns");
+    assert_eq!(code, 0, "script {script:?} failed: {err}");
+    out
+}
+
+#[test]
+fn uts_pid_mount_ipc_net_cgroup() {
+    if not_root() {
+        return;
+    }
+    let mut b = Bundle::new(&["true"]);
+    b.edit(|c| {
+        c["hostname"] = json!("berth-box");
+        c["domainname"] = json!("berth.test");
+    });
+    let out = run_sh(
+        &mut b,
+        "hostname; cat /proc/sys/kernel/domainname; echo $$; \
+         cat /proc/self/mountinfo | wc -l; ls /sys/class/net; \
+         readlink /proc/self/ns/ipc; cat /proc/self/cgroup | grep -c ':/$'",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "berth-box");
+    assert_eq!(lines[1], "berth.test");
+    assert_eq!(lines[2], "1", "not pid 1 in its own pid namespace");
+    let mounts: usize = lines[3].trim().parse().unwrap();
+    let host_mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().count();
+    assert!(mounts < host_mounts, "container sees {mounts} mounts, host has {host_mounts}");
+    assert_eq!(lines[4], "lo", "host interfaces visible: {out}");
+    assert_ne!(lines[5], std::fs::read_link("/proc/self/ns/ipc").unwrap().to_str().unwrap(), "host IPC namespace");
+    // In its own cgroup namespace every hierarchy's root is `/`.
+    assert!(lines[6].trim().parse::<u32>().unwrap() >= 1, "cgroup ns root: {out}");
+    assert_ne!(std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim(), "berth-box");
+}
+
+#[test]
+fn user_namespace_with_id_ranges() {
+    if not_root() {
+        return;
+    }
+    let mut b = Bundle::new(&["true"]);
+    // The rootfs must belong to the mapped root to be usable.
+    std::process::Command::new("chown").args(["-R", "100000:100000"]).arg(b.rootfs()).status().unwrap();
+    b.edit(|c| {
+        let ns = c["linux"]["namespaces"].as_array_mut().unwrap();
+        ns.push(json!({"type": "user"}));
+        c["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 1000}, {"containerID": 1000, "hostID": 200000, "size": 10}]);
+        c["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        // /sys cannot be mounted by a user namespace without its own netns owner rights
+        // on every kernel; keep the default mounts (the runtime falls back to a bind).
+    });
+    let out = run_sh(&mut b, "cat /proc/self/uid_map; id -u");
+    let rows: Vec<Vec<&str>> = out.lines().take(2).map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows[0], vec!["0", "100000", "1000"], "{out}");
+    assert_eq!(rows[1], vec!["1000", "200000", "10"], "{out}");
+    assert_eq!(out.lines().nth(2), Some("0"));
+}
+
+#[test]
+fn joins_an_existing_network_namespace_by_path() {
+    if not_root() {
+        return;
+    }
+    // A network namespace held by a sleeping process.
+    let mut holder = std::process::Command::new("unshare").args(["-n", "sleep", "30"]).spawn().unwrap();
+    let path = format!("/proc/{}/ns/net", holder.id());
+    let want = loop {
+        let link = std::fs::read_link(&path).unwrap();
+        if link != std::fs::read_link("/proc/self/ns/net").unwrap() {
+            break link;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let mut b = Bundle::new(&["true"]);
+    b.edit(|c| {
+        for ns in c["linux"]["namespaces"].as_array_mut().unwrap() {
+            if ns["type"] == "network" {
+                ns["path"] = json!(path);
+            }
+        }
+    });
+    let out = run_sh(&mut b, "readlink /proc/self/ns/net");
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(out.trim(), want.to_str().unwrap());
+}
