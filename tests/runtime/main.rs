@@ -2,7 +2,11 @@
 //! `--root`, bundle and cgroup path, cleaning up what it makes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod bad_input;
 mod basics;
+mod console;
+mod escapes;
+mod hooks;
 mod lifecycle;
 mod namespaces;
 mod resources;
