@@ -88,6 +88,7 @@ for t in "${tests[@]}"; do
     # A program that dies before finishing its plan counts as one extra failure.
     if [[ $rc -eq 124 || $rc -eq 137 ]]; then note="timeout"; fail=$((fail + 1))
     elif [[ -z "$plan" ]]; then note="no TAP plan (rc=$rc): $(head -c 120 "$log.stderr" | tr '\n' ' ')"; fail=$((fail + 1))
+    elif [[ $plan -eq 0 ]] && grep -q '"error"' "$log"; then note="aborted: 1..0 with error"; fail=$((fail + 1))
     elif (( pass + skip + fail < plan )); then note="stopped after $((pass + skip + fail))/$plan"; fail=$((fail + 1))
     elif [[ $rc -ne 0 && $fail -eq 0 ]]; then note="rc=$rc"; fi
     printf '%-45s %6d %6d %6d %s\n' "$name" "$pass" "$fail" "$skip" "$note"
