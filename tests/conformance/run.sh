@@ -102,4 +102,11 @@ for t in "${tests[@]}"; do
     programs=$((programs + 1)); (( fail > 0 )) && broken=$((broken + 1))
 done
 echo "runtime: $RUNTIME; programs: $programs, $broken with failures; TAP logs in $logdir"
+# Some runtimes leave host mounts behind (runc's linux_ns_itype runs without a mount
+# namespace and never unmounts the bundle); say so rather than leak silently.
+leaked=$(awk '$5 ~ /\/ocitest[0-9]+/ {print $5}' /proc/self/mountinfo | sort -u)
+if [[ -n "$leaked" ]]; then
+    echo "warning: mounts left in the host mount namespace (umount -R -l them):" >&2
+    echo "$leaked" >&2
+fi
 echo "$total_pass passed, $total_fail failed"
