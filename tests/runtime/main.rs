@@ -9,5 +9,6 @@ mod escapes;
 mod hooks;
 mod lifecycle;
 mod namespaces;
+mod podman;
 mod resources;
 mod security;

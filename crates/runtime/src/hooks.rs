@@ -58,6 +58,19 @@ pub fn run(hooks: Option<&Hooks>, point: Point, state_json: &[u8]) -> Result<()>
     Ok(())
 }
 
+/// Runs every hook of `point` in order, logging a warning for each failure and going on
+/// with the rest: poststart and poststop hooks (runtime-spec: "if any poststart hook fails,
+/// the runtime MUST log a warning, but the remaining hooks and lifecycle continue as if the
+/// hook had succeeded"; the same for poststop).
+pub fn run_warn(hooks: Option<&Hooks>, point: Point, state_json: &[u8]) {
+    let Some(hooks) = hooks else { return };
+    for h in point.select(hooks) {
+        if let Err(e) = run_one(h, point, state_json) {
+            tracing::warn!("{} hook failed: {e}", point.name());
+        }
+    }
+}
+
 fn run_one(h: &Hook, point: Point, state_json: &[u8]) -> Result<()> {
     let fail = |msg: String| RuntimeError::Hook {
         kind: point.name().to_string(),

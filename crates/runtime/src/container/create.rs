@@ -98,6 +98,10 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
     } else {
         let dir_path = cleanup.dir.as_ref().map(|d| d.fifo()).unwrap_or_default();
         nix::unistd::mkfifo(&dir_path, Mode::from_bits_truncate(0o622)).ctx(|| format!("mkfifo {}", dir_path.display()))?;
+        // Not through the umask: an init whose root maps to a host uid other than ours (a
+        // user namespace) opens the fifo for writing as "other".
+        std::fs::set_permissions(&dir_path, std::os::unix::fs::PermissionsExt::from_mode(0o622))
+            .ctx(|| format!("chmod {}", dir_path.display()))?;
         let fd = nix::fcntl::open(&dir_path, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC, Mode::empty())
             .ctx(|| "open exec fifo")?;
         Gate::Fifo(crate::sys::adopt(fd))

@@ -61,11 +61,8 @@ fn remove(c: Loaded, force: bool) -> Result<()> {
     let mut stopped = c;
     stopped.status = Status::Stopped;
     let hook_state = stopped.hook_state();
-    let hooks_result = hooks::run(stopped.saved.spec.hooks().as_ref(), Point::Poststop, &hook_state);
+    hooks::run_warn(stopped.saved.spec.hooks().as_ref(), Point::Poststop, &hook_state);
     stopped.cgroup().destroy()?;
     stopped.dir.remove()?;
-    if let Err(e) = hooks_result {
-        tracing::warn!("poststop hook failed: {e}");
-    }
     Ok(())
 }

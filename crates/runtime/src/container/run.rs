@@ -54,9 +54,7 @@ pub fn run(mut o: CreateOpts<'_>, detach: bool) -> Result<i32> {
         saved: created.saved,
         status: crate::state::Status::Running,
     };
-    if let Err(e) = hooks::run(running.saved.spec.hooks().as_ref(), Point::Poststart, &running.hook_state()) {
-        tracing::warn!("poststart hook failed: {e}");
-    }
+    hooks::run_warn(running.saved.spec.hooks().as_ref(), Point::Poststart, &running.hook_state());
     drop(running);
     if detach {
         return Ok(0);

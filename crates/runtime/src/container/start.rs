@@ -52,8 +52,6 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
     std::fs::remove_file(&fifo_path).ctx(|| format!("remove {}", fifo_path.display()))?;
     let mut running = c;
     running.status = Status::Running;
-    if let Err(e) = hooks::run(running.saved.spec.hooks().as_ref(), Point::Poststart, &running.hook_state()) {
-        tracing::warn!("poststart hook failed: {e}");
-    }
+    hooks::run_warn(running.saved.spec.hooks().as_ref(), Point::Poststart, &running.hook_state());
     Ok(())
 }

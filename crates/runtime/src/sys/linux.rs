@@ -97,8 +97,33 @@ pub fn close_range_cloexec(first: RawFd) -> io::Result<()> {
             libc::CLOSE_RANGE_CLOEXEC,
         )
     };
-    if ret < 0 {
-        return Err(io::Error::last_os_error());
+    if ret == 0 {
+        return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+        // A seccomp profile loaded before this point (no no_new_privs: it must be loaded
+        // while privileged) may not allow close_range (runtime-tools' default profile
+        // doesn't), and old kernels lack it: mark each open fd instead, as runc does.
+        Some(libc::EPERM) | Some(libc::ENOSYS) | Some(libc::EINVAL) => cloexec_from_proc(first),
+        _ => Err(err),
+    }
+}
+
+/// Sets FD_CLOEXEC on every fd >= `first` listed in /proc/self/fd.
+fn cloexec_from_proc(first: RawFd) -> io::Result<()> {
+    let fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd >= first)
+        .collect();
+    for fd in fds {
+        // SAFETY: F_SETFD only changes the flags of `fd`; a stale entry (the directory's
+        // own fd, already closed) fails with EBADF, which is ignored.
+        let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+        if flags >= 0 {
+            // SAFETY: as above.
+            unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) };
+        }
     }
     Ok(())
 }

@@ -36,6 +36,9 @@ pub(crate) fn plan(rules: &[LinuxDeviceCgroup]) -> Result<Vec<(&'static str, Str
     for r in rules {
         let typ = match r.typ().unwrap_or(LinuxDeviceType::A) {
             LinuxDeviceType::U => LinuxDeviceType::C,
+            // FIFOs are not devices: the kernel rejects "p" rules (EINVAL), and opening a
+            // FIFO needs no devices-cgroup permission (as in v2/devicefilter.rs).
+            LinuxDeviceType::P => continue,
             t => t,
         };
         let file = if r.allow() { "devices.allow" } else { "devices.deny" };
@@ -55,6 +58,19 @@ pub(crate) fn apply(dir: &Path, rules: &[LinuxDeviceCgroup]) -> Result<(), Cgrou
 mod tests {
     use super::*;
     use oci_spec::runtime::LinuxDeviceCgroupBuilder;
+
+    #[test]
+    fn fifo_rules_are_skipped() {
+        let rules = vec![LinuxDeviceCgroupBuilder::default()
+            .allow(true)
+            .typ(LinuxDeviceType::P)
+            .major(8)
+            .minor(666)
+            .access("rwm")
+            .build()
+            .unwrap()];
+        assert_eq!(plan(&rules).unwrap(), vec![("devices.deny", "a".to_string())]);
+    }
 
     #[test]
     fn deny_all_then_rules_in_order() {
