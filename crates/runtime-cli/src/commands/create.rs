@@ -32,13 +32,13 @@ fn opts<'a>(root: &'a Path, a: &'a CreateArgs) -> Result<CreateOpts<'a>> {
 }
 
 pub fn create(root: &Path, a: CreateArgs) -> Result<i32> {
-    runtime::cloned_exe::ensure_cloned()?;
+    runtime::cloned_exe::ensure_protected()?;
     container::create(opts(root, &a)?)?;
     Ok(0)
 }
 
 pub fn run(root: &Path, a: CreateArgs, detach: bool, keep: bool) -> Result<i32> {
-    runtime::cloned_exe::ensure_cloned()?;
+    runtime::cloned_exe::ensure_protected()?;
     let _ = keep;
     Ok(container::run(opts(root, &a)?, detach)?)
 }

@@ -76,7 +76,7 @@ fn process_from_args(root: &Path, a: &ExecArgs) -> Result<Process> {
 }
 
 pub fn exec(root: &Path, a: ExecArgs) -> Result<i32> {
-    runtime::cloned_exe::ensure_cloned()?;
+    runtime::cloned_exe::ensure_protected()?;
     let process = process_from_args(root, &a)?;
     let console = a
         .console_socket

@@ -21,6 +21,7 @@ mod convert;
 mod detect;
 mod error;
 mod fs;
+mod join;
 mod manager;
 mod path;
 mod stats;
@@ -35,6 +36,7 @@ mod tests_kernel;
 pub use convert::{blkio_weight_to_io_weight, shares_to_weight};
 pub use detect::{detect, parse as parse_hierarchy, CgroupSetup, Hierarchy, UnifiedMount, V1Mount};
 pub use error::CgroupError;
+pub use join::SelfJoin;
 pub use manager::{CgroupDir, CgroupPaths, Manager, V1Hierarchy};
 pub use stats::{
     Blkio, BlkioEntry, Cpu, CpuSet, CpuUsage, Hugetlb, IntelRdt, Memory, MemoryEntry, Pids, Stats, Throttling,

@@ -117,7 +117,15 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
 
     let (parent_chan, child_chan) = Channel::pair()?;
     let flags = if plan.child_unshares() { 0 } else { plan.clone_flags.bits() as u64 };
-    let pid = match clone3(flags, None).ctx(|| format!("clone with namespaces {:?}", plan.clone_flags))? {
+    // The child joins its cgroups itself (see cgroups::join); the runtime writes the
+    // pid only if that is not possible here.
+    let mut join = cg.self_join().ok();
+    let mut cloned = clone3(flags, join.as_ref().and_then(|j| j.clone_into()));
+    if cloned.is_err() && join.as_ref().is_some_and(|j| j.has_clone_into()) {
+        join = None;
+        cloned = clone3(flags, None);
+    }
+    let pid = match cloned.ctx(|| format!("clone with namespaces {:?}", plan.clone_flags))? {
         CloneResult::Child => {
             drop(parent_chan);
             init::run(InitCtx {
@@ -128,6 +136,7 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
                 console,
                 gate,
                 cgroup_sources: cg.mount_sources(),
+                cgroup_join: join.as_ref(),
                 no_pivot: o.no_pivot,
                 preserve_fds: o.preserve_fds,
             })
@@ -142,7 +151,10 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
     if plan.new_user() {
         namespaces::write_id_maps(pid, linux)?;
     }
-    cg.add_task(pid.as_raw())?;
+    if join.is_none() {
+        cg.add_task(pid.as_raw())?;
+    }
+    drop(join);
     if let Some(adj) = process.oom_score_adj() {
         let p = format!("/proc/{pid}/oom_score_adj");
         std::fs::write(&p, adj.to_string()).ctx(|| format!("write {adj} to {p}"))?;

@@ -88,9 +88,21 @@ pub fn exec(o: ExecOpts<'_>) -> Result<Execed> {
     }
     let cg = c.cgroup();
     let (parent_chan, child_chan) = Channel::pair()?;
-    match clone3(0, None).ctx(|| "clone for exec")? {
+    let mut join = cg.self_join().ok();
+    let mut cloned = clone3(0, join.as_ref().and_then(|j| j.clone_into()));
+    if cloned.is_err() && join.as_ref().is_some_and(|j| j.has_clone_into()) {
+        join = None;
+        cloned = clone3(0, None);
+    }
+    match cloned.ctx(|| "clone for exec")? {
         CloneResult::Child => {
             drop(parent_chan);
+            if let Some(j) = &join {
+                if let Err(e) = j.join() {
+                    let _ = child_chan.send(&Msg::Error(e.to_string()));
+                    std::process::exit(1);
+                }
+            }
             let err = match exec_child(&child_chan, in_child, &o.process, linux.and_then(|l| l.seccomp().as_ref()), console, o.preserve_fds) {
                 Ok(never) => match never {},
                 Err(e) => e,
@@ -101,7 +113,8 @@ pub fn exec(o: ExecOpts<'_>) -> Result<Execed> {
         CloneResult::Parent(pid) => {
             drop(child_chan);
             drop(console);
-            if let Err(e) = cg.add_task(pid.as_raw()) {
+            let joined = join.take().is_some();
+            if let Err(e) = if joined { Ok(()) } else { cg.add_task(pid.as_raw()) } {
                 let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
                 let _ = nix::sys::wait::waitpid(pid, None);
                 return Err(e.into());

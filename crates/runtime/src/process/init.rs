@@ -33,6 +33,8 @@ pub struct InitCtx<'a> {
     pub console: Option<OwnedFd>,
     pub gate: Gate,
     pub cgroup_sources: Vec<(String, PathBuf)>,
+    /// Set when this process joins its cgroups itself.
+    pub cgroup_join: Option<&'a crate::cgroups::SelfJoin>,
     pub no_pivot: bool,
     pub preserve_fds: i32,
 }
@@ -64,6 +66,9 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
         .ctx(|| "reset the signal mask")?;
     nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).ctx(|| "set parent death signal")?;
+    if let Some(j) = ctx.cgroup_join {
+        j.join()?;
+    }
     ctx.chan.expect(Msg::Go)?;
     let spec = ctx.spec;
     let linux = spec.linux().as_ref().ok_or_else(|| RuntimeError::Init("no linux section".into()))?;
