@@ -69,3 +69,23 @@ fn failing_or_slow_hook_fails_create_and_leaves_nothing() {
     assert!(t0.elapsed() < std::time::Duration::from_secs(10));
     assert!(!rt.root.path().join("h2").exists());
 }
+
+#[test]
+fn poststart_runs_after_the_program_started() {
+    if not_root() {
+        return;
+    }
+    let rt = Runtime::new();
+    let logdir = tempfile::tempdir().unwrap();
+    let log = logdir.path().join("comm");
+    let mut b = Bundle::new(&["sleep", "100"]);
+    let script = format!(
+        "pid=$(sed 's/.*\"pid\":\\([0-9]*\\).*/\\1/'); cat /proc/$pid/comm > {}",
+        log.display()
+    );
+    b.edit(|c| c["hooks"] = json!({"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", script]}]}));
+    rt.start_detached(&["create", "--bundle", b.path().to_str().unwrap(), "ps1"]);
+    rt.ok(&["start", "ps1"]);
+    assert_eq!(std::fs::read_to_string(&log).unwrap().trim(), "sleep", "poststart ran before the exec");
+    rt.ok(&["delete", "--force", "ps1"]);
+}

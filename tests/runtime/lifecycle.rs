@@ -107,3 +107,38 @@ fn pause_and_resume_freeze_the_processes() {
     assert_eq!(rt.state("c1")["status"], "running");
     rt.ok(&["delete", "--force", "c1"]);
 }
+
+#[test]
+fn concurrent_commands_on_one_container_are_serialised() {
+    if not_root() {
+        return;
+    }
+    let rt = std::sync::Arc::new(Runtime::new());
+    let mut b = Bundle::new(&["sleep", "100"]);
+    let cg = b.cgroup(&unique("race"));
+    rt.start_detached(&["create", "--bundle", b.path().to_str().unwrap(), "c1"]);
+    // start, delete --force, kill and state all at once: whatever order the lock gives,
+    // the container ends deleted and nothing is left.
+    let handles: Vec<_> = [
+        vec!["start", "c1"],
+        vec!["delete", "--force", "c1"],
+        vec!["kill", "c1", "KILL"],
+        vec!["state", "c1"],
+        vec!["delete", "--force", "c1"],
+    ]
+    .into_iter()
+    .map(|args| {
+        let rt = rt.clone();
+        std::thread::spawn(move || {
+            let args: Vec<&str> = args.to_vec();
+            rt.cmd().args(&args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().unwrap()
+        })
+    })
+    .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let _ = rt.run(&["delete", "--force", "c1"]);
+    assert!(!rt.root.path().join("c1").exists());
+    assert!(!cgroup_exists(&cg));
+}

@@ -8,6 +8,7 @@ mod console;
 mod escapes;
 mod hooks;
 mod lifecycle;
+mod mounts;
 mod namespaces;
 mod podman;
 mod resources;

@@ -28,7 +28,9 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
     .ctx(|| format!("open {}", fifo_path.display()))?;
     let fifo = std::fs::File::from(crate::sys::adopt(fifo));
     let pidfd = crate::sys::pidfd_open(Pid::from_raw(c.saved.pid)).ctx(|| "pidfd_open")?;
-    // Wait for the byte, or for the process to die before writing it.
+    // Wait for the byte, then for EOF: the process closes the fifo when it execs the
+    // program (poststart hooks run after that), or dies before.
+    let mut got_byte = false;
     loop {
         let mut fds = [PollFd::new(fifo.as_fd(), PollFlags::POLLIN), PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
         match poll(&mut fds, PollTimeout::NONE) {
@@ -37,15 +39,22 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
                 r.ctx(|| "wait on the exec fifo")?;
             }
         }
-        let readable = fds[0].revents().is_some_and(|r| r.contains(PollFlags::POLLIN));
+        let readable = fds[0].revents().is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP));
         let died = fds[1].revents().is_some_and(|r| !r.is_empty());
         if readable {
             let mut b = [0u8; 1];
-            if nix::unistd::read(std::os::fd::AsRawFd::as_raw_fd(&fifo), &mut b).unwrap_or(0) == 1 {
-                break;
+            match nix::unistd::read(std::os::fd::AsRawFd::as_raw_fd(&fifo), &mut b) {
+                Ok(1) => got_byte = true,
+                Ok(_) if got_byte => break,
+                Ok(_) | Err(nix::errno::Errno::EAGAIN) => {}
+                Err(e) => return Err(e).ctx(|| "read the exec fifo"),
             }
         }
         if died {
+            if got_byte {
+                // Exec'd and already exited, or died in a startContainer hook.
+                break;
+            }
             return Err(RuntimeError::Init(format!("container {id} exited before it could start")));
         }
     }

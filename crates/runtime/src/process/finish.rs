@@ -64,6 +64,18 @@ pub fn prepare(t: Tail<'_>) -> Result<Prepared> {
             tracing::warn!("{w}");
         }
     }
+    // The cwd must be inside the container root; checked while getcwd is still
+    // allowed (an early seccomp filter may deny it).
+    let cwd = p.cwd();
+    nix::unistd::chdir(cwd.as_path()).ctx(|| format!("chdir to cwd {} set in config.json", cwd.display()))?;
+    // A cwd reached through a leaked host fd would be outside our root (CVE-2024-21626).
+    let here = nix::unistd::getcwd().ctx(|| "getcwd")?;
+    if !here.starts_with("/") || here.as_os_str().as_bytes().starts_with(b"(unreachable)") {
+        return Err(RuntimeError::Init(format!(
+            "cwd {} is outside the container root; refusing to start",
+            cwd.display()
+        )));
+    }
     let nnp = p.no_new_privileges() == Some(true);
     if nnp {
         security::set_no_new_privileges()?;
@@ -105,16 +117,9 @@ pub fn prepare(t: Tail<'_>) -> Result<Prepared> {
     if let Some(mask) = user.umask() {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }
+    // The user's own permission to enter the cwd is checked by this second chdir.
     let cwd = p.cwd();
     nix::unistd::chdir(cwd.as_path()).ctx(|| format!("chdir to cwd {} set in config.json", cwd.display()))?;
-    // A cwd reached through a leaked host fd would be outside our root (CVE-2024-21626).
-    let here = nix::unistd::getcwd().ctx(|| "getcwd")?;
-    if !here.starts_with("/") || here.as_os_str().as_bytes().starts_with(b"(unreachable)") {
-        return Err(RuntimeError::Init(format!(
-            "cwd {} is outside the container root; refusing to start",
-            cwd.display()
-        )));
-    }
     let args = p.args().as_deref().unwrap_or_default();
     let env = p.env().as_deref().unwrap_or_default();
     let arg0 = args.first().ok_or_else(|| RuntimeError::Init("process.args is empty".to_string()))?;

@@ -135,15 +135,21 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
     // Created: the runtime may leave now; we wait for `start`.
     nix::sys::prctl::set_pdeathsig(None).ctx(|| "clear parent death signal")?;
     ctx.chan.send(&Msg::Ready)?;
-    match ctx.gate {
+    // For `create`, the fifo stays open (close-on-exec) until execve: `start` sees
+    // EOF once the program runs, and only then runs the poststart hooks.
+    let _fifo = match ctx.gate {
         Gate::Fifo(fd) => {
             let path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
             // Blocks until `start` opens the fifo for reading.
             let mut fifo = std::fs::OpenOptions::new().write(true).open(&path).ctx(|| "open exec fifo")?;
             std::io::Write::write_all(&mut fifo, b"0").ctx(|| "write exec fifo")?;
+            Some(fifo)
         }
-        Gate::Channel => ctx.chan.expect(Msg::Start)?,
-    }
+        Gate::Channel => {
+            ctx.chan.expect(Msg::Start)?;
+            None
+        }
+    };
     hooks::run(spec.hooks().as_ref(), Point::StartContainer, state.as_bytes())?;
     prepared.exec(Some(&ctx.chan))
 }

@@ -61,7 +61,9 @@ fn mount_point_of(path: &Path) -> Option<PathBuf> {
 
 /// Steps before the hooks: propagation, the rootfs bind, the spec's mounts and /dev.
 pub fn prepare(ctx: &RootfsCtx<'_>) -> Result<()> {
-    let prop = propagation(ctx.spec)?;
+    let configured = propagation(ctx.spec)?;
+    // An unbindable `/` would refuse the rootfs bind below: it is applied after pivot.
+    let prop = if configured.contains(MsFlags::MS_UNBINDABLE) { MsFlags::MS_SLAVE | MsFlags::MS_REC } else { configured };
     sys_mount(NONE, "/", NONE, prop, NONE).ctx(|| format!("set propagation {prop:?} on /"))?;
     if prop.contains(MsFlags::MS_SHARED) {
         // pivot_root refuses a new root whose parent mount is shared.
@@ -131,8 +133,9 @@ pub fn finalize(spec: &Spec) -> Result<()> {
     if spec.root().as_ref().is_some_and(|r| r.readonly() == Some(true)) {
         mount::remount_bind(root.as_fd(), Path::new("/"), MsFlags::MS_RDONLY, MsFlags::empty())?;
     }
-    if propagation(spec)?.contains(MsFlags::MS_SHARED) {
-        sys_mount(NONE, "/", NONE, MsFlags::MS_SHARED | MsFlags::MS_REC, NONE).ctx(|| "make / shared")?;
+    let configured = propagation(spec)?;
+    if configured.intersects(MsFlags::MS_SHARED | MsFlags::MS_UNBINDABLE) {
+        sys_mount(NONE, "/", NONE, configured, NONE).ctx(|| format!("set propagation {configured:?} on /"))?;
     }
     Ok(())
 }
