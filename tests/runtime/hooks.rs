@@ -44,7 +44,7 @@ fn hooks_run_in_order_with_state_on_stdin() {
         "{text}"
     );
     assert!(names.contains(&"main"));
-    assert!(text.lines().next().unwrap().contains("\"status\":\"creating\""), "{text}");
+    assert!(text.lines().next().unwrap().contains("\"status\":\"created\""), "{text}");
     assert!(text.lines().last().unwrap().contains("\"status\":\"stopped\""), "{text}");
 }
 

@@ -108,3 +108,18 @@ fn own_mount_table_without_host_mounts() {
     }
     assert!(out.lines().any(|m| m == "/proc") && out.lines().any(|m| m == "/dev/pts"), "{out}");
 }
+
+#[test]
+fn without_a_mount_namespace_nothing_is_mounted_on_the_host() {
+    if not_root() {
+        return;
+    }
+    let before = e2e::mount_points();
+    let mut b = Bundle::new(&["true"]);
+    b.edit(|c| {
+        c["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "mount");
+    });
+    let out = run_sh(&mut b, "cat /etc/passwd | head -1; ls /proc/self/ns/mnt >/dev/null && echo proc-ok");
+    assert_eq!(out, "root:x:0:0:root:/root:/bin/sh\nproc-ok\n");
+    assert_eq!(e2e::mount_points(), before, "mounts leaked onto the host");
+}

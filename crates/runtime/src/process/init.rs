@@ -92,10 +92,14 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
     if let Some(d) = spec.domainname().as_deref().filter(|d| !d.is_empty()) {
         std::fs::write("/proc/sys/kernel/domainname", d).ctx(|| format!("setdomainname {d}"))?;
     }
-    if !has_ns(spec, LinuxNamespaceType::Mount) {
+    // Without a mount namespace the container shares the runtime's, which is a
+    // private one (see cloned_exe): its mounts never reach the host. If the runtime
+    // shares the host's, refuse rather than mount onto the host.
+    let own_mount_ns = has_ns(spec, LinuxNamespaceType::Mount);
+    if !own_mount_ns && std::fs::read_link("/proc/self/ns/mnt").ok() == std::fs::read_link("/proc/1/ns/mnt").ok() {
         return Err(RuntimeError::InvalidConfig {
             path: "config.json".into(),
-            msg: "field linux.namespaces: a mount namespace is required".to_string(),
+            msg: "field linux.namespaces: without a mount namespace the rootfs would be mounted in the host's; add {\"type\": \"mount\"}".to_string(),
         });
     }
     let in_userns = has_ns(spec, LinuxNamespaceType::User);
@@ -117,7 +121,12 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
     };
     hooks::run(spec.hooks().as_ref(), Point::CreateContainer, state.as_bytes())?;
 
-    rootfs::enter(ctx.rootfs, ctx.no_pivot)?;
+    if own_mount_ns {
+        rootfs::enter(ctx.rootfs, ctx.no_pivot)?;
+    } else {
+        // pivot_root or MS_MOVE would change `/` for the runtime too.
+        rootfs::chroot_into(ctx.rootfs)?;
+    }
     for (key, value) in linux.sysctl().iter().flatten() {
         let path = format!("/proc/sys/{}", key.replace('.', "/"));
         std::fs::write(&path, value).ctx(|| format!("set sysctl {key}={value}"))?;

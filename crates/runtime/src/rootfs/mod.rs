@@ -118,6 +118,12 @@ pub fn enter(rootfs: &Path, no_pivot: bool) -> Result<()> {
     }
 }
 
+/// Enters the rootfs with chroot only (a mount namespace shared with the runtime).
+pub fn chroot_into(rootfs: &Path) -> Result<()> {
+    nix::unistd::chroot(rootfs).ctx(|| format!("chroot to {}", rootfs.display()))?;
+    nix::unistd::chdir("/").ctx(|| "chdir /")
+}
+
 /// Steps after pivot_root: read-only and masked paths, then the read-only root.
 /// Sysctls are written by the caller before this (readonlyPaths covers /proc/sys).
 pub fn finalize(spec: &Spec) -> Result<()> {
