@@ -6,7 +6,10 @@ use serde_json::json;
 fn expect_failure(rt: &Runtime, b: &Bundle, id: &str, needle: &str) {
     let (code, _, err) = rt.run_bundle(b, id);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains(needle), "error should mention {needle:?}: {err}");
+    assert!(
+        err.contains(needle),
+        "error should mention {needle:?}: {err}"
+    );
     assert!(!rt.root.path().join(id).exists(), "state dir left behind");
 }
 
@@ -22,7 +25,12 @@ fn malformed_config_missing_rootfs_unknown_namespace() {
     expect_failure(&rt, &b, "m1", "config.json");
 
     b.save();
-    b.edit(|c| c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "bogus"})));
+    b.edit(|c| {
+        c["linux"]["namespaces"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"type": "bogus"}))
+    });
     expect_failure(&rt, &b, "m2", "linux.namespaces");
 
     let mut b = Bundle::new(&["true"]);
@@ -61,11 +69,23 @@ fn features_and_spec() {
     let rt = Runtime::new();
     let f: serde_json::Value = serde_json::from_str(&rt.ok(&["features"])).unwrap();
     assert_eq!(f["ociVersionMax"], "1.2.0");
-    assert!(f["linux"]["namespaces"].as_array().unwrap().contains(&json!("cgroup")));
-    assert!(f["linux"]["seccomp"]["actions"].as_array().unwrap().contains(&json!("SCMP_ACT_ERRNO")));
+    assert!(f["linux"]["namespaces"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("cgroup")));
+    assert!(f["linux"]["seccomp"]["actions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("SCMP_ACT_ERRNO")));
     let dir = tempfile::tempdir().unwrap();
     rt.ok(&["spec", "--bundle", dir.path().to_str().unwrap()]);
-    let spec: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("config.json")).unwrap()).unwrap();
+    let spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("config.json")).unwrap()).unwrap();
     assert_eq!(spec["root"]["path"], "rootfs");
-    assert_eq!(rt.run(&["spec", "--bundle", dir.path().to_str().unwrap()]).status.code(), Some(1));
+    assert_eq!(
+        rt.run(&["spec", "--bundle", dir.path().to_str().unwrap()])
+            .status
+            .code(),
+        Some(1)
+    );
 }

@@ -18,7 +18,9 @@ fn runs_busybox_and_leaves_nothing() {
     assert!(!cgroup_exists(&cg), "cgroup {cg} left behind");
     let rootfs = b.rootfs();
     assert!(
-        !mount_points().iter().any(|m| m.starts_with(rootfs.to_str().unwrap())),
+        !mount_points()
+            .iter()
+            .any(|m| m.starts_with(rootfs.to_str().unwrap())),
         "a mount under the rootfs was left on the host"
     );
 }
@@ -33,7 +35,11 @@ fn exit_code_and_signal_death_come_back() {
     assert_eq!(rt.run_bundle(&b, "c1").0, 7);
     // Killed from outside (pid 1 of a pid namespace ignores SIGKILL from inside).
     let b = Bundle::new(&["sleep", "100"]);
-    let mut child = rt.cmd().args(["run", "--bundle", b.path().to_str().unwrap(), "c2"]).spawn().unwrap();
+    let mut child = rt
+        .cmd()
+        .args(["run", "--bundle", b.path().to_str().unwrap(), "c2"])
+        .spawn()
+        .unwrap();
     wait_for_status(&rt, "c2", "running");
     rt.ok(&["kill", "c2", "KILL"]);
     assert_eq!(child.wait().unwrap().code(), Some(137));

@@ -14,7 +14,13 @@ fn recv_master(listener: &UnixListener) -> OwnedFd {
     let mut buf = [0u8; 256];
     let mut iov = [IoSliceMut::new(&mut buf)];
     let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<()>(conn.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::empty()).unwrap();
+    let msg = recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .unwrap();
     for c in msg.cmsgs().unwrap() {
         if let ControlMessageOwned::ScmRights(fds) = c {
             // SAFETY (test): SCM_RIGHTS just installed this fd; we own it.
@@ -40,7 +46,14 @@ fn console_socket_receives_the_pty_master() {
     let sock = sockdir.path().join("console.sock");
     let listener = UnixListener::bind(&sock).unwrap();
     let receiver = std::thread::spawn(move || recv_master(&listener));
-    rt.start_detached(&["create", "--bundle", b.path().to_str().unwrap(), "--console-socket", sock.to_str().unwrap(), "tty1"]);
+    rt.start_detached(&[
+        "create",
+        "--bundle",
+        b.path().to_str().unwrap(),
+        "--console-socket",
+        sock.to_str().unwrap(),
+        "tty1",
+    ]);
     let master = receiver.join().unwrap();
     rt.ok(&["start", "tty1"]);
     let mut f = std::fs::File::from(master);

@@ -15,7 +15,8 @@ fn run_with_leaked_dir(rt: &Runtime, b: &Bundle, id: &str) -> (i32, String, Stri
     let hostdir = std::fs::File::open("/etc").unwrap();
     let raw = hostdir.as_raw_fd();
     let mut cmd = rt.cmd();
-    cmd.args(["run", "--bundle", b.path().to_str().unwrap(), id]).stdin(Stdio::null());
+    cmd.args(["run", "--bundle", b.path().to_str().unwrap(), id])
+        .stdin(Stdio::null());
     // SAFETY (test): dup2 is async-signal-safe; runs in the forked child before exec.
     unsafe {
         cmd.pre_exec(move || {
@@ -39,11 +40,21 @@ fn no_host_fd_leaks_and_cwd_through_a_leaked_fd_is_refused() {
         return;
     }
     let rt = Runtime::new();
-    let mut b = Bundle::new(&["sh", "-c", "ls /proc/self/fd; ls -l /proc/self/fd | grep -c /etc"]);
+    let mut b = Bundle::new(&[
+        "sh",
+        "-c",
+        "ls /proc/self/fd; ls -l /proc/self/fd | grep -c /etc",
+    ]);
     let (code, out, err) = run_with_leaked_dir(&rt, &b, "fds");
     assert_eq!(code, 1, "grep found no /etc fd, so exits 1: {out} {err}");
-    let fds: Vec<&str> = out.lines().take_while(|l| !l.starts_with('0') || l.len() == 1).collect();
-    assert!(!out.lines().any(|l| l == "7"), "fd 7 leaked into the container: {out}");
+    let fds: Vec<&str> = out
+        .lines()
+        .take_while(|l| !l.starts_with('0') || l.len() == 1)
+        .collect();
+    assert!(
+        !out.lines().any(|l| l == "7"),
+        "fd 7 leaked into the container: {out}"
+    );
     assert!(fds.len() <= 5, "{out}");
 
     b.edit(|c| {
@@ -52,7 +63,10 @@ fn no_host_fd_leaks_and_cwd_through_a_leaked_fd_is_refused() {
     });
     let (code, out, err) = run_with_leaked_dir(&rt, &b, "cwd");
     assert_ne!(code, 0, "started with a cwd outside the rootfs: {out}");
-    assert!(!out.contains("root:x:0:0"), "read the host's /etc/passwd: {out}");
+    assert!(
+        !out.contains("root:x:0:0"),
+        "read the host's /etc/passwd: {out}"
+    );
     assert!(err.contains("cwd"), "{err}");
 }
 
@@ -63,11 +77,19 @@ fn symlinked_mount_destination_stays_inside_the_rootfs() {
     }
     let rt = Runtime::new();
     let host = tempfile::tempdir().unwrap();
-    let mut b = Bundle::new(&["sh", "-c", "echo inside > /evil/file; echo inside > /evil2/file"]);
+    let mut b = Bundle::new(&[
+        "sh",
+        "-c",
+        "echo inside > /evil/file; echo inside > /evil2/file",
+    ]);
     // Absolute and relative symlinks pointing at a host directory.
     std::os::unix::fs::symlink(host.path(), b.rootfs().join("evil")).unwrap();
     let depth = b.rootfs().components().count();
-    let rel = format!("{}{}", "../".repeat(depth), host.path().strip_prefix("/").unwrap().display());
+    let rel = format!(
+        "{}{}",
+        "../".repeat(depth),
+        host.path().strip_prefix("/").unwrap().display()
+    );
     std::os::unix::fs::symlink(&rel, b.rootfs().join("evil2")).unwrap();
     b.edit(|c| {
         let m = c["mounts"].as_array_mut().unwrap();
@@ -75,9 +97,15 @@ fn symlinked_mount_destination_stays_inside_the_rootfs() {
         m.push(json!({"destination": "/evil2", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}));
     });
     let _ = rt.run_bundle(&b, "sym");
-    assert!(std::fs::read_dir(host.path()).unwrap().next().is_none(), "the container wrote into a host directory");
+    assert!(
+        std::fs::read_dir(host.path()).unwrap().next().is_none(),
+        "the container wrote into a host directory"
+    );
     let hp = host.path().to_str().unwrap();
-    assert!(!mount_points().iter().any(|m| m == hp), "a mount landed on the host directory");
+    assert!(
+        !mount_points().iter().any(|m| m == hp),
+        "a mount landed on the host directory"
+    );
 }
 
 #[test]
@@ -100,13 +128,27 @@ fn runtime_binary_cannot_be_rewritten_through_proc_exe() {
     let exe = std::fs::File::open(format!("/proc/{pid}/exe")).unwrap();
     use std::io::Write;
     // While it runs, the image must already be unwritable (read-only mount or sealed).
-    let now = std::fs::OpenOptions::new().write(true).open(format!("/proc/self/fd/{}", exe.as_raw_fd()));
-    assert!(now.is_err() || now.unwrap().write_all(b"x").is_err(), "runtime image writable while running");
+    let now = std::fs::OpenOptions::new()
+        .write(true)
+        .open(format!("/proc/self/fd/{}", exe.as_raw_fd()));
+    assert!(
+        now.is_err() || now.unwrap().write_all(b"x").is_err(),
+        "runtime image writable while running"
+    );
     rt.ok(&["delete", "--force", "victim"]);
     // The runtime is gone: try to write through the handle.
-    let reopen = std::fs::OpenOptions::new().write(true).open(format!("/proc/self/fd/{}", exe.as_raw_fd()));
+    let reopen = std::fs::OpenOptions::new()
+        .write(true)
+        .open(format!("/proc/self/fd/{}", exe.as_raw_fd()));
     if let Ok(mut f) = reopen {
-        assert!(f.write_all(b"pwned").is_err(), "wrote into the runtime's executable");
+        assert!(
+            f.write_all(b"pwned").is_err(),
+            "wrote into the runtime's executable"
+        );
     }
-    assert_eq!(std::fs::read(&bin).unwrap(), before, "the runtime binary changed");
+    assert_eq!(
+        std::fs::read(&bin).unwrap(),
+        before,
+        "the runtime binary changed"
+    );
 }

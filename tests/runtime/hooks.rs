@@ -16,9 +16,7 @@ fn hooks_run_in_order_with_state_on_stdin() {
     let host_log = log.to_str().unwrap().to_string();
     // Runtime-namespace hooks write the host path; container-namespace ones after
     // pivot_root (startContainer) see the bind-mounted directory at /hooks.
-    let hook = |name: &str, path: &str| {
-        json!({"path": "/bin/sh", "args": ["sh", "-c", format!("read -r s; echo {name} $(echo \"$s\" | grep -o '\"status\":\"[a-z]*\"') >> {path}")]})
-    };
+    let hook = |name: &str, path: &str| json!({"path": "/bin/sh", "args": ["sh", "-c", format!("read -r s; echo {name} $(echo \"$s\" | grep -o '\"status\":\"[a-z]*\"') >> {path}")]});
     b.edit(|c| {
         c["mounts"].as_array_mut().unwrap().push(json!({
             "destination": "/hooks", "type": "bind", "source": logdir.path(), "options": ["rbind", "rw"]
@@ -40,12 +38,31 @@ fn hooks_run_in_order_with_state_on_stdin() {
     let without_main: Vec<&str> = names.iter().copied().filter(|n| *n != "main").collect();
     assert_eq!(
         without_main,
-        ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
+        [
+            "prestart",
+            "createRuntime",
+            "createContainer",
+            "startContainer",
+            "poststart",
+            "poststop"
+        ],
         "{text}"
     );
     assert!(names.contains(&"main"));
-    assert!(text.lines().next().unwrap().contains("\"status\":\"created\""), "{text}");
-    assert!(text.lines().last().unwrap().contains("\"status\":\"stopped\""), "{text}");
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .contains("\"status\":\"created\""),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .contains("\"status\":\"stopped\""),
+        "{text}"
+    );
 }
 
 #[test]
@@ -58,10 +75,16 @@ fn failing_or_slow_hook_fails_create_and_leaves_nothing() {
     b.edit(|c| c["hooks"] = json!({"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "echo nope >&2; exit 3"]}]}));
     let (code, _, err) = rt.run_bundle(&b, "h1");
     assert_eq!(code, 1);
-    assert!(err.contains("createRuntime") && err.contains("nope"), "{err}");
+    assert!(
+        err.contains("createRuntime") && err.contains("nope"),
+        "{err}"
+    );
     assert!(!rt.root.path().join("h1").exists());
 
-    b.edit(|c| c["hooks"] = json!({"prestart": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]}));
+    b.edit(|c| {
+        c["hooks"] =
+            json!({"prestart": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]})
+    });
     let t0 = std::time::Instant::now();
     let (code, _, err) = rt.run_bundle(&b, "h2");
     assert_eq!(code, 1);
@@ -83,9 +106,15 @@ fn poststart_runs_after_the_program_started() {
         "pid=$(sed 's/.*\"pid\":\\([0-9]*\\).*/\\1/'); cat /proc/$pid/comm > {}",
         log.display()
     );
-    b.edit(|c| c["hooks"] = json!({"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", script]}]}));
+    b.edit(|c| {
+        c["hooks"] = json!({"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", script]}]})
+    });
     rt.start_detached(&["create", "--bundle", b.path().to_str().unwrap(), "ps1"]);
     rt.ok(&["start", "ps1"]);
-    assert_eq!(std::fs::read_to_string(&log).unwrap().trim(), "sleep", "poststart ran before the exec");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap().trim(),
+        "sleep",
+        "poststart ran before the exec"
+    );
     rt.ok(&["delete", "--force", "ps1"]);
 }

@@ -13,7 +13,14 @@ fn create_start_kill_delete() {
     let mut b = Bundle::new(&["sleep", "100"]);
     let cg = b.cgroup(&unique("life"));
     let pidfile = b.path().join("pid");
-    rt.start_detached(&["create", "--bundle", b.path().to_str().unwrap(), "--pid-file", pidfile.to_str().unwrap(), "c1"]);
+    rt.start_detached(&[
+        "create",
+        "--bundle",
+        b.path().to_str().unwrap(),
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+        "c1",
+    ]);
     let st = rt.state("c1");
     assert_eq!(st["status"], "created");
     assert_eq!(st["id"], "c1");
@@ -60,7 +67,12 @@ fn delete_force_kills_and_removes_a_running_container() {
     rt.start_detached(&["run", "-d", "--bundle", b.path().to_str().unwrap(), "c1"]);
     let pid = rt.state("c1")["pid"].as_i64().unwrap();
     rt.ok(&["delete", "--force", "c1"]);
-    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists() || std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap().contains(") Z"));
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .unwrap()
+                .contains(") Z")
+    );
     assert!(!cgroup_exists(&cg));
 }
 
@@ -73,7 +85,17 @@ fn exec_runs_in_the_container() {
     let mut b = Bundle::new(&["sleep", "100"]);
     b.edit(|c| c["hostname"] = serde_json::json!("exec-box"));
     rt.start_detached(&["run", "-d", "--bundle", b.path().to_str().unwrap(), "c1"]);
-    let out = rt.ok(&["exec", "--env", "FOO=bar", "--cwd", "/tmp", "c1", "sh", "-c", "hostname; echo $FOO; pwd; id -u"]);
+    let out = rt.ok(&[
+        "exec",
+        "--env",
+        "FOO=bar",
+        "--cwd",
+        "/tmp",
+        "c1",
+        "sh",
+        "-c",
+        "hostname; echo $FOO; pwd; id -u",
+    ]);
     assert_eq!(out, "exec-box\nbar\n/tmp\n0\n");
     let out = rt.ok(&["exec", "--user", "1000:1000", "c1", "id"]);
     assert!(out.starts_with("uid=1000(berth) gid=1000(berth)"), "{out}");
@@ -97,12 +119,24 @@ fn pause_and_resume_freeze_the_processes() {
     let pid = rt.state("c1")["pid"].as_i64().unwrap();
     rt.ok(&["pause", "c1"]);
     assert_eq!(rt.state("c1")["status"], "paused");
-    let utime = |p: i64| std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap().split(' ').nth(13).unwrap().to_string();
+    let utime = |p: i64| {
+        std::fs::read_to_string(format!("/proc/{p}/stat"))
+            .unwrap()
+            .split(' ')
+            .nth(13)
+            .unwrap()
+            .to_string()
+    };
     let before = utime(pid);
-    let children_before = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
+    let children_before =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(utime(pid), before);
-    assert_eq!(std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap(), children_before, "frozen shell forked");
+    assert_eq!(
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap(),
+        children_before,
+        "frozen shell forked"
+    );
     rt.ok(&["resume", "c1"]);
     assert_eq!(rt.state("c1")["status"], "running");
     rt.ok(&["delete", "--force", "c1"]);
@@ -131,7 +165,12 @@ fn concurrent_commands_on_one_container_are_serialised() {
         let rt = rt.clone();
         std::thread::spawn(move || {
             let args: Vec<&str> = args.to_vec();
-            rt.cmd().args(&args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().unwrap()
+            rt.cmd()
+                .args(&args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap()
         })
     })
     .collect();

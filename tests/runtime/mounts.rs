@@ -37,7 +37,10 @@ fn bind_tmpfs_and_propagation_options() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "from host");
     assert!(lines[1].contains("Read-only file system"), "{out}");
-    assert_eq!(std::fs::read_to_string(host.path().join("new")).unwrap(), "written\n");
+    assert_eq!(
+        std::fs::read_to_string(host.path().join("new")).unwrap(),
+        "written\n"
+    );
     assert_eq!(lines[2], "700");
     assert_eq!(lines[3], "1", "noexec missing: {out}");
     assert_eq!(lines[4], "1", "inner tmpfs missing: {out}");
@@ -71,10 +74,23 @@ fn devices_sysctls_and_time_namespace() {
     assert_eq!(lines[3], "l", "/dev/fd is not a symlink: {out}");
     assert_eq!(lines[4], "1");
     assert_eq!(lines[5], "4096");
-    assert_eq!(std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap(), host_ipf, "sysctl leaked to the host");
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap(),
+        host_ipf,
+        "sysctl leaked to the host"
+    );
     let up: f64 = lines[6].parse().unwrap();
-    let host_up: f64 = std::fs::read_to_string("/proc/uptime").unwrap().split(' ').next().unwrap().parse().unwrap();
-    assert!(up > host_up + 86000.0, "boottime offset not applied: {up} vs host {host_up}");
+    let host_up: f64 = std::fs::read_to_string("/proc/uptime")
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        up > host_up + 86000.0,
+        "boottime offset not applied: {up} vs host {host_up}"
+    );
 }
 
 #[test]
@@ -82,13 +98,21 @@ fn rlimit_above_the_hard_limit_is_clamped_with_a_warning() {
     if not_root() {
         return;
     }
-    let hard = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).unwrap().1;
+    let hard = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .unwrap()
+        .1;
     let mut b = Bundle::new(&["true"]);
-    b.edit(|c| c["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": hard + 1000, "hard": hard + 1000}]));
+    b.edit(|c| {
+        c["process"]["rlimits"] =
+            json!([{"type": "RLIMIT_NOFILE", "soft": hard + 1000, "hard": hard + 1000}])
+    });
     let (code, out, err) = run(&mut b, "ulimit -Hn; ulimit -n");
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, format!("{hard}\n{hard}\n"));
-    assert!(err.contains("RLIMIT_NOFILE") || err.to_lowercase().contains("clamp"), "no warning: {err}");
+    assert!(
+        err.contains("RLIMIT_NOFILE") || err.to_lowercase().contains("clamp"),
+        "no warning: {err}"
+    );
 }
 
 #[test]
@@ -99,11 +123,21 @@ fn errors_go_to_the_log_file_as_json() {
     let rt = Runtime::new();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log.json");
-    let out = rt.run(&["--log", log.to_str().unwrap(), "--log-format", "json", "start", "nope"]);
+    let out = rt.run(&[
+        "--log",
+        log.to_str().unwrap(),
+        "--log-format",
+        "json",
+        "start",
+        "nope",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let line = std::fs::read_to_string(&log).unwrap();
     let v: serde_json::Value = serde_json::from_str(line.lines().last().unwrap()).unwrap();
     assert_eq!(v["level"], "error");
-    assert!(v["msg"].as_str().unwrap().contains("does not exist"), "{line}");
+    assert!(
+        v["msg"].as_str().unwrap().contains("does not exist"),
+        "{line}"
+    );
     assert!(v["time"].as_str().unwrap().ends_with('Z'));
 }

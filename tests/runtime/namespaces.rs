@@ -31,12 +31,34 @@ fn uts_pid_mount_ipc_net_cgroup() {
     assert_eq!(lines[0], "berth-box");
     assert_eq!(lines[1], "berth.test");
     assert_eq!(lines[2], "1", "not pid 1 in its own pid namespace");
-    assert_ne!(lines[3], std::fs::read_link("/proc/self/ns/mnt").unwrap().to_str().unwrap(), "host mount namespace");
+    assert_ne!(
+        lines[3],
+        std::fs::read_link("/proc/self/ns/mnt")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        "host mount namespace"
+    );
     assert_eq!(lines[4], "lo", "host interfaces visible: {out}");
-    assert_ne!(lines[5], std::fs::read_link("/proc/self/ns/ipc").unwrap().to_str().unwrap(), "host IPC namespace");
+    assert_ne!(
+        lines[5],
+        std::fs::read_link("/proc/self/ns/ipc")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        "host IPC namespace"
+    );
     // In its own cgroup namespace every hierarchy's root is `/`.
-    assert!(lines[6].trim().parse::<u32>().unwrap() >= 1, "cgroup ns root: {out}");
-    assert_ne!(std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim(), "berth-box");
+    assert!(
+        lines[6].trim().parse::<u32>().unwrap() >= 1,
+        "cgroup ns root: {out}"
+    );
+    assert_ne!(
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .unwrap()
+            .trim(),
+        "berth-box"
+    );
 }
 
 #[test]
@@ -46,7 +68,11 @@ fn user_namespace_with_id_ranges() {
     }
     let mut b = Bundle::new(&["true"]);
     // The rootfs must belong to the mapped root to be usable.
-    std::process::Command::new("chown").args(["-R", "100000:100000"]).arg(b.rootfs()).status().unwrap();
+    std::process::Command::new("chown")
+        .args(["-R", "100000:100000"])
+        .arg(b.rootfs())
+        .status()
+        .unwrap();
     b.edit(|c| {
         let ns = c["linux"]["namespaces"].as_array_mut().unwrap();
         ns.push(json!({"type": "user"}));
@@ -56,7 +82,11 @@ fn user_namespace_with_id_ranges() {
         // on every kernel; keep the default mounts (the runtime falls back to a bind).
     });
     let out = run_sh(&mut b, "cat /proc/self/uid_map; id -u");
-    let rows: Vec<Vec<&str>> = out.lines().take(2).map(|l| l.split_whitespace().collect()).collect();
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .take(2)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
     assert_eq!(rows[0], vec!["0", "100000", "1000"], "{out}");
     assert_eq!(rows[1], vec!["1000", "200000", "10"], "{out}");
     assert_eq!(out.lines().nth(2), Some("0"));
@@ -68,7 +98,10 @@ fn joins_an_existing_network_namespace_by_path() {
         return;
     }
     // A network namespace held by a sleeping process.
-    let mut holder = std::process::Command::new("unshare").args(["-n", "sleep", "30"]).spawn().unwrap();
+    let mut holder = std::process::Command::new("unshare")
+        .args(["-n", "sleep", "30"])
+        .spawn()
+        .unwrap();
     let path = format!("/proc/{}/ns/net", holder.id());
     let want = loop {
         let link = std::fs::read_link(&path).unwrap();
@@ -101,12 +134,23 @@ fn own_mount_table_without_host_mounts() {
     // Host mount points outside the usual pseudo filesystems must not be visible.
     let host_only: Vec<String> = e2e::mount_points()
         .into_iter()
-        .filter(|m| m != "/" && !["/proc", "/sys", "/dev", "/run"].iter().any(|p| m.starts_with(p)))
+        .filter(|m| {
+            m != "/"
+                && !["/proc", "/sys", "/dev", "/run"]
+                    .iter()
+                    .any(|p| m.starts_with(p))
+        })
         .collect();
     for m in out.lines() {
-        assert!(!host_only.iter().any(|h| h == m), "host mount {m} visible in the container");
+        assert!(
+            !host_only.iter().any(|h| h == m),
+            "host mount {m} visible in the container"
+        );
     }
-    assert!(out.lines().any(|m| m == "/proc") && out.lines().any(|m| m == "/dev/pts"), "{out}");
+    assert!(
+        out.lines().any(|m| m == "/proc") && out.lines().any(|m| m == "/dev/pts"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -117,9 +161,15 @@ fn without_a_mount_namespace_nothing_is_mounted_on_the_host() {
     let before = e2e::mount_points();
     let mut b = Bundle::new(&["true"]);
     b.edit(|c| {
-        c["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "mount");
+        c["linux"]["namespaces"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|n| n["type"] != "mount");
     });
-    let out = run_sh(&mut b, "cat /etc/passwd | head -1; ls /proc/self/ns/mnt >/dev/null && echo proc-ok");
+    let out = run_sh(
+        &mut b,
+        "cat /etc/passwd | head -1; ls /proc/self/ns/mnt >/dev/null && echo proc-ok",
+    );
     assert_eq!(out, "root:x:0:0:root:/root:/bin/sh\nproc-ok\n");
     assert_eq!(e2e::mount_points(), before, "mounts leaked onto the host");
 }

@@ -15,7 +15,10 @@ struct Podman {
 
 impl Podman {
     fn new() -> Podman {
-        let dir = tempfile::Builder::new().prefix("berth-podman-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("berth-podman-")
+            .tempdir()
+            .unwrap();
         std::fs::write(
             dir.path().join("containers.conf"),
             "[containers]\ndefault_ulimits = [\"nofile=20000:20000\",\"nproc=32768:32768\"]\n",
@@ -32,7 +35,14 @@ impl Podman {
             .arg(d.join("root"))
             .arg("--runroot")
             .arg(d.join("runroot"))
-            .args(["--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"])
+            .args([
+                "--storage-driver",
+                "vfs",
+                "--cgroup-manager",
+                "cgroupfs",
+                "--events-backend",
+                "file",
+            ])
             .arg("--tmpdir")
             .arg(d.join("tmp"));
         c
@@ -50,7 +60,10 @@ impl Drop for Podman {
         // temp dir can be removed.
         let _ = self.run(&["system", "reset", "-f"]);
         let root = self.dir.path().to_string_lossy().into_owned();
-        let mut mounts: Vec<String> = e2e::mount_points().into_iter().filter(|m| m.starts_with(&root)).collect();
+        let mut mounts: Vec<String> = e2e::mount_points()
+            .into_iter()
+            .filter(|m| m.starts_with(&root))
+            .collect();
         mounts.sort_by_key(|m| std::cmp::Reverse(m.len()));
         for m in mounts {
             let _ = nix::mount::umount2(m.as_str(), nix::mount::MntFlags::MNT_DETACH);
@@ -59,7 +72,11 @@ impl Drop for Podman {
 }
 
 fn podman_installed() -> bool {
-    Command::new("podman").arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
+    Command::new("podman")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 /// podman's cgroupfs manager makes `libpod_parent` (and `libpod_parent/conmon`) in every v1
@@ -75,7 +92,11 @@ fn remove_libpod_parent(existed: &[bool]) {
 
 fn libpod_parents() -> Vec<std::path::PathBuf> {
     let mut v: Vec<_> = std::fs::read_dir("/sys/fs/cgroup")
-        .map(|rd| rd.flatten().map(|e| e.path().join("libpod_parent")).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path().join("libpod_parent"))
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -108,7 +129,11 @@ fn podman_runs_busybox_with_berth_runtime() {
         .output()
         .unwrap();
     assert!(tar.wait().unwrap().success());
-    assert!(import.status.success(), "podman import: {}", String::from_utf8_lossy(&import.stderr));
+    assert!(
+        import.status.success(),
+        "podman import: {}",
+        String::from_utf8_lossy(&import.stderr)
+    );
 
     let rt = runtime_bin();
     let out = pm.run(&[
@@ -134,5 +159,9 @@ fn podman_runs_busybox_with_berth_runtime() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\n");
-    assert_eq!(String::from_utf8_lossy(&ps.stdout), "", "--rm left a container");
+    assert_eq!(
+        String::from_utf8_lossy(&ps.stdout),
+        "",
+        "--rm left a container"
+    );
 }

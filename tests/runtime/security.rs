@@ -25,7 +25,10 @@ fn read_only_root_and_masked_paths() {
     assert!(lines[0].contains("Read-only file system"), "{out}");
     assert_eq!(lines[1].trim(), "0", "/proc/keys not masked: {out}");
     assert_eq!(lines[2].trim(), "0", "/sys/firmware not masked: {out}");
-    assert!(lines[3].contains("Read-only file system"), "/proc/sys writable: {out}");
+    assert!(
+        lines[3].contains("Read-only file system"),
+        "/proc/sys writable: {out}"
+    );
     // /tmp is part of the read-only root here.
     assert!(lines[4].contains("Read-only file system"), "{out}");
     assert!(!b.rootfs().join("x").exists());
@@ -44,7 +47,10 @@ fn capabilities_are_the_configured_ones() {
         let line = out.lines().find(|l| l.starts_with(set)).unwrap();
         assert!(line.ends_with("0000000020000420"), "{line}");
     }
-    assert!(out.contains("Operation not permitted"), "chown worked without CAP_CHOWN: {out}");
+    assert!(
+        out.contains("Operation not permitted"),
+        "chown worked without CAP_CHOWN: {out}"
+    );
 }
 
 #[test]
@@ -66,7 +72,10 @@ fn seccomp_rule_returns_eperm() {
     let (code, out, err) = run(&mut b, "mkdir /tmp/d 2>&1; hostname foo 2>&1; echo alive");
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Operation not permitted"), "{out}");
-    assert!(out.contains("Function not implemented") || out.contains("not implemented"), "{out}");
+    assert!(
+        out.contains("Function not implemented") || out.contains("not implemented"),
+        "{out}"
+    );
     assert!(out.contains("alive"));
     assert!(!b.rootfs().join("tmp/d").exists());
 }
@@ -83,10 +92,16 @@ fn user_rlimits_umask_and_no_new_privileges() {
         c["process"]["noNewPrivileges"] = json!(true);
         c["process"]["cwd"] = json!("/home/berth");
     });
-    let (code, out, err) = run(&mut b, "id; ulimit -n; umask; grep NoNewPrivs /proc/self/status; pwd");
+    let (code, out, err) = run(
+        &mut b,
+        "id; ulimit -n; umask; grep NoNewPrivs /proc/self/status; pwd",
+    );
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = out.lines().collect();
-    assert!(lines[0].starts_with("uid=1000(berth) gid=1000(berth) groups=5(tty)"), "{out}");
+    assert!(
+        lines[0].starts_with("uid=1000(berth) gid=1000(berth) groups=5(tty)"),
+        "{out}"
+    );
     assert_eq!(lines[1], "512");
     assert_eq!(lines[2], "0077");
     assert!(lines[3].ends_with("1"));

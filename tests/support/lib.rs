@@ -10,7 +10,10 @@ use serde_json::Value;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Directory of the built binaries: `$BERTH_BIN_DIR`, else target/debug.
@@ -22,7 +25,11 @@ pub fn bin_dir() -> PathBuf {
 
 pub fn runtime_bin() -> PathBuf {
     let p = bin_dir().join("berth-runtime");
-    assert!(p.exists(), "{} missing: run `cargo build --workspace` first", p.display());
+    assert!(
+        p.exists(),
+        "{} missing: run `cargo build --workspace` first",
+        p.display()
+    );
     p
 }
 
@@ -39,7 +46,11 @@ pub fn not_root() -> bool {
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("{prefix}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A busybox bundle in a temporary directory, its config.json editable as JSON.
@@ -51,7 +62,10 @@ pub struct Bundle {
 impl Bundle {
     /// A bundle running `args` (no terminal), made by the fixture script.
     pub fn new(args: &[&str]) -> Bundle {
-        let dir = tempfile::Builder::new().prefix("berth-bundle-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("berth-bundle-")
+            .tempdir()
+            .unwrap();
         let status = Command::new(workspace().join("fixtures/busybox-bundle.sh"))
             .arg(dir.path())
             .arg(runtime_bin())
@@ -60,7 +74,9 @@ impl Bundle {
             .status()
             .unwrap();
         assert!(status.success(), "busybox-bundle.sh failed");
-        let config = serde_json::from_slice(&std::fs::read(dir.path().join("config.json")).unwrap()).unwrap();
+        let config =
+            serde_json::from_slice(&std::fs::read(dir.path().join("config.json")).unwrap())
+                .unwrap();
         Bundle { dir, config }
     }
 
@@ -74,7 +90,11 @@ impl Bundle {
 
     /// Writes config.json from `self.config`.
     pub fn save(&self) {
-        std::fs::write(self.path().join("config.json"), serde_json::to_vec_pretty(&self.config).unwrap()).unwrap();
+        std::fs::write(
+            self.path().join("config.json"),
+            serde_json::to_vec_pretty(&self.config).unwrap(),
+        )
+        .unwrap();
     }
 
     /// Edits the config with a closure and saves it.
@@ -108,7 +128,10 @@ impl Default for Runtime {
 impl Runtime {
     pub fn new() -> Runtime {
         Runtime {
-            root: tempfile::Builder::new().prefix("berth-root-").tempdir().unwrap(),
+            root: tempfile::Builder::new()
+                .prefix("berth-root-")
+                .tempdir()
+                .unwrap(),
             bin: runtime_bin(),
         }
     }

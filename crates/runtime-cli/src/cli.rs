@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "berth-runtime", version, about = "berth's OCI runtime, with the runc command line")]
+#[command(
+    name = "berth-runtime",
+    version,
+    about = "berth's OCI runtime, with the runc command line"
+)]
 pub struct Cli {
     /// Root directory for container state (tmpfs recommended)
     #[arg(long, global = true, default_value = runtime::state::DEFAULT_ROOT)]

@@ -29,7 +29,11 @@ fn write_line(level: &str, msg: &str) {
         format!("time=\"{time}\" level={level} msg={msg:?}")
     };
     if let Some(path) = &sink.file {
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             let _ = writeln!(f, "{line}");
             return;
         }
@@ -59,7 +63,11 @@ impl<S: Subscriber> Layer<S> for RuncLayer {
         let mut msg = String::new();
         event.record(&mut MessageVisitor(&mut msg));
         let level = event.metadata().level().as_str().to_ascii_lowercase();
-        let level = if level == "warn" { "warning".to_string() } else { level };
+        let level = if level == "warn" {
+            "warning".to_string()
+        } else {
+            level
+        };
         write_line(&level, &msg);
     }
 }

@@ -10,7 +10,17 @@ use clap::Parser;
 fn normalise_args() -> Vec<std::ffi::OsString> {
     std::env::args_os()
         .map(|a| match a.to_str() {
-            Some(s) if s.len() > 2 && s.starts_with('-') && !s.starts_with("--") && s.as_bytes()[1].is_ascii_alphabetic() && s[1..].split('=').next().is_some_and(|n| n.len() > 1 && n.contains(|c: char| c.is_ascii_lowercase()) && commands::LONG_FLAGS.contains(&n)) => {
+            Some(s)
+                if s.len() > 2
+                    && s.starts_with('-')
+                    && !s.starts_with("--")
+                    && s.as_bytes()[1].is_ascii_alphabetic()
+                    && s[1..].split('=').next().is_some_and(|n| {
+                        n.len() > 1
+                            && n.contains(|c: char| c.is_ascii_lowercase())
+                            && commands::LONG_FLAGS.contains(&n)
+                    }) =>
+            {
                 format!("-{s}").into()
             }
             _ => a,

@@ -59,26 +59,48 @@ fn argv_envp() -> (Vec<CString>, Vec<CString>) {
 /// is a slave of it and dies with the runtime and its container children.
 fn reexec_read_only() -> Result<std::convert::Infallible> {
     let exe: PathBuf = std::fs::read_link("/proc/self/exe").ctx(|| "readlink /proc/self/exe")?;
-    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).ctx(|| "unshare a mount namespace for the runtime")?;
-    mount(NONE, "/", NONE, MsFlags::MS_SLAVE | MsFlags::MS_REC, NONE).ctx(|| "make the runtime's mounts slaves")?;
-    mount(Some(&exe), &exe, NONE, MsFlags::MS_BIND, NONE).ctx(|| format!("bind {} onto itself", exe.display()))?;
-    mount(NONE, &exe, NONE, MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY, NONE)
-        .ctx(|| format!("remount {} read-only", exe.display()))?;
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
+        .ctx(|| "unshare a mount namespace for the runtime")?;
+    mount(NONE, "/", NONE, MsFlags::MS_SLAVE | MsFlags::MS_REC, NONE)
+        .ctx(|| "make the runtime's mounts slaves")?;
+    mount(Some(&exe), &exe, NONE, MsFlags::MS_BIND, NONE)
+        .ctx(|| format!("bind {} onto itself", exe.display()))?;
+    mount(
+        NONE,
+        &exe,
+        NONE,
+        MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+        NONE,
+    )
+    .ctx(|| format!("remount {} read-only", exe.display()))?;
     let f = File::open(&exe).ctx(|| format!("open {}", exe.display()))?;
     let (argv, envp) = argv_envp();
-    Err(RuntimeError::sys("re-exec from the read-only bind", crate::sys::exec_fd(f.as_fd(), &argv, &envp)))
+    Err(RuntimeError::sys(
+        "re-exec from the read-only bind",
+        crate::sys::exec_fd(f.as_fd(), &argv, &envp),
+    ))
 }
 
 /// Re-executes from a sealed memfd copy of the binary.
 fn reexec_memfd() -> Result<std::convert::Infallible> {
     let mut src = File::open("/proc/self/exe").ctx(|| "open /proc/self/exe")?;
-    let fd = memfd_create(c"berth-runtime", MemFdCreateFlag::MFD_CLOEXEC | MemFdCreateFlag::MFD_ALLOW_SEALING)
-        .ctx(|| "memfd_create")?;
+    let fd = memfd_create(
+        c"berth-runtime",
+        MemFdCreateFlag::MFD_CLOEXEC | MemFdCreateFlag::MFD_ALLOW_SEALING,
+    )
+    .ctx(|| "memfd_create")?;
     let mut dst = File::from(fd);
     std::io::copy(&mut src, &mut dst).ctx(|| "copy the runtime binary into a memfd")?;
-    fcntl(std::os::fd::AsRawFd::as_raw_fd(&dst), FcntlArg::F_ADD_SEALS(seals())).ctx(|| "seal the memfd")?;
+    fcntl(
+        std::os::fd::AsRawFd::as_raw_fd(&dst),
+        FcntlArg::F_ADD_SEALS(seals()),
+    )
+    .ctx(|| "seal the memfd")?;
     let (argv, envp) = argv_envp();
-    Err(RuntimeError::sys("re-exec from the sealed memfd", crate::sys::exec_fd(dst.as_fd(), &argv, &envp)))
+    Err(RuntimeError::sys(
+        "re-exec from the sealed memfd",
+        crate::sys::exec_fd(dst.as_fd(), &argv, &envp),
+    ))
 }
 
 /// Makes sure this process runs from an unwritable image, re-executing if needed.

@@ -14,14 +14,20 @@ use crate::process::channel::send_fd;
 /// Makes the pty, sends its master over `socket`, and makes the slave this process's
 /// controlling terminal and fds 0-2.
 pub fn setup(socket: BorrowedFd<'_>, size: Option<(u16, u16)>, owner: u32) -> Result<()> {
-    let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC).ctx(|| "open /dev/ptmx")?;
+    let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)
+        .ctx(|| "open /dev/ptmx")?;
     grantpt(&master).ctx(|| "grantpt")?;
     unlockpt(&master).ctx(|| "unlockpt")?;
     let name = ptsname_r(&master).ctx(|| "ptsname")?;
-    let slave = nix::fcntl::open(name.as_str(), OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC, Mode::empty())
-        .ctx(|| format!("open {name}"))?;
+    let slave = nix::fcntl::open(
+        name.as_str(),
+        OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx(|| format!("open {name}"))?;
     let res = (|| {
-        nix::unistd::fchown(slave, Some(nix::unistd::Uid::from_raw(owner)), None).ctx(|| format!("chown {name}"))?;
+        nix::unistd::fchown(slave, Some(nix::unistd::Uid::from_raw(owner)), None)
+            .ctx(|| format!("chown {name}"))?;
         if let Some((rows, cols)) = size {
             crate::sys::set_winsize(slave, rows, cols).ctx(|| "set the console size")?;
         }

@@ -89,15 +89,22 @@ fn run_one(h: &Hook, point: Point, state_json: &[u8]) -> Result<()> {
             cmd.env(k, v);
         }
     }
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| fail(format!("cannot start: {e}")))?;
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| fail(format!("cannot start: {e}")))?;
     if let Some(mut stdin) = child.stdin.take() {
         // A hook that does not read its stdin is fine (EPIPE).
         let _ = stdin.write_all(state_json);
     }
     let pidfd = crate::sys::pidfd_open(nix::unistd::Pid::from_raw(child.id() as i32))
         .map_err(|e| fail(format!("pidfd_open: {e}")))?;
-    let deadline = h.timeout().filter(|t| *t > 0).map(|t| Instant::now() + Duration::from_secs(t as u64));
+    let deadline = h
+        .timeout()
+        .filter(|t| *t > 0)
+        .map(|t| Instant::now() + Duration::from_secs(t as u64));
     let mut out = Vec::new();
     let mut err = Vec::new();
     let mut stdout = child.stdout.take();
@@ -109,9 +116,13 @@ fn run_one(h: &Hook, point: Point, state_json: &[u8]) -> Result<()> {
                 if left.is_zero() {
                     let _ = child.kill();
                     let _ = child.wait();
-                    return Err(fail(format!("timed out after {}s", h.timeout().unwrap_or(0))));
+                    return Err(fail(format!(
+                        "timed out after {}s",
+                        h.timeout().unwrap_or(0)
+                    )));
                 }
-                PollTimeout::try_from(left.as_millis().min(60_000) as i32).unwrap_or(PollTimeout::MAX)
+                PollTimeout::try_from(left.as_millis().min(60_000) as i32)
+                    .unwrap_or(PollTimeout::MAX)
             }
             None => PollTimeout::NONE,
         };
@@ -127,7 +138,10 @@ fn run_one(h: &Hook, point: Point, state_json: &[u8]) -> Result<()> {
             Err(e) => return Err(fail(format!("poll: {e}"))),
         }
         let exited = fds[0].revents().is_some_and(|r| !r.is_empty());
-        let ready: Vec<bool> = fds[1..].iter().map(|f| f.revents().is_some_and(|r| !r.is_empty())).collect();
+        let ready: Vec<bool> = fds[1..]
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
         drop(fds);
         let mut idx = 0;
         if stdout.is_some() {
@@ -174,7 +188,10 @@ fn read_some<R: Read>(pipe: &mut Option<R>, buf: &mut Vec<u8>, ready: bool) {
 fn drain<R: Read + AsFd>(pipe: Option<R>, buf: &mut Vec<u8>) {
     if let Some(mut p) = pipe {
         let fd = std::os::fd::AsRawFd::as_raw_fd(&p.as_fd());
-        let _ = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
+        let _ = nix::fcntl::fcntl(
+            fd,
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+        );
         let _ = p.read_to_end(buf);
     }
 }

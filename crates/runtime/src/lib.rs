@@ -23,4 +23,3 @@ mod sys;
 
 pub use error::{Result, RuntimeError};
 pub use oci_spec;
-

@@ -114,7 +114,8 @@ pub fn join(t: LinuxNamespaceType, path: &std::path::Path) -> Result<()> {
         path: path.to_path_buf(),
         msg: format!("cannot open the {} namespace to join: {e}", proc_name(t)),
     })?;
-    setns(f.as_fd(), clone_flag(t)).ctx(|| format!("join {} namespace {}", proc_name(t), path.display()))
+    setns(f.as_fd(), clone_flag(t))
+        .ctx(|| format!("join {} namespace {}", proc_name(t), path.display()))
 }
 
 /// Makes a new time namespace for the children of this process, with offsets.
@@ -125,16 +126,21 @@ pub fn new_time_for_children(linux: &Linux) -> Result<()> {
         for (clock, off) in offsets {
             let clock = match clock.as_str() {
                 "monotonic" | "boottime" => clock.as_str(),
-                other => {
-                    return Err(RuntimeError::InvalidConfig {
-                        path: "config.json".into(),
-                        msg: format!("field linux.timeOffsets: unknown clock {other:?} (monotonic or boottime)"),
-                    })
-                }
+                other => return Err(RuntimeError::InvalidConfig {
+                    path: "config.json".into(),
+                    msg: format!(
+                        "field linux.timeOffsets: unknown clock {other:?} (monotonic or boottime)"
+                    ),
+                }),
             };
-            text.push_str(&format!("{clock} {} {}\n", off.secs().unwrap_or(0), off.nanosecs().unwrap_or(0)));
+            text.push_str(&format!(
+                "{clock} {} {}\n",
+                off.secs().unwrap_or(0),
+                off.nanosecs().unwrap_or(0)
+            ));
         }
-        std::fs::write("/proc/self/timens_offsets", text).ctx(|| "write /proc/self/timens_offsets")?;
+        std::fs::write("/proc/self/timens_offsets", text)
+            .ctx(|| "write /proc/self/timens_offsets")?;
     }
     Ok(())
 }
@@ -169,11 +175,28 @@ mod tests {
     fn plan_splits_new_and_joined() {
         let linux = LinuxBuilder::default()
             .namespaces(vec![
-                LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Network).path("/proc/1/ns/net").build().unwrap(),
-                LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Pid).build().unwrap(),
-                LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Mount).build().unwrap(),
-                LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::User).path("/proc/1/ns/user").build().unwrap(),
-                LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Time).build().unwrap(),
+                LinuxNamespaceBuilder::default()
+                    .typ(LinuxNamespaceType::Network)
+                    .path("/proc/1/ns/net")
+                    .build()
+                    .unwrap(),
+                LinuxNamespaceBuilder::default()
+                    .typ(LinuxNamespaceType::Pid)
+                    .build()
+                    .unwrap(),
+                LinuxNamespaceBuilder::default()
+                    .typ(LinuxNamespaceType::Mount)
+                    .build()
+                    .unwrap(),
+                LinuxNamespaceBuilder::default()
+                    .typ(LinuxNamespaceType::User)
+                    .path("/proc/1/ns/user")
+                    .build()
+                    .unwrap(),
+                LinuxNamespaceBuilder::default()
+                    .typ(LinuxNamespaceType::Time)
+                    .build()
+                    .unwrap(),
             ])
             .build()
             .unwrap();
@@ -182,15 +205,31 @@ mod tests {
 
         let linux = LinuxBuilder::default()
             .namespaces(vec![
-                LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Network).path("/proc/1/ns/net").build().unwrap(),
-                LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Pid).build().unwrap(),
-                LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Mount).build().unwrap(),
-                LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Time).build().unwrap(),
+                LinuxNamespaceBuilder::default()
+                    .typ(LinuxNamespaceType::Network)
+                    .path("/proc/1/ns/net")
+                    .build()
+                    .unwrap(),
+                LinuxNamespaceBuilder::default()
+                    .typ(LinuxNamespaceType::Pid)
+                    .build()
+                    .unwrap(),
+                LinuxNamespaceBuilder::default()
+                    .typ(LinuxNamespaceType::Mount)
+                    .build()
+                    .unwrap(),
+                LinuxNamespaceBuilder::default()
+                    .typ(LinuxNamespaceType::Time)
+                    .build()
+                    .unwrap(),
             ])
             .build()
             .unwrap();
         let plan = Plan::new(&linux).unwrap();
-        assert_eq!(plan.clone_flags, CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS);
+        assert_eq!(
+            plan.clone_flags,
+            CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS
+        );
         assert!(plan.new_time);
         assert_eq!(plan.join_in_child.len(), 1);
         assert!(!plan.child_unshares());

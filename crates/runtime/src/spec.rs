@@ -53,10 +53,12 @@ pub fn load(bundle: &Path) -> Result<Bundle> {
 
 /// The checks that must pass before the runtime makes anything; returns the rootfs.
 pub fn validate(config_path: &Path, dir: &Path, spec: &Spec) -> Result<PathBuf> {
-    let root = spec
-        .root()
-        .as_ref()
-        .ok_or_else(|| invalid(config_path, "field root: missing (the root filesystem is required)"))?;
+    let root = spec.root().as_ref().ok_or_else(|| {
+        invalid(
+            config_path,
+            "field root: missing (the root filesystem is required)",
+        )
+    })?;
     let rootfs = if root.path().is_absolute() {
         root.path().clone()
     } else {
@@ -73,7 +75,10 @@ pub fn validate(config_path: &Path, dir: &Path, spec: &Spec) -> Result<PathBuf> 
         Err(e) => {
             return Err(invalid(
                 config_path,
-                format!("field root.path: rootfs {} cannot be used: {e}", rootfs.display()),
+                format!(
+                    "field root.path: rootfs {} cannot be used: {e}",
+                    rootfs.display()
+                ),
             ))
         }
     }
@@ -82,28 +87,42 @@ pub fn validate(config_path: &Path, dir: &Path, spec: &Spec) -> Result<PathBuf> 
         .as_ref()
         .ok_or_else(|| invalid(config_path, "field process: missing"))?;
     if process.args().as_ref().is_none_or(|a| a.is_empty()) {
-        return Err(invalid(config_path, "field process.args: at least one argument is required"));
+        return Err(invalid(
+            config_path,
+            "field process.args: at least one argument is required",
+        ));
     }
     if !process.cwd().is_absolute() {
         return Err(invalid(
             config_path,
-            format!("field process.cwd: {:?} is not an absolute path", process.cwd()),
+            format!(
+                "field process.cwd: {:?} is not an absolute path",
+                process.cwd()
+            ),
         ));
     }
-    let linux = spec
-        .linux()
-        .as_ref()
-        .ok_or_else(|| invalid(config_path, "field linux: missing (only Linux containers are supported)"))?;
+    let linux = spec.linux().as_ref().ok_or_else(|| {
+        invalid(
+            config_path,
+            "field linux: missing (only Linux containers are supported)",
+        )
+    })?;
     let mut seen = HashSet::new();
     for ns in linux.namespaces().iter().flatten() {
         if !seen.insert(ns.typ()) {
             return Err(invalid(
                 config_path,
-                format!("field linux.namespaces: namespace type {} appears twice", ns.typ()),
+                format!(
+                    "field linux.namespaces: namespace type {} appears twice",
+                    ns.typ()
+                ),
             ));
         }
         if ns.typ() == LinuxNamespaceType::Time && !Path::new("/proc/self/ns/time").exists() {
-            return Err(invalid(config_path, "field linux.namespaces: this kernel has no time namespaces"));
+            return Err(invalid(
+                config_path,
+                "field linux.namespaces: this kernel has no time namespaces",
+            ));
         }
     }
     let has_userns = seen.contains(&LinuxNamespaceType::User);
@@ -120,7 +139,10 @@ pub fn validate(config_path: &Path, dir: &Path, spec: &Spec) -> Result<PathBuf> 
     if linux.sysctl().as_ref().is_some_and(|s| !s.is_empty()) {
         for key in linux.sysctl().iter().flat_map(|s| s.keys()) {
             if key.contains("..") || key.starts_with('/') {
-                return Err(invalid(config_path, format!("field linux.sysctl: invalid key {key:?}")));
+                return Err(invalid(
+                    config_path,
+                    format!("field linux.sysctl: invalid key {key:?}"),
+                ));
             }
         }
     }
@@ -128,7 +150,10 @@ pub fn validate(config_path: &Path, dir: &Path, spec: &Spec) -> Result<PathBuf> 
         if !m.destination().is_absolute() {
             return Err(invalid(
                 config_path,
-                format!("field mounts: destination {:?} is not absolute", m.destination()),
+                format!(
+                    "field mounts: destination {:?} is not absolute",
+                    m.destination()
+                ),
             ));
         }
     }
@@ -142,14 +167,18 @@ mod tests {
     #[test]
     fn unknown_namespace_is_named() {
         let text = br#"{"ociVersion":"1.0.2","linux":{"namespaces":[{"type":"bogus"}]}}"#;
-        let err = parse(Path::new("/b/config.json"), text).unwrap_err().to_string();
+        let err = parse(Path::new("/b/config.json"), text)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("linux.namespaces"), "{err}");
         assert!(err.contains("bogus"), "{err}");
     }
 
     #[test]
     fn malformed_json_is_reported_with_the_file() {
-        let err = parse(Path::new("/b/config.json"), b"{not json").unwrap_err().to_string();
+        let err = parse(Path::new("/b/config.json"), b"{not json")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("/b/config.json"), "{err}");
     }
 
@@ -157,7 +186,9 @@ mod tests {
     fn missing_rootfs_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let spec = Spec::default();
-        let err = validate(&dir.path().join("config.json"), dir.path(), &spec).unwrap_err().to_string();
+        let err = validate(&dir.path().join("config.json"), dir.path(), &spec)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("root.path"), "{err}");
     }
 
@@ -168,7 +199,9 @@ mod tests {
         let text = br#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0}},
             "linux":{"namespaces":[{"type":"pid"},{"type":"pid"}]}}"#;
         let spec = parse(Path::new("c"), text).unwrap();
-        let err = validate(Path::new("c"), dir.path(), &spec).unwrap_err().to_string();
+        let err = validate(Path::new("c"), dir.path(), &spec)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("appears twice"), "{err}");
     }
 }

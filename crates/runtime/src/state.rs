@@ -184,7 +184,10 @@ impl ContainerDir {
             path: tmp.clone(),
             source: e,
         })?;
-        std::fs::rename(&tmp, &dst).map_err(|e| RuntimeError::Write { path: dst, source: e })
+        std::fs::rename(&tmp, &dst).map_err(|e| RuntimeError::Write {
+            path: dst,
+            source: e,
+        })
     }
 
     /// Removes the directory (the lock file handle stays valid until drop).
@@ -259,7 +262,6 @@ pub fn rfc3339_now() -> String {
         now.subsec_nanos()
     )
 }
-
 
 #[cfg(test)]
 mod tests {

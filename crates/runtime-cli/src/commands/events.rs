@@ -7,8 +7,13 @@ use anyhow::{bail, Result};
 use runtime::container;
 
 fn parse_interval(s: &str) -> Result<Duration> {
-    let (num, unit) = s.find(|c: char| !c.is_ascii_digit() && c != '.').map(|i| s.split_at(i)).unwrap_or((s, "s"));
-    let n: f64 = num.parse().map_err(|_| anyhow::anyhow!("invalid interval {s:?}"))?;
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map(|i| s.split_at(i))
+        .unwrap_or((s, "s"));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| anyhow::anyhow!("invalid interval {s:?}"))?;
     let secs = match unit {
         "ms" => n / 1000.0,
         "s" | "" => n,
@@ -29,7 +34,10 @@ pub fn events(root: &Path, id: &str, once: bool, interval: &str) -> Result<i32> 
             container::stats(&c)
         };
         match stats {
-            Ok(s) => println!("{}", serde_json::json!({"type": "stats", "id": id, "data": s})),
+            Ok(s) => println!(
+                "{}",
+                serde_json::json!({"type": "stats", "id": id, "data": s})
+            ),
             Err(runtime::RuntimeError::WrongState { .. }) if !once => return Ok(0),
             Err(e) => return Err(e.into()),
         }

@@ -13,8 +13,10 @@ use crate::cli::ExecArgs;
 
 fn process_from_args(root: &Path, a: &ExecArgs) -> Result<Process> {
     if let Some(p) = &a.process {
-        let text = std::fs::read(p).with_context(|| format!("read process file {}", p.display()))?;
-        return serde_json::from_slice(&text).with_context(|| format!("parse process file {}", p.display()));
+        let text =
+            std::fs::read(p).with_context(|| format!("read process file {}", p.display()))?;
+        return serde_json::from_slice(&text)
+            .with_context(|| format!("parse process file {}", p.display()));
     }
     if a.command.is_empty() {
         bail!("exec needs a command (or -p process.json)");
@@ -37,7 +39,11 @@ fn process_from_args(root: &Path, a: &ExecArgs) -> Result<Process> {
     if let Some(u) = &a.user {
         let (uid, gid) = match u.split_once(':') {
             Some((u, g)) => (u.parse::<u32>()?, g.parse::<u32>()?),
-            None => (u.parse::<u32>().with_context(|| format!("--user {u:?}: expected UID[:GID]"))?, 0),
+            None => (
+                u.parse::<u32>()
+                    .with_context(|| format!("--user {u:?}: expected UID[:GID]"))?,
+                0,
+            ),
         };
         let user = UserBuilder::default()
             .uid(uid)
@@ -58,7 +64,9 @@ fn process_from_args(root: &Path, a: &ExecArgs) -> Result<Process> {
     if !a.cap.is_empty() {
         let mut caps = p.capabilities().clone().unwrap_or_default();
         for name in &a.cap {
-            let cap: Capability = name.parse().map_err(|_| anyhow::anyhow!("unknown capability {name:?}"))?;
+            let cap: Capability = name
+                .parse()
+                .map_err(|_| anyhow::anyhow!("unknown capability {name:?}"))?;
             let add = |s: &Option<runtime::oci_spec::runtime::Capabilities>| {
                 let mut s = s.clone().unwrap_or_default();
                 s.insert(cap);
@@ -81,7 +89,11 @@ pub fn exec(root: &Path, a: ExecArgs) -> Result<i32> {
     let console = a
         .console_socket
         .as_deref()
-        .map(|p| UnixStream::connect(p).map(OwnedFd::from).with_context(|| format!("connect to console socket {}", p.display())))
+        .map(|p| {
+            UnixStream::connect(p)
+                .map(OwnedFd::from)
+                .with_context(|| format!("connect to console socket {}", p.display()))
+        })
         .transpose()?;
     let code = container::exec_run(
         ExecOpts {

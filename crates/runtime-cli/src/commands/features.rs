@@ -6,7 +6,11 @@ use runtime::security;
 pub fn features() -> Result<i32> {
     let namespaces: Vec<&str> = ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"]
         .into_iter()
-        .chain(std::path::Path::new("/proc/self/ns/time").exists().then_some("time"))
+        .chain(
+            std::path::Path::new("/proc/self/ns/time")
+                .exists()
+                .then_some("time"),
+        )
         .collect();
     let v = serde_json::json!({
         "ociVersionMin": "1.0.0",

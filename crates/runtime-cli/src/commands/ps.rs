@@ -17,10 +17,18 @@ pub fn ps(root: &Path, id: &str, format: &str, ps_args: &[String]) -> Result<i32
         "table" => {}
         other => bail!("invalid format {other:?}: table or json"),
     }
-    let args: Vec<String> = if ps_args.is_empty() { vec!["-ef".to_string()] } else { ps_args.to_vec() };
+    let args: Vec<String> = if ps_args.is_empty() {
+        vec!["-ef".to_string()]
+    } else {
+        ps_args.to_vec()
+    };
     let out = Command::new("ps").args(&args).output().context("run ps")?;
     if !out.status.success() {
-        bail!("ps {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "ps {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let mut lines = text.lines();
@@ -31,7 +39,10 @@ pub fn ps(root: &Path, id: &str, format: &str, ps_args: &[String]) -> Result<i32
         .context("ps output has no PID column")?;
     println!("{header}");
     for line in lines {
-        let pid: Option<i32> = line.split_whitespace().nth(pid_col).and_then(|p| p.parse().ok());
+        let pid: Option<i32> = line
+            .split_whitespace()
+            .nth(pid_col)
+            .and_then(|p| p.parse().ok());
         if pid.is_some_and(|p| pids.contains(&p)) {
             println!("{line}");
         }

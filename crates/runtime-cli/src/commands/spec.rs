@@ -10,7 +10,14 @@ pub fn spec(bundle: &Path, rootless: bool) -> Result<i32> {
     if path.exists() {
         bail!("File {} exists. Remove it first", path.display());
     }
-    let spec = if rootless { Spec::rootless(nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw()) } else { Spec::default() };
+    let spec = if rootless {
+        Spec::rootless(
+            nix::unistd::getuid().as_raw(),
+            nix::unistd::getgid().as_raw(),
+        )
+    } else {
+        Spec::default()
+    };
     let text = serde_json::to_string_pretty(&spec)?;
     std::fs::write(&path, text + "\n").with_context(|| format!("write {}", path.display()))?;
     Ok(0)

@@ -39,9 +39,16 @@ pub fn list(root: &Path, format: &str, quiet: bool) -> Result<i32> {
         println!("{}", serde_json::Value::Array(v));
         return Ok(0);
     }
-    println!("{:<12} {:<10} {:<10} {:<40} {:<30} OWNER", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
+    println!(
+        "{:<12} {:<10} {:<10} {:<40} {:<30} OWNER",
+        "ID", "PID", "STATUS", "BUNDLE", "CREATED"
+    );
     for c in &all {
-        let pid = if c.status == runtime::state::Status::Stopped { 0 } else { c.saved.pid };
+        let pid = if c.status == runtime::state::Status::Stopped {
+            0
+        } else {
+            c.saved.pid
+        };
         println!(
             "{:<12} {:<10} {:<10} {:<40} {:<30} {}",
             c.saved.id,
@@ -49,7 +56,11 @@ pub fn list(root: &Path, format: &str, quiet: bool) -> Result<i32> {
             c.status,
             c.saved.bundle.display(),
             c.saved.created,
-            if c.saved.owner.is_empty() { "root" } else { &c.saved.owner }
+            if c.saved.owner.is_empty() {
+                "root"
+            } else {
+                &c.saved.owner
+            }
         );
     }
     Ok(0)

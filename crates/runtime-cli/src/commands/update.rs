@@ -36,13 +36,14 @@ pub fn update(root: &Path, a: UpdateArgs) -> Result<i32> {
             if p.as_os_str() == "-" {
                 std::io::stdin().read_to_string(&mut text)?;
             } else {
-                text = std::fs::read_to_string(p).with_context(|| format!("read {}", p.display()))?;
+                text =
+                    std::fs::read_to_string(p).with_context(|| format!("read {}", p.display()))?;
             }
             serde_json::from_str(&text).context("parse resources JSON")?
         }
         None => LinuxResources::default(),
     };
-    let mut mem = r.memory().clone().unwrap_or_default();
+    let mut mem = (*r.memory()).unwrap_or_default();
     let mut mem_set = r.memory().is_some();
     if let Some(m) = &a.memory {
         mem.set_limit(Some(parse_bytes(m)?));

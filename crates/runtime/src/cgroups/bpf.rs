@@ -76,7 +76,9 @@ pub(crate) fn load_device_program(insns: &[Insn]) -> Result<OwnedFd, (nix::Error
             )
         };
         if ret >= 0 {
-            let Ok(fd) = i32::try_from(ret) else { return Err((nix::Error::EBADF, String::new())) };
+            let Ok(fd) = i32::try_from(ret) else {
+                return Err((nix::Error::EBADF, String::new()));
+            };
             // SAFETY: the kernel just returned `fd` as a new program fd that nothing else owns.
             return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
         }
@@ -92,7 +94,10 @@ pub(crate) fn load_device_program(insns: &[Insn]) -> Result<OwnedFd, (nix::Error
 /// Attach `prog` to the cgroup directory `cgroup` as its device program. Without
 /// BPF_F_ALLOW_MULTI / OVERRIDE, an earlier berth program on the same cgroup is replaced
 /// (so `update` works) and nested cgroups cannot loosen the policy.
-pub(crate) fn attach_device_program(cgroup: BorrowedFd<'_>, prog: BorrowedFd<'_>) -> Result<(), nix::Error> {
+pub(crate) fn attach_device_program(
+    cgroup: BorrowedFd<'_>,
+    prog: BorrowedFd<'_>,
+) -> Result<(), nix::Error> {
     let attr = ProgAttachAttr {
         target_fd: u32::try_from(cgroup.as_raw_fd()).map_err(|_| nix::Error::EBADF)?,
         attach_bpf_fd: u32::try_from(prog.as_raw_fd()).map_err(|_| nix::Error::EBADF)?,

@@ -41,11 +41,15 @@ pub fn swap_v2(limit: Option<i64>, swap: Option<i64>) -> Result<Option<String>, 
         (Some(l), Some(_)) if l < 0 => Ok(Some("max".to_string())),
         (None, Some(_)) => Err(CgroupError::InvalidValue {
             resource: "memory.swap",
-            reason: "on cgroup v2 swap needs memory.limit too (swap is memory+swap in the OCI spec)".into(),
+            reason:
+                "on cgroup v2 swap needs memory.limit too (swap is memory+swap in the OCI spec)"
+                    .into(),
         }),
         (Some(l), Some(s)) if s < l => Err(CgroupError::InvalidValue {
             resource: "memory.swap",
-            reason: format!("swap ({s}) must be >= memory.limit ({l}): it is the memory+swap total"),
+            reason: format!(
+                "swap ({s}) must be >= memory.limit ({l}): it is the memory+swap total"
+            ),
         }),
         (Some(l), Some(s)) => Ok(Some((s - l).to_string())),
     }
@@ -116,9 +120,18 @@ mod tests {
     fn swap_and_memory() {
         assert_eq!(memory_v2(-1), "max");
         assert_eq!(memory_v2(4096), "4096");
-        assert_eq!(swap_v2(Some(100), Some(300)).ok().flatten().as_deref(), Some("200"));
-        assert_eq!(swap_v2(Some(100), Some(-1)).ok().flatten().as_deref(), Some("max"));
-        assert_eq!(swap_v2(Some(-1), Some(300)).ok().flatten().as_deref(), Some("max"));
+        assert_eq!(
+            swap_v2(Some(100), Some(300)).ok().flatten().as_deref(),
+            Some("200")
+        );
+        assert_eq!(
+            swap_v2(Some(100), Some(-1)).ok().flatten().as_deref(),
+            Some("max")
+        );
+        assert_eq!(
+            swap_v2(Some(-1), Some(300)).ok().flatten().as_deref(),
+            Some("max")
+        );
         assert_eq!(swap_v2(Some(100), None).ok().flatten(), None);
         assert!(swap_v2(Some(300), Some(100)).is_err());
         assert!(swap_v2(None, Some(100)).is_err());
@@ -129,7 +142,10 @@ mod tests {
         assert_eq!(cpu_max(None, None), None);
         assert_eq!(cpu_max(Some(0), Some(0)), None);
         assert_eq!(cpu_max(Some(50_000), None).as_deref(), Some("50000 100000"));
-        assert_eq!(cpu_max(Some(-1), Some(20_000)).as_deref(), Some("max 20000"));
+        assert_eq!(
+            cpu_max(Some(-1), Some(20_000)).as_deref(),
+            Some("max 20000")
+        );
         assert_eq!(pids_max(0), "max");
         assert_eq!(pids_max(-1), "max");
         assert_eq!(pids_max(10), "10");

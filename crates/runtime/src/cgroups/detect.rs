@@ -53,7 +53,9 @@ pub struct Hierarchy {
 impl Hierarchy {
     /// The v1 hierarchy holding `controller`, if mounted.
     pub fn v1_mount(&self, controller: &str) -> Option<&V1Mount> {
-        self.v1.iter().find(|m| m.controllers.iter().any(|c| c == controller))
+        self.v1
+            .iter()
+            .find(|m| m.controllers.iter().any(|c| c == controller))
     }
 }
 
@@ -61,10 +63,14 @@ impl Hierarchy {
 pub fn detect() -> Result<Hierarchy, CgroupError> {
     let mi_path = Path::new("/proc/self/mountinfo");
     let cg_path = Path::new("/proc/self/cgroup");
-    let mountinfo = std::fs::read_to_string(mi_path)
-        .map_err(|source| CgroupError::ReadProc { path: mi_path.into(), source })?;
-    let cgroup = std::fs::read_to_string(cg_path)
-        .map_err(|source| CgroupError::ReadProc { path: cg_path.into(), source })?;
+    let mountinfo = std::fs::read_to_string(mi_path).map_err(|source| CgroupError::ReadProc {
+        path: mi_path.into(),
+        source,
+    })?;
+    let cgroup = std::fs::read_to_string(cg_path).map_err(|source| CgroupError::ReadProc {
+        path: cg_path.into(),
+        source,
+    })?;
     parse(&mountinfo, &cgroup)
 }
 
@@ -81,7 +87,10 @@ fn unescape(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
             let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
             out.push(v);
             i += 4;
@@ -102,7 +111,10 @@ fn parse_mountinfo(text: &str) -> Result<Vec<MountEntry>, CgroupError> {
             reason,
         };
         let fields: Vec<&str> = line.split(' ').collect();
-        let sep = fields.iter().position(|f| *f == "-").ok_or_else(|| bad("no ' - ' separator"))?;
+        let sep = fields
+            .iter()
+            .position(|f| *f == "-")
+            .ok_or_else(|| bad("no ' - ' separator"))?;
         if sep < 6 || fields.len() < sep + 4 {
             return Err(bad("too few fields"));
         }
@@ -127,7 +139,8 @@ pub fn parse(mountinfo: &str, proc_cgroup: &str) -> Result<Hierarchy, CgroupErro
     let mut unified = None;
     for line in proc_cgroup.lines().filter(|l| !l.trim().is_empty()) {
         let mut parts = line.splitn(3, ':');
-        let (Some(_id), Some(ctrls), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
+        let (Some(_id), Some(ctrls), Some(path)) = (parts.next(), parts.next(), parts.next())
+        else {
             return Err(CgroupError::ParseProc {
                 path: "/proc/self/cgroup".into(),
                 line: line.to_string(),
@@ -150,7 +163,10 @@ pub fn parse(mountinfo: &str, proc_cgroup: &str) -> Result<Hierarchy, CgroupErro
             continue;
         }
         let found = mounts.iter().find(|m| {
-            m.fstype == "cgroup" && controllers.iter().all(|c| m.super_opts.iter().any(|o| o == c))
+            m.fstype == "cgroup"
+                && controllers
+                    .iter()
+                    .all(|c| m.super_opts.iter().any(|o| o == c))
         });
         if let Some(m) = found {
             v1.push(V1Mount {
@@ -209,9 +225,18 @@ pub(crate) mod tests {
         assert_eq!(h.v1.len(), 8);
         let mem = h.v1_mount("memory").unwrap();
         assert_eq!(mem.mount_point, Path::new("/sys/fs/cgroup/memory"));
-        assert_eq!(mem.own_cgroup, Path::new("/process_api/23afba2c3d925e2c69035ff208fc4e0b"));
-        assert_eq!(h.v1_mount("cpu").unwrap().mount_point, Path::new("/sys/fs/cgroup/cpu"));
-        assert_eq!(h.v1_mount("cpuacct").unwrap().mount_point, Path::new("/sys/fs/cgroup/cpuacct"));
+        assert_eq!(
+            mem.own_cgroup,
+            Path::new("/process_api/23afba2c3d925e2c69035ff208fc4e0b")
+        );
+        assert_eq!(
+            h.v1_mount("cpu").unwrap().mount_point,
+            Path::new("/sys/fs/cgroup/cpu")
+        );
+        assert_eq!(
+            h.v1_mount("cpuacct").unwrap().mount_point,
+            Path::new("/sys/fs/cgroup/cpuacct")
+        );
         assert!(h.v1_mount("hugetlb").is_none());
         assert!(h.v1_mount("name=systemd").is_none());
         let u = h.unified.unwrap();
@@ -238,7 +263,10 @@ pub(crate) mod tests {
         assert_eq!(h.setup, CgroupSetup::Legacy);
         let cpu = h.v1_mount("cpu").unwrap();
         assert_eq!(cpu.mount_point, Path::new("/sys/fs/cgroup/cpu,cpuacct"));
-        assert_eq!(cpu.controllers, vec!["cpu".to_string(), "cpuacct".to_string()]);
+        assert_eq!(
+            cpu.controllers,
+            vec!["cpu".to_string(), "cpuacct".to_string()]
+        );
         assert_eq!(h.v1_mount("cpuacct"), Some(cpu));
         assert_eq!(cpu.own_cgroup, Path::new("/user.slice"));
         assert!(h.unified.is_none());
@@ -255,7 +283,10 @@ pub(crate) mod tests {
         assert!(h.v1.is_empty());
         let u = h.unified.unwrap();
         assert_eq!(u.mount_point, Path::new("/sys/fs/cgroup"));
-        assert_eq!(u.own_cgroup, Path::new("/user.slice/user-1000.slice/session-2.scope"));
+        assert_eq!(
+            u.own_cgroup,
+            Path::new("/user.slice/user-1000.slice/session-2.scope")
+        );
     }
 
     #[test]

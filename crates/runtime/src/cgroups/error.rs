@@ -35,7 +35,11 @@ pub enum CgroupError {
         hint: &'static str,
     },
     #[error("cannot write {data:?} for {what}: {path} does not exist (the kernel lacks this feature, the controller is not mounted, or on cgroup v2 it is not enabled in the parent's cgroup.subtree_control)")]
-    MissingFile { what: String, path: PathBuf, data: String },
+    MissingFile {
+        what: String,
+        path: PathBuf,
+        data: String,
+    },
     #[error("failed to write {data:?} to {path}: {source}{hint}")]
     Write {
         path: PathBuf,

@@ -13,19 +13,38 @@ pub(crate) fn write(dir: &Path, file: &str, data: &str) -> Result<(), CgroupErro
 }
 
 /// Like [`write`], with a hint appended to the error message when the write fails.
-pub(crate) fn write_hint(dir: &Path, file: &str, data: &str, hint: &'static str) -> Result<(), CgroupError> {
+pub(crate) fn write_hint(
+    dir: &Path,
+    file: &str,
+    data: &str,
+    hint: &'static str,
+) -> Result<(), CgroupError> {
     let path = dir.join(file);
     let mut f = match OpenOptions::new().write(true).truncate(true).open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::NotFound => {
-            return Err(CgroupError::MissingFile { what: file.to_string(), path, data: data.to_string() })
+            return Err(CgroupError::MissingFile {
+                what: file.to_string(),
+                path,
+                data: data.to_string(),
+            })
         }
         Err(source) => {
-            return Err(CgroupError::Write { path, data: data.to_string(), source, hint })
+            return Err(CgroupError::Write {
+                path,
+                data: data.to_string(),
+                source,
+                hint,
+            })
         }
     };
     f.write_all(data.as_bytes())
-        .map_err(|source| CgroupError::Write { path: path.clone(), data: data.to_string(), source, hint })?;
+        .map_err(|source| CgroupError::Write {
+            path: path.clone(),
+            data: data.to_string(),
+            source,
+            hint,
+        })?;
     tracing::debug!(path = %path.display(), data, "cgroup write");
     Ok(())
 }
@@ -57,8 +76,10 @@ pub(crate) fn parse_u64(dir: &Path, file: &str, s: &str) -> Result<u64, CgroupEr
     if s == "max" {
         return Ok(u64::MAX);
     }
-    s.parse::<u64>()
-        .map_err(|_| CgroupError::Parse { path: dir.join(file), value: s.to_string() })
+    s.parse::<u64>().map_err(|_| CgroupError::Parse {
+        path: dir.join(file),
+        value: s.to_string(),
+    })
 }
 
 /// Parse a flat keyed file ("key value" per line), e.g. memory.stat or cpu.stat.

@@ -57,13 +57,23 @@ impl SelfJoin {
 impl Manager {
     /// Opens the files and directory the container's first process joins through.
     pub fn self_join(&self) -> Result<SelfJoin, CgroupError> {
-        let open_err = |path: PathBuf| move |source| CgroupError::AddTask { pid: 0, path, source, hint: "" };
+        let open_err = |path: PathBuf| {
+            move |source| CgroupError::AddTask {
+                pid: 0,
+                path,
+                source,
+                hint: "",
+            }
+        };
         let paths = self.paths();
         let mut v1_tasks = Vec::new();
         if paths.setup != CgroupSetup::Unified {
             for h in &paths.v1 {
                 let p = h.dir.path.join("tasks");
-                let f = std::fs::OpenOptions::new().write(true).open(&p).map_err(open_err(p.clone()))?;
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&p)
+                    .map_err(open_err(p.clone()))?;
                 v1_tasks.push((p, f));
             }
         }

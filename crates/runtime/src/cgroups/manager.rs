@@ -27,7 +27,10 @@ pub struct CgroupDir {
 
 impl CgroupDir {
     fn new(path: PathBuf) -> Self {
-        CgroupDir { path, created: Vec::new() }
+        CgroupDir {
+            path,
+            created: Vec::new(),
+        }
     }
 
     /// Whether berth created the container's directory (and so may remove it).
@@ -81,15 +84,28 @@ fn blkio_is_set(b: &LinuxBlockIo) -> bool {
     b.weight().is_some()
         || b.leaf_weight().is_some()
         || b.weight_device().as_ref().is_some_and(|v| !v.is_empty())
-        || b.throttle_read_bps_device().as_ref().is_some_and(|v| !v.is_empty())
-        || b.throttle_write_bps_device().as_ref().is_some_and(|v| !v.is_empty())
-        || b.throttle_read_iops_device().as_ref().is_some_and(|v| !v.is_empty())
-        || b.throttle_write_iops_device().as_ref().is_some_and(|v| !v.is_empty())
+        || b.throttle_read_bps_device()
+            .as_ref()
+            .is_some_and(|v| !v.is_empty())
+        || b.throttle_write_bps_device()
+            .as_ref()
+            .is_some_and(|v| !v.is_empty())
+        || b.throttle_read_iops_device()
+            .as_ref()
+            .is_some_and(|v| !v.is_empty())
+        || b.throttle_write_iops_device()
+            .as_ref()
+            .is_some_and(|v| !v.is_empty())
 }
 
 /// A key of `linux.resources.unified` must be a plain file name of the cgroup directory.
 fn check_unified_key(key: &str) -> Result<(), CgroupError> {
-    if key.is_empty() || key.contains('/') || key.starts_with('.') || key == "cgroup.procs" || key == "cgroup.threads" {
+    if key.is_empty()
+        || key.contains('/')
+        || key.starts_with('.')
+        || key == "cgroup.procs"
+        || key == "cgroup.threads"
+    {
         return Err(CgroupError::InvalidValue {
             resource: "linux.resources.unified",
             reason: format!("{key:?} is not a cgroup interface file name berth will write"),
@@ -128,7 +144,10 @@ fn enable_controllers(parent: &Path) -> Result<(), CgroupError> {
     let available = fs::read(parent, "cgroup.controllers")?;
     let enabled = fs::read(parent, "cgroup.subtree_control")?;
     let enabled: BTreeSet<&str> = enabled.split_whitespace().collect();
-    for c in available.split_whitespace().filter(|c| !enabled.contains(c)) {
+    for c in available
+        .split_whitespace()
+        .filter(|c| !enabled.contains(c))
+    {
         fs::write_hint(
             parent,
             "cgroup.subtree_control",
@@ -144,7 +163,12 @@ fn remove_children(dir: &Path) -> Result<(), CgroupError> {
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
-        Err(source) => return Err(CgroupError::ListDir { path: dir.into(), source }),
+        Err(source) => {
+            return Err(CgroupError::ListDir {
+                path: dir.into(),
+                source,
+            })
+        }
     };
     for e in rd.flatten() {
         if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
@@ -167,20 +191,30 @@ fn rmdir_retry(dir: &Path) -> Result<(), CgroupError> {
                 last = Some(e);
                 std::thread::sleep(Duration::from_millis(10));
             }
-            Err(source) => return Err(CgroupError::Remove { path: dir.into(), source, hint: "" }),
+            Err(source) => {
+                return Err(CgroupError::Remove {
+                    path: dir.into(),
+                    source,
+                    hint: "",
+                })
+            }
         }
     }
     Err(CgroupError::Remove {
         path: dir.into(),
         source: last.unwrap_or_else(|| std::io::Error::from_raw_os_error(libc::EBUSY)),
-        hint: " (processes are still in the cgroup: kill them first; berth never kills from destroy)",
+        hint:
+            " (processes are still in the cgroup: kill them first; berth never kills from destroy)",
     })
 }
 
 /// Every pid in `dir` and its sub-cgroups.
 fn pids_recursive(dir: &Path, out: &mut BTreeSet<i32>) -> Result<(), CgroupError> {
     out.extend(fs::read_procs(dir)?);
-    let rd = std::fs::read_dir(dir).map_err(|source| CgroupError::ListDir { path: dir.into(), source })?;
+    let rd = std::fs::read_dir(dir).map_err(|source| CgroupError::ListDir {
+        path: dir.into(),
+        source,
+    })?;
     for e in rd.flatten() {
         if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
             pids_recursive(&e.path(), out)?;
@@ -194,7 +228,11 @@ impl Manager {
     /// Relative: under the caller's own cgroup of that hierarchy (runc semantics).
     /// None/empty: "/berth/<container_id>". ".." escaping the start is rejected.
     /// Nothing is touched on disk.
-    pub fn new(h: &Hierarchy, cgroups_path: Option<&Path>, container_id: &str) -> Result<Manager, CgroupError> {
+    pub fn new(
+        h: &Hierarchy,
+        cgroups_path: Option<&Path>,
+        container_id: &str,
+    ) -> Result<Manager, CgroupError> {
         let target = path::resolve(cgroups_path, container_id)?;
         let mut v1s = Vec::new();
         for m in &h.v1 {
@@ -204,13 +242,28 @@ impl Manager {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| m.controllers.join(","));
-            v1s.push(V1Hierarchy { controllers: m.controllers.clone(), subsystem, dir: CgroupDir::new(dir) });
+            v1s.push(V1Hierarchy {
+                controllers: m.controllers.clone(),
+                subsystem,
+                dir: CgroupDir::new(dir),
+            });
         }
         let unified = match &h.unified {
-            Some(u) => Some(CgroupDir::new(path::host_dir(&target, &u.mount_point, &u.root, &u.own_cgroup)?)),
+            Some(u) => Some(CgroupDir::new(path::host_dir(
+                &target,
+                &u.mount_point,
+                &u.root,
+                &u.own_cgroup,
+            )?)),
             None => None,
         };
-        Ok(Manager { paths: CgroupPaths { setup: h.setup, v1: v1s, unified } })
+        Ok(Manager {
+            paths: CgroupPaths {
+                setup: h.setup,
+                v1: v1s,
+                unified,
+            },
+        })
     }
 
     /// Re-open a container's cgroups from its state file.
@@ -247,13 +300,21 @@ impl Manager {
     }
 
     /// The directory serving `controller` (v1 name); an error naming `resource` if none.
-    fn place(&self, controller: &'static str, resource: &'static str) -> Result<Place<'_>, CgroupError> {
+    fn place(
+        &self,
+        controller: &'static str,
+        resource: &'static str,
+    ) -> Result<Place<'_>, CgroupError> {
         let found = if self.paths.setup == CgroupSetup::Unified {
             self.unified_dir().map(Place::V2)
         } else {
             self.v1_dir(controller).map(Place::V1)
         };
-        found.ok_or(CgroupError::ControllerMissing { controller, resource, hint: "" })
+        found.ok_or(CgroupError::ControllerMissing {
+            controller,
+            resource,
+            hint: "",
+        })
     }
 
     /// mkdir -p the container's directory in every hierarchy (v1 controllers and the cgroup2
@@ -342,7 +403,9 @@ impl Manager {
             }
         }
         if r.rdma().as_ref().is_some_and(|m| !m.is_empty()) {
-            tracing::warn!("linux.resources.rdma is ignored: berth does not manage the rdma controller");
+            tracing::warn!(
+                "linux.resources.rdma is ignored: berth does not manage the rdma controller"
+            );
         }
         if let Some(u) = r.unified().as_ref().filter(|u| !u.is_empty()) {
             let dir = match (self.paths.setup, self.unified_dir()) {
@@ -388,7 +451,12 @@ impl Manager {
                     Some(libc::ENOENT) => " (the cgroup does not exist: call create first)",
                     _ => "",
                 };
-                return Err(CgroupError::AddTask { pid, path, source, hint });
+                return Err(CgroupError::AddTask {
+                    pid,
+                    path,
+                    source,
+                    hint,
+                });
             }
         }
         Ok(())
@@ -400,7 +468,11 @@ impl Manager {
             (CgroupSetup::Unified, _, Some(u)) => Ok(Place::V2(u)),
             (_, Some(f), _) => Ok(Place::V1(f)),
             (_, None, Some(u)) => Ok(Place::V2(u)),
-            _ => Err(CgroupError::ControllerMissing { controller: "freezer", resource: "pause", hint: "" }),
+            _ => Err(CgroupError::ControllerMissing {
+                controller: "freezer",
+                resource: "pause",
+                hint: "",
+            }),
         }
     }
 
@@ -437,7 +509,11 @@ impl Manager {
                 .or_else(|| self.paths.v1.first().map(|h| h.dir.path.as_path()))
                 .or_else(|| self.unified_dir())
         };
-        let dir = dir.ok_or(CgroupError::ControllerMissing { controller: "any", resource: "pids", hint: "" })?;
+        let dir = dir.ok_or(CgroupError::ControllerMissing {
+            controller: "any",
+            resource: "pids",
+            hint: "",
+        })?;
         let mut out = BTreeSet::new();
         pids_recursive(dir, &mut out)?;
         Ok(out.into_iter().collect())
@@ -447,7 +523,9 @@ impl Manager {
     pub fn stats(&self) -> Result<Stats, CgroupError> {
         let mut s = Stats::default();
         if self.paths.setup == CgroupSetup::Unified {
-            let Some(d) = self.unified_dir() else { return Ok(s) };
+            let Some(d) = self.unified_dir() else {
+                return Ok(s);
+            };
             if fs::exists(d, "cpu.stat") {
                 v2::cpu::stats(d, &mut s.cpu)?;
             }
@@ -506,8 +584,19 @@ impl Manager {
                         Ok(()) => Ok(()),
                         Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
                         // Another container's cgroup lives below this shared parent.
-                        Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY) | Some(libc::ENOTEMPTY)) => break,
-                        Err(source) => Err(CgroupError::Remove { path: c.clone(), source, hint: "" }),
+                        Err(e)
+                            if matches!(
+                                e.raw_os_error(),
+                                Some(libc::EBUSY) | Some(libc::ENOTEMPTY)
+                            ) =>
+                        {
+                            break
+                        }
+                        Err(source) => Err(CgroupError::Remove {
+                            path: c.clone(),
+                            source,
+                            hint: "",
+                        }),
                     }
                 };
                 if let Err(e) = r {
@@ -524,9 +613,16 @@ impl Manager {
     /// ("", unified dir). Hybrid hosts list only the v1 hierarchies.
     pub fn mount_sources(&self) -> Vec<(String, PathBuf)> {
         if self.paths.setup == CgroupSetup::Unified {
-            return self.unified_dir().map(|d| vec![(String::new(), d.to_path_buf())]).unwrap_or_default();
+            return self
+                .unified_dir()
+                .map(|d| vec![(String::new(), d.to_path_buf())])
+                .unwrap_or_default();
         }
-        self.paths.v1.iter().map(|h| (h.subsystem.clone(), h.dir.path.clone())).collect()
+        self.paths
+            .v1
+            .iter()
+            .map(|h| (h.subsystem.clone(), h.dir.path.clone()))
+            .collect()
     }
 }
 
@@ -536,7 +632,8 @@ mod tests {
     use crate::cgroups::detect::{UnifiedMount, V1Mount};
     use crate::cgroups::testutil::read;
     use oci_spec::runtime::{
-        LinuxCpuBuilder, LinuxHugepageLimitBuilder, LinuxMemoryBuilder, LinuxPidsBuilder, LinuxResourcesBuilder,
+        LinuxCpuBuilder, LinuxHugepageLimitBuilder, LinuxMemoryBuilder, LinuxPidsBuilder,
+        LinuxResourcesBuilder,
     };
     use std::collections::HashMap;
 
@@ -563,8 +660,16 @@ mod tests {
         }
         let up = root.join("unified");
         std::fs::create_dir_all(&up).unwrap();
-        let unified = Some(UnifiedMount { mount_point: up, root: "/".into(), own_cgroup: "/".into() });
-        Hierarchy { setup: CgroupSetup::Hybrid, v1, unified }
+        let unified = Some(UnifiedMount {
+            mount_point: up,
+            root: "/".into(),
+            own_cgroup: "/".into(),
+        });
+        Hierarchy {
+            setup: CgroupSetup::Hybrid,
+            v1,
+            unified,
+        }
     }
 
     fn touch(dir: &Path, files: &[&str]) {
@@ -587,11 +692,26 @@ mod tests {
         assert!(mem.owned());
         let cpu = &m.paths().v1[1];
         assert_eq!(cpu.subsystem, "cpu,cpuacct");
-        assert_eq!(cpu.dir.created, vec![t.path().join("cpu,cpuacct/berth"), t.path().join("cpu,cpuacct/berth/c1")]);
-        assert_eq!(m.paths().unified.as_ref().unwrap().path, t.path().join("unified/berth/c1"));
+        assert_eq!(
+            cpu.dir.created,
+            vec![
+                t.path().join("cpu,cpuacct/berth"),
+                t.path().join("cpu,cpuacct/berth/c1")
+            ]
+        );
+        assert_eq!(
+            m.paths().unified.as_ref().unwrap().path,
+            t.path().join("unified/berth/c1")
+        );
         let sources = m.mount_sources();
         assert_eq!(sources.len(), 6);
-        assert_eq!(sources[1], ("cpu,cpuacct".to_string(), t.path().join("cpu,cpuacct/berth/c1")));
+        assert_eq!(
+            sources[1],
+            (
+                "cpu,cpuacct".to_string(),
+                t.path().join("cpu,cpuacct/berth/c1")
+            )
+        );
 
         // The state file round trip keeps ownership.
         let json = serde_json::to_string(m.paths()).unwrap();
@@ -601,13 +721,20 @@ mod tests {
         // A second manager on the same path joins everything and owns nothing.
         let mut j = Manager::new(&h, None, "c1").unwrap();
         j.create().unwrap();
-        assert!(j.paths().v1.iter().all(|h| h.dir.created.is_empty() && !h.dir.owned()));
+        assert!(j
+            .paths()
+            .v1
+            .iter()
+            .all(|h| h.dir.created.is_empty() && !h.dir.owned()));
         j.destroy().unwrap();
         assert!(t.path().join("memory/berth/c1").is_dir());
 
         back.destroy().unwrap();
         assert!(!t.path().join("memory/berth/c1").exists());
-        assert!(t.path().join("memory/berth").is_dir(), "pre-existing parent must stay");
+        assert!(
+            t.path().join("memory/berth").is_dir(),
+            "pre-existing parent must stay"
+        );
         assert!(!t.path().join("cpu,cpuacct/berth").exists());
         assert!(!t.path().join("unified/berth").exists());
     }
@@ -618,7 +745,10 @@ mod tests {
         let h = hybrid(t.path());
         let m = Manager::new(&h, Some(Path::new("sub/c1")), "x").unwrap();
         assert_eq!(m.paths().v1[0].dir.path, t.path().join("memory/own/sub/c1"));
-        assert_eq!(m.paths().unified.as_ref().unwrap().path, t.path().join("unified/sub/c1"));
+        assert_eq!(
+            m.paths().unified.as_ref().unwrap().path,
+            t.path().join("unified/sub/c1")
+        );
         assert!(Manager::new(&h, Some(Path::new("../../etc")), "x").is_err());
         assert!(Manager::new(&h, Some(Path::new("/berth/../../x")), "x").is_err());
     }
@@ -631,13 +761,29 @@ mod tests {
         m.create().unwrap();
         let d = |n: &str| t.path().join(n).join("t/c");
         touch(&d("memory"), &["memory.limit_in_bytes"]);
-        touch(&d("cpu,cpuacct"), &["cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us"]);
+        touch(
+            &d("cpu,cpuacct"),
+            &["cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us"],
+        );
         touch(&d("cpuset"), &["cpuset.cpus"]);
         touch(&d("pids"), &["pids.max"]);
         touch(&d("devices"), &["devices.allow", "devices.deny"]);
         let r = LinuxResourcesBuilder::default()
-            .memory(LinuxMemoryBuilder::default().limit(1 << 20).build().unwrap())
-            .cpu(LinuxCpuBuilder::default().shares(100u64).quota(20_000).period(100_000u64).cpus("0").build().unwrap())
+            .memory(
+                LinuxMemoryBuilder::default()
+                    .limit(1 << 20)
+                    .build()
+                    .unwrap(),
+            )
+            .cpu(
+                LinuxCpuBuilder::default()
+                    .shares(100u64)
+                    .quota(20_000)
+                    .period(100_000u64)
+                    .cpus("0")
+                    .build()
+                    .unwrap(),
+            )
             .pids(LinuxPidsBuilder::default().limit(5).build().unwrap())
             .devices(vec![])
             .build()
@@ -651,20 +797,43 @@ mod tests {
         assert_eq!(read(&d("devices"), "devices.deny"), "a");
 
         // Absent values never need a controller; present ones name what is missing.
-        let empty_mem = LinuxResourcesBuilder::default().memory(LinuxMemoryBuilder::default().build().unwrap()).build().unwrap();
+        let empty_mem = LinuxResourcesBuilder::default()
+            .memory(LinuxMemoryBuilder::default().build().unwrap())
+            .build()
+            .unwrap();
         m.apply(&empty_mem).unwrap();
         let huge = LinuxResourcesBuilder::default()
-            .hugepage_limits(vec![LinuxHugepageLimitBuilder::default().page_size("2MB").limit(1).build().unwrap()])
+            .hugepage_limits(vec![LinuxHugepageLimitBuilder::default()
+                .page_size("2MB")
+                .limit(1)
+                .build()
+                .unwrap()])
             .build()
             .unwrap();
         let err = m.apply(&huge).unwrap_err().to_string();
-        assert!(err.contains("hugetlb") && err.contains("hugepageLimits"), "{err}");
+        assert!(
+            err.contains("hugetlb") && err.contains("hugepageLimits"),
+            "{err}"
+        );
         let mut unified = HashMap::new();
         unified.insert("memory.high".to_string(), "1000".to_string());
-        let err = m.apply(&LinuxResourcesBuilder::default().unified(unified).build().unwrap()).unwrap_err();
+        let err = m
+            .apply(
+                &LinuxResourcesBuilder::default()
+                    .unified(unified)
+                    .build()
+                    .unwrap(),
+            )
+            .unwrap_err();
         assert!(err.to_string().contains("unified"), "{err}");
         let swap = LinuxResourcesBuilder::default()
-            .memory(LinuxMemoryBuilder::default().limit(10).swap(20).build().unwrap())
+            .memory(
+                LinuxMemoryBuilder::default()
+                    .limit(10)
+                    .swap(20)
+                    .build()
+                    .unwrap(),
+            )
             .build()
             .unwrap();
         let err = m.apply(&swap).unwrap_err().to_string();
@@ -681,7 +850,11 @@ mod tests {
         let h = Hierarchy {
             setup: CgroupSetup::Unified,
             v1: vec![],
-            unified: Some(UnifiedMount { mount_point: root.clone(), root: "/".into(), own_cgroup: "/".into() }),
+            unified: Some(UnifiedMount {
+                mount_point: root.clone(),
+                root: "/".into(),
+                own_cgroup: "/".into(),
+            }),
         };
         let mut m = Manager::new(&h, Some(Path::new("/c")), "x").unwrap();
         m.create().unwrap();
@@ -689,12 +862,27 @@ mod tests {
         assert_eq!(read(&root, "cgroup.subtree_control"), "+pids");
         let c = root.join("c");
         assert_eq!(m.mount_sources(), vec![(String::new(), c.clone())]);
-        touch(&c, &["memory.max", "memory.swap.max", "cpu.weight", "cgroup.freeze", "memory.high"]);
+        touch(
+            &c,
+            &[
+                "memory.max",
+                "memory.swap.max",
+                "cpu.weight",
+                "cgroup.freeze",
+                "memory.high",
+            ],
+        );
         std::fs::write(c.join("cgroup.events"), "populated 0\nfrozen 1\n").unwrap();
         let mut unified = HashMap::new();
         unified.insert("memory.high".to_string(), "1000".to_string());
         let r = LinuxResourcesBuilder::default()
-            .memory(LinuxMemoryBuilder::default().limit(100).swap(150).build().unwrap())
+            .memory(
+                LinuxMemoryBuilder::default()
+                    .limit(100)
+                    .swap(150)
+                    .build()
+                    .unwrap(),
+            )
             .cpu(LinuxCpuBuilder::default().shares(2u64).build().unwrap())
             .unified(unified)
             .build()
@@ -706,7 +894,14 @@ mod tests {
         assert_eq!(read(&c, "memory.high"), "1000");
         let mut bad = HashMap::new();
         bad.insert("../escape".to_string(), "1".to_string());
-        assert!(m.apply(&LinuxResourcesBuilder::default().unified(bad).build().unwrap()).is_err());
+        assert!(m
+            .apply(
+                &LinuxResourcesBuilder::default()
+                    .unified(bad)
+                    .build()
+                    .unwrap()
+            )
+            .is_err());
         m.freeze().unwrap();
         assert_eq!(read(&c, "cgroup.freeze"), "1");
         assert!(m.is_frozen().unwrap());

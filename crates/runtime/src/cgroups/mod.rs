@@ -29,9 +29,9 @@ mod v1;
 mod v2;
 
 #[cfg(test)]
-mod testutil;
-#[cfg(test)]
 mod tests_kernel;
+#[cfg(test)]
+mod testutil;
 
 pub use convert::{blkio_weight_to_io_weight, shares_to_weight};
 pub use detect::{detect, parse as parse_hierarchy, CgroupSetup, Hierarchy, UnifiedMount, V1Mount};
@@ -39,5 +39,6 @@ pub use error::CgroupError;
 pub use join::SelfJoin;
 pub use manager::{CgroupDir, CgroupPaths, Manager, V1Hierarchy};
 pub use stats::{
-    Blkio, BlkioEntry, Cpu, CpuSet, CpuUsage, Hugetlb, IntelRdt, Memory, MemoryEntry, Pids, Stats, Throttling,
+    Blkio, BlkioEntry, Cpu, CpuSet, CpuUsage, Hugetlb, IntelRdt, Memory, MemoryEntry, Pids, Stats,
+    Throttling,
 };

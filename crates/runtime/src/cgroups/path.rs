@@ -36,10 +36,17 @@ fn normalise(p: &Path, original: &Path) -> Result<PathBuf, CgroupError> {
     Ok(out.iter().collect())
 }
 
-pub(crate) fn resolve(cgroups_path: Option<&Path>, container_id: &str) -> Result<Target, CgroupError> {
+pub(crate) fn resolve(
+    cgroups_path: Option<&Path>,
+    container_id: &str,
+) -> Result<Target, CgroupError> {
     let given = cgroups_path.filter(|p| !p.as_os_str().is_empty());
     let Some(p) = given else {
-        if container_id.is_empty() || container_id.contains('/') || container_id == "." || container_id == ".." {
+        if container_id.is_empty()
+            || container_id.contains('/')
+            || container_id == "."
+            || container_id == ".."
+        {
             return Err(CgroupError::InvalidPath {
                 path: PathBuf::from("/berth").join(container_id),
                 reason: "the container id must be a non-empty single path component",
@@ -98,8 +105,14 @@ mod tests {
 
     #[test]
     fn default_is_berth_id() {
-        assert_eq!(resolve(None, "abc").unwrap(), Target::Absolute("/berth/abc".into()));
-        assert_eq!(resolve(Some(Path::new("")), "abc").unwrap(), Target::Absolute("/berth/abc".into()));
+        assert_eq!(
+            resolve(None, "abc").unwrap(),
+            Target::Absolute("/berth/abc".into())
+        );
+        assert_eq!(
+            resolve(Some(Path::new("")), "abc").unwrap(),
+            Target::Absolute("/berth/abc".into())
+        );
         assert!(resolve(None, "").is_err());
         assert!(resolve(None, "a/b").is_err());
         assert!(resolve(None, "..").is_err());
@@ -107,9 +120,18 @@ mod tests {
 
     #[test]
     fn absolute_and_relative() {
-        assert_eq!(resolve(Some(Path::new("/a/./b/")), "x").unwrap(), Target::Absolute("/a/b".into()));
-        assert_eq!(resolve(Some(Path::new("a/b")), "x").unwrap(), Target::Relative("a/b".into()));
-        assert_eq!(resolve(Some(Path::new("a/../b")), "x").unwrap(), Target::Relative("b".into()));
+        assert_eq!(
+            resolve(Some(Path::new("/a/./b/")), "x").unwrap(),
+            Target::Absolute("/a/b".into())
+        );
+        assert_eq!(
+            resolve(Some(Path::new("a/b")), "x").unwrap(),
+            Target::Relative("a/b".into())
+        );
+        assert_eq!(
+            resolve(Some(Path::new("a/../b")), "x").unwrap(),
+            Target::Relative("b".into())
+        );
     }
 
     #[test]
@@ -128,10 +150,19 @@ mod tests {
         let own = Path::new("/process_api/h");
         let abs = Target::Absolute("/berth/c1".into());
         let rel = Target::Relative("c1".into());
-        assert_eq!(host_dir(&abs, mp, Path::new("/"), own).unwrap(), mp.join("berth/c1"));
-        assert_eq!(host_dir(&rel, mp, Path::new("/"), own).unwrap(), mp.join("process_api/h/c1"));
+        assert_eq!(
+            host_dir(&abs, mp, Path::new("/"), own).unwrap(),
+            mp.join("berth/c1")
+        );
+        assert_eq!(
+            host_dir(&rel, mp, Path::new("/"), own).unwrap(),
+            mp.join("process_api/h/c1")
+        );
         // Mounted subtree (cgroup namespace / bind mount of /process_api).
-        assert_eq!(host_dir(&rel, mp, Path::new("/process_api"), own).unwrap(), mp.join("h/c1"));
+        assert_eq!(
+            host_dir(&rel, mp, Path::new("/process_api"), own).unwrap(),
+            mp.join("h/c1")
+        );
         assert!(host_dir(&abs, mp, Path::new("/process_api"), own).is_err());
         assert!(host_dir(&Target::Absolute("/".into()), mp, Path::new("/"), own).is_err());
     }

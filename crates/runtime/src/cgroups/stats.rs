@@ -47,21 +47,53 @@ pub struct BlkioEntry {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Blkio {
-    #[serde(rename = "ioServiceBytesRecursive", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "ioServiceBytesRecursive",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub io_service_bytes_recursive: Vec<BlkioEntry>,
-    #[serde(rename = "ioServicedRecursive", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "ioServicedRecursive",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub io_serviced_recursive: Vec<BlkioEntry>,
-    #[serde(rename = "ioQueueRecursive", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "ioQueueRecursive",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub io_queued_recursive: Vec<BlkioEntry>,
-    #[serde(rename = "ioServiceTimeRecursive", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "ioServiceTimeRecursive",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub io_service_time_recursive: Vec<BlkioEntry>,
-    #[serde(rename = "ioWaitTimeRecursive", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "ioWaitTimeRecursive",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub io_wait_time_recursive: Vec<BlkioEntry>,
-    #[serde(rename = "ioMergedRecursive", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "ioMergedRecursive",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub io_merged_recursive: Vec<BlkioEntry>,
-    #[serde(rename = "ioTimeRecursive", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "ioTimeRecursive",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub io_time_recursive: Vec<BlkioEntry>,
-    #[serde(rename = "sectorsRecursive", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "sectorsRecursive",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub sectors_recursive: Vec<BlkioEntry>,
 }
 
@@ -198,7 +230,12 @@ mod tests {
         let mut s = Stats::default();
         s.cpu.throttling.throttled_periods = 3;
         s.cpu.usage.percpu = vec![1, 2];
-        s.blkio.io_service_bytes_recursive.push(BlkioEntry { major: 8, minor: 0, op: "Read".into(), value: 5 });
+        s.blkio.io_service_bytes_recursive.push(BlkioEntry {
+            major: 8,
+            minor: 0,
+            op: "Read".into(),
+            value: 5,
+        });
         s.memory.raw.insert("cache".into(), 7);
         let v = serde_json::to_value(&s).unwrap();
         assert_eq!(v["cpu"]["throttling"]["throttledPeriods"], 3);

@@ -13,5 +13,8 @@ pub(crate) fn fake(files: &[&str]) -> tempfile::TempDir {
 
 /// The trimmed content of `dir/file`.
 pub(crate) fn read(dir: &Path, file: &str) -> String {
-    std::fs::read_to_string(dir.join(file)).unwrap().trim().to_string()
+    std::fs::read_to_string(dir.join(file))
+        .unwrap()
+        .trim()
+        .to_string()
 }

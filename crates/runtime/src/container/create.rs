@@ -65,8 +65,14 @@ impl Drop for Cleanup<'_> {
 
 pub fn create(o: CreateOpts<'_>) -> Result<Created> {
     let spec = &o.bundle.spec;
-    let linux = spec.linux().as_ref().ok_or_else(|| RuntimeError::Init("no linux section".into()))?;
-    let process = spec.process().as_ref().ok_or_else(|| RuntimeError::Init("no process".into()))?;
+    let linux = spec
+        .linux()
+        .as_ref()
+        .ok_or_else(|| RuntimeError::Init("no linux section".into()))?;
+    let process = spec
+        .process()
+        .as_ref()
+        .ok_or_else(|| RuntimeError::Init("no process".into()))?;
     security::lsm::check_labels(
         process.apparmor_profile().as_deref(),
         process.selinux_label().as_deref(),
@@ -84,12 +90,18 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
     let hierarchy = cgroups::detect()?;
     let mut cg = Manager::new(&hierarchy, linux.cgroups_path().as_deref(), o.id)?;
     let dir = ContainerDir::create(o.root, o.id)?;
-    let mut cleanup = Cleanup { dir: Some(dir), cgroup: None, pid: None };
+    let mut cleanup = Cleanup {
+        dir: Some(dir),
+        cgroup: None,
+        pid: None,
+    };
     cg.create()?;
     cleanup.cgroup = Some(&cg);
     let mut resources = linux.resources().clone().unwrap_or_default();
     let mut rules = resources.devices().clone().unwrap_or_default();
-    rules.extend(crate::rootfs::devices::default_cgroup_rules(linux.devices().as_deref().unwrap_or_default()));
+    rules.extend(crate::rootfs::devices::default_cgroup_rules(
+        linux.devices().as_deref().unwrap_or_default(),
+    ));
     resources.set_devices(Some(rules));
     cg.apply(&resources)?;
 
@@ -97,13 +109,21 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
         Gate::Channel
     } else {
         let dir_path = cleanup.dir.as_ref().map(|d| d.fifo()).unwrap_or_default();
-        nix::unistd::mkfifo(&dir_path, Mode::from_bits_truncate(0o622)).ctx(|| format!("mkfifo {}", dir_path.display()))?;
+        nix::unistd::mkfifo(&dir_path, Mode::from_bits_truncate(0o622))
+            .ctx(|| format!("mkfifo {}", dir_path.display()))?;
         // Not through the umask: an init whose root maps to a host uid other than ours (a
         // user namespace) opens the fifo for writing as "other".
-        std::fs::set_permissions(&dir_path, std::os::unix::fs::PermissionsExt::from_mode(0o622))
-            .ctx(|| format!("chmod {}", dir_path.display()))?;
-        let fd = nix::fcntl::open(&dir_path, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC, Mode::empty())
-            .ctx(|| "open exec fifo")?;
+        std::fs::set_permissions(
+            &dir_path,
+            std::os::unix::fs::PermissionsExt::from_mode(0o622),
+        )
+        .ctx(|| format!("chmod {}", dir_path.display()))?;
+        let fd = nix::fcntl::open(
+            &dir_path,
+            nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .ctx(|| "open exec fifo")?;
         Gate::Fifo(crate::sys::adopt(fd))
     };
 
@@ -116,7 +136,11 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
     }
 
     let (parent_chan, child_chan) = Channel::pair()?;
-    let flags = if plan.child_unshares() { 0 } else { plan.clone_flags.bits() as u64 };
+    let flags = if plan.child_unshares() {
+        0
+    } else {
+        plan.clone_flags.bits() as u64
+    };
     // The child joins its cgroups itself (see cgroups::join); the runtime writes the
     // pid only if that is not possible here.
     let mut join = cg.self_join().ok();
@@ -191,7 +215,13 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
     // conformance suite expects "created".
     let creating = hook_state(Status::Created);
     let hook_result = hooks::run(spec.hooks().as_ref(), Point::Prestart, creating.as_bytes())
-        .and_then(|()| hooks::run(spec.hooks().as_ref(), Point::CreateRuntime, creating.as_bytes()));
+        .and_then(|()| {
+            hooks::run(
+                spec.hooks().as_ref(),
+                Point::CreateRuntime,
+                creating.as_bytes(),
+            )
+        });
     if let Err(e) = hook_result {
         let _ = parent_chan.send(&Msg::Error(e.to_string()));
         return Err(e);
@@ -199,14 +229,22 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
     parent_chan.send(&Msg::HooksDone(hook_state(Status::Created)))?;
     parent_chan.expect(Msg::Ready)?;
 
-    let dir = cleanup.dir.take().ok_or_else(|| RuntimeError::Init("state directory lost".into()))?;
+    let dir = cleanup
+        .dir
+        .take()
+        .ok_or_else(|| RuntimeError::Init("state directory lost".into()))?;
     dir.save(&saved)?;
     if let Some(p) = o.pid_file {
         write_pid_file(p, pid)?;
     }
     cleanup.pid = None;
     cleanup.cgroup = None;
-    Ok(Created { dir, saved, chan: parent_chan, pid })
+    Ok(Created {
+        dir,
+        saved,
+        chan: parent_chan,
+        pid,
+    })
 }
 
 /// Writes the pid file atomically, as runc does.
@@ -214,8 +252,13 @@ pub fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
     let path: PathBuf = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let tmp = path.with_file_name(format!(
         ".{}.tmp",
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     ));
-    std::fs::write(&tmp, pid.to_string()).map_err(|e| RuntimeError::Write { path: tmp.clone(), source: e })?;
+    std::fs::write(&tmp, pid.to_string()).map_err(|e| RuntimeError::Write {
+        path: tmp.clone(),
+        source: e,
+    })?;
     std::fs::rename(&tmp, &path).map_err(|e| RuntimeError::Write { path, source: e })
 }

@@ -17,11 +17,16 @@ fn kill_and_wait(c: &Loaded) -> Result<()> {
         pids.push(c.saved.pid);
     }
     for pid in &pids {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(*pid), nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(*pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
     }
     let _ = cg.thaw();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while state::is_alive(c.saved.pid, c.saved.pid_start) || !cg.pids().unwrap_or_default().is_empty() {
+    while state::is_alive(c.saved.pid, c.saved.pid_start)
+        || !cg.pids().unwrap_or_default().is_empty()
+    {
         if Instant::now() > deadline {
             return Err(RuntimeError::Init(format!(
                 "container {} did not die within 10s of SIGKILL",
@@ -61,7 +66,11 @@ fn remove(c: Loaded, force: bool) -> Result<()> {
     let mut stopped = c;
     stopped.status = Status::Stopped;
     let hook_state = stopped.hook_state();
-    hooks::run_warn(stopped.saved.spec.hooks().as_ref(), Point::Poststop, &hook_state);
+    hooks::run_warn(
+        stopped.saved.spec.hooks().as_ref(),
+        Point::Poststop,
+        &hook_state,
+    );
     stopped.cgroup().destroy()?;
     stopped.dir.remove()?;
     Ok(())

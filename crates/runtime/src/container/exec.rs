@@ -81,7 +81,8 @@ pub fn exec(o: ExecOpts<'_>) -> Result<Execed> {
     let mut in_child = Vec::new();
     for (t, fd) in nss {
         if matches!(t, LinuxNamespaceType::Pid | LinuxNamespaceType::Time) {
-            nix::sched::setns(fd.as_fd(), clone_flag(t)).ctx(|| format!("join the container's {} namespace", proc_name(t)))?;
+            nix::sched::setns(fd.as_fd(), clone_flag(t))
+                .ctx(|| format!("join the container's {} namespace", proc_name(t)))?;
         } else {
             in_child.push((t, fd));
         }
@@ -103,7 +104,14 @@ pub fn exec(o: ExecOpts<'_>) -> Result<Execed> {
                     std::process::exit(1);
                 }
             }
-            let err = match exec_child(&child_chan, in_child, &o.process, linux.and_then(|l| l.seccomp().as_ref()), console, o.preserve_fds) {
+            let err = match exec_child(
+                &child_chan,
+                in_child,
+                &o.process,
+                linux.and_then(|l| l.seccomp().as_ref()),
+                console,
+                o.preserve_fds,
+            ) {
                 Ok(never) => match never {},
                 Err(e) => e,
             };
@@ -114,7 +122,11 @@ pub fn exec(o: ExecOpts<'_>) -> Result<Execed> {
             drop(child_chan);
             drop(console);
             let joined = join.take().is_some();
-            if let Err(e) = if joined { Ok(()) } else { cg.add_task(pid.as_raw()) } {
+            if let Err(e) = if joined {
+                Ok(())
+            } else {
+                cg.add_task(pid.as_raw())
+            } {
                 let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
                 let _ = nix::sys::wait::waitpid(pid, None);
                 return Err(e.into());
@@ -125,17 +137,17 @@ pub fn exec(o: ExecOpts<'_>) -> Result<Execed> {
                 return Err(e);
             }
             // Ready is sent just before execve; a closed channel means exec succeeded.
-            match parent_chan.recv() {
-                Ok(Msg::Error(e)) => {
-                    let _ = nix::sys::wait::waitpid(pid, None);
-                    return Err(RuntimeError::Init(e));
-                }
-                Ok(_) | Err(_) => {}
+            if let Ok(Msg::Error(e)) = parent_chan.recv() {
+                let _ = nix::sys::wait::waitpid(pid, None);
+                return Err(RuntimeError::Init(e));
             }
             if let Some(p) = o.pid_file {
                 super::create::write_pid_file(p, pid)?;
             }
-            Ok(Execed { pid, chan: parent_chan })
+            Ok(Execed {
+                pid,
+                chan: parent_chan,
+            })
         }
     }
 }
@@ -148,18 +160,29 @@ fn exec_child(
     console: Option<OwnedFd>,
     preserve_fds: i32,
 ) -> Result<std::convert::Infallible> {
-    nix::sys::signal::sigprocmask(nix::sys::signal::SigmaskHow::SIG_SETMASK, Some(&nix::sys::signal::SigSet::empty()), None)
-        .ctx(|| "reset the signal mask")?;
-    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).ctx(|| "set parent death signal")?;
+    nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&nix::sys::signal::SigSet::empty()),
+        None,
+    )
+    .ctx(|| "reset the signal mask")?;
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+        .ctx(|| "set parent death signal")?;
     // Not dumpable while we still hold host resources: other container processes
     // cannot open our /proc entries (CVE-2019-5736 class).
     nix::sys::prctl::set_dumpable(false).ctx(|| "prctl(PR_SET_DUMPABLE)")?;
     chan.expect(Msg::Go)?;
     for (t, fd) in &nss {
-        nix::sched::setns(fd.as_fd(), clone_flag(*t)).ctx(|| format!("join the container's {} namespace", proc_name(*t)))?;
+        nix::sched::setns(fd.as_fd(), clone_flag(*t))
+            .ctx(|| format!("join the container's {} namespace", proc_name(*t)))?;
     }
     drop(nss);
-    let prepared = finish::prepare(Tail { process, seccomp, console, preserve_fds })?;
+    let prepared = finish::prepare(Tail {
+        process,
+        seccomp,
+        console,
+        preserve_fds,
+    })?;
     chan.send(&Msg::Ready)?;
     prepared.exec(Some(chan))
 }

@@ -54,7 +54,11 @@ pub fn run(mut o: CreateOpts<'_>, detach: bool) -> Result<i32> {
         saved: created.saved,
         status: crate::state::Status::Running,
     };
-    hooks::run_warn(running.saved.spec.hooks().as_ref(), Point::Poststart, &running.hook_state());
+    hooks::run_warn(
+        running.saved.spec.hooks().as_ref(),
+        Point::Poststart,
+        &running.hook_state(),
+    );
     drop(running);
     if detach {
         return Ok(0);

@@ -15,9 +15,17 @@ pub fn parse_signal(s: &str) -> Result<i32> {
         }
     }
     let upper = s.to_ascii_uppercase();
-    let name = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
     if let Some(rt) = name.strip_prefix("SIGRTMIN") {
-        let off: i32 = if rt.is_empty() { 0 } else { rt.trim_start_matches('+').parse().unwrap_or(-1) };
+        let off: i32 = if rt.is_empty() {
+            0
+        } else {
+            rt.trim_start_matches('+').parse().unwrap_or(-1)
+        };
         if off >= 0 && libc::SIGRTMIN() + off <= libc::SIGRTMAX() {
             return Ok(libc::SIGRTMIN() + off);
         }
@@ -38,16 +46,19 @@ pub fn kill(c: &Loaded, sig: i32, all: bool) -> Result<()> {
     }
     if all {
         for pid in c.cgroup().pids()? {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::try_from(sig).ok());
+            let _ =
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::try_from(sig).ok());
         }
         return Ok(());
     }
-    let pidfd = crate::sys::pidfd_open(nix::unistd::Pid::from_raw(c.saved.pid)).ctx(|| format!("pidfd_open {}", c.saved.pid))?;
+    let pidfd = crate::sys::pidfd_open(nix::unistd::Pid::from_raw(c.saved.pid))
+        .ctx(|| format!("pidfd_open {}", c.saved.pid))?;
     // The pid could have been reused between the status check and pidfd_open.
     if !crate::state::is_alive(c.saved.pid, c.saved.pid_start) {
         return Err(c.wrong_state("container not running"));
     }
-    crate::sys::pidfd_send_signal(std::os::fd::AsFd::as_fd(&pidfd), sig).ctx(|| format!("send signal {sig} to {}", c.saved.pid))
+    crate::sys::pidfd_send_signal(std::os::fd::AsFd::as_fd(&pidfd), sig)
+        .ctx(|| format!("send signal {sig} to {}", c.saved.pid))
 }
 
 #[cfg(test)]

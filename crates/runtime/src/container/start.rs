@@ -32,14 +32,19 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
     // program (poststart hooks run after that), or dies before.
     let mut got_byte = false;
     loop {
-        let mut fds = [PollFd::new(fifo.as_fd(), PollFlags::POLLIN), PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+        let mut fds = [
+            PollFd::new(fifo.as_fd(), PollFlags::POLLIN),
+            PollFd::new(pidfd.as_fd(), PollFlags::POLLIN),
+        ];
         match poll(&mut fds, PollTimeout::NONE) {
             Err(nix::errno::Errno::EINTR) => continue,
             r => {
                 r.ctx(|| "wait on the exec fifo")?;
             }
         }
-        let readable = fds[0].revents().is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP));
+        let readable = fds[0]
+            .revents()
+            .is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP));
         let died = fds[1].revents().is_some_and(|r| !r.is_empty());
         if readable {
             let mut b = [0u8; 1];
@@ -55,12 +60,18 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
                 // Exec'd and already exited, or died in a startContainer hook.
                 break;
             }
-            return Err(RuntimeError::Init(format!("container {id} exited before it could start")));
+            return Err(RuntimeError::Init(format!(
+                "container {id} exited before it could start"
+            )));
         }
     }
     std::fs::remove_file(&fifo_path).ctx(|| format!("remove {}", fifo_path.display()))?;
     let mut running = c;
     running.status = Status::Running;
-    hooks::run_warn(running.saved.spec.hooks().as_ref(), Point::Poststart, &running.hook_state());
+    hooks::run_warn(
+        running.saved.spec.hooks().as_ref(),
+        Point::Poststart,
+        &running.hook_state(),
+    );
     Ok(())
 }

@@ -50,7 +50,10 @@ fn status_of(dir: &ContainerDir, saved: &Saved) -> Status {
     if dir.fifo().exists() {
         return Status::Created;
     }
-    if Manager::from_paths(saved.cgroups.clone()).is_frozen().unwrap_or(false) {
+    if Manager::from_paths(saved.cgroups.clone())
+        .is_frozen()
+        .unwrap_or(false)
+    {
         return Status::Paused;
     }
     Status::Running
@@ -66,7 +69,11 @@ pub fn load(root: &Path, id: &str) -> Result<Loaded> {
 
 /// The JSON of `state`, as runc prints it.
 pub fn state_json(c: &Loaded) -> Result<String> {
-    let pid = if c.status == Status::Stopped { 0 } else { c.saved.pid };
+    let pid = if c.status == Status::Stopped {
+        0
+    } else {
+        c.saved.pid
+    };
     let view = StateView {
         oci_version: c.saved.spec.version(),
         id: &c.saved.id,

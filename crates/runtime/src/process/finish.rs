@@ -53,9 +53,14 @@ pub fn prepare(t: Tail<'_>) -> Result<Prepared> {
     let user = p.user();
     if p.terminal() == Some(true) {
         let sock = t.console.as_ref().ok_or_else(|| {
-            RuntimeError::Init("process.terminal is true but no console socket was given".to_string())
+            RuntimeError::Init(
+                "process.terminal is true but no console socket was given".to_string(),
+            )
         })?;
-        let size = p.console_size().as_ref().map(|b| (b.height() as u16, b.width() as u16));
+        let size = p
+            .console_size()
+            .as_ref()
+            .map(|b| (b.height() as u16, b.width() as u16));
         crate::console::setup(sock.as_fd(), size, user.uid())?;
     }
     drop(t.console);
@@ -67,7 +72,8 @@ pub fn prepare(t: Tail<'_>) -> Result<Prepared> {
     // The cwd must be inside the container root; checked while getcwd is still
     // allowed (an early seccomp filter may deny it).
     let cwd = p.cwd();
-    nix::unistd::chdir(cwd.as_path()).ctx(|| format!("chdir to cwd {} set in config.json", cwd.display()))?;
+    nix::unistd::chdir(cwd.as_path())
+        .ctx(|| format!("chdir to cwd {} set in config.json", cwd.display()))?;
     // A cwd reached through a leaked host fd would be outside our root (CVE-2024-21626).
     let here = nix::unistd::getcwd().ctx(|| "getcwd")?;
     if !here.starts_with("/") || here.as_os_str().as_bytes().starts_with(b"(unreachable)") {
@@ -119,11 +125,15 @@ pub fn prepare(t: Tail<'_>) -> Result<Prepared> {
     }
     // The user's own permission to enter the cwd is checked by this second chdir.
     let cwd = p.cwd();
-    nix::unistd::chdir(cwd.as_path()).ctx(|| format!("chdir to cwd {} set in config.json", cwd.display()))?;
+    nix::unistd::chdir(cwd.as_path())
+        .ctx(|| format!("chdir to cwd {} set in config.json", cwd.display()))?;
     let args = p.args().as_deref().unwrap_or_default();
     let env = p.env().as_deref().unwrap_or_default();
-    let arg0 = args.first().ok_or_else(|| RuntimeError::Init("process.args is empty".to_string()))?;
-    let program: PathBuf = find_program(arg0, env).map_err(|e| RuntimeError::Init(e.to_string()))?;
+    let arg0 = args
+        .first()
+        .ok_or_else(|| RuntimeError::Init("process.args is empty".to_string()))?;
+    let program: PathBuf =
+        find_program(arg0, env).map_err(|e| RuntimeError::Init(e.to_string()))?;
     let program = CString::new(program.as_os_str().as_bytes())
         .map_err(|_| RuntimeError::Init(format!("bad program path {}", program.display())))?;
     Ok(Prepared {
@@ -143,7 +153,10 @@ impl Prepared {
         crate::sys::close_range_cloexec(3 + self.preserve_fds).ctx(|| "close_range")?;
         if self.preserve_fds > 0 {
             for fd in 3..3 + self.preserve_fds {
-                let _ = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()));
+                let _ = nix::fcntl::fcntl(
+                    fd,
+                    nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+                );
             }
         }
         if let Some(f) = &self.late_seccomp {

@@ -65,13 +65,17 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
     // The runtime may have blocked signals (to forward them); the container must not.
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
         .ctx(|| "reset the signal mask")?;
-    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).ctx(|| "set parent death signal")?;
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+        .ctx(|| "set parent death signal")?;
     if let Some(j) = ctx.cgroup_join {
         j.join()?;
     }
     ctx.chan.expect(Msg::Go)?;
     let spec = ctx.spec;
-    let linux = spec.linux().as_ref().ok_or_else(|| RuntimeError::Init("no linux section".into()))?;
+    let linux = spec
+        .linux()
+        .as_ref()
+        .ok_or_else(|| RuntimeError::Init("no linux section".into()))?;
 
     if ctx.plan.new_user() {
         // Become root of the new user namespace when root is mapped.
@@ -84,7 +88,8 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
         namespaces::join(*t, path)?;
     }
     if ctx.plan.child_unshares() && !ctx.plan.clone_flags.is_empty() {
-        nix::sched::unshare(ctx.plan.clone_flags).ctx(|| "unshare namespaces in the joined user namespace")?;
+        nix::sched::unshare(ctx.plan.clone_flags)
+            .ctx(|| "unshare namespaces in the joined user namespace")?;
     }
     if let Some(h) = spec.hostname().as_deref().filter(|h| !h.is_empty()) {
         nix::unistd::sethostname(h).ctx(|| format!("sethostname {h}"))?;
@@ -96,14 +101,19 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
     // private one (see cloned_exe): its mounts never reach the host. If the runtime
     // shares the host's, refuse rather than mount onto the host.
     let own_mount_ns = has_ns(spec, LinuxNamespaceType::Mount);
-    if !own_mount_ns && std::fs::read_link("/proc/self/ns/mnt").ok() == std::fs::read_link("/proc/1/ns/mnt").ok() {
+    if !own_mount_ns
+        && std::fs::read_link("/proc/self/ns/mnt").ok() == std::fs::read_link("/proc/1/ns/mnt").ok()
+    {
         return Err(RuntimeError::InvalidConfig {
             path: "config.json".into(),
             msg: "field linux.namespaces: without a mount namespace the rootfs would be mounted in the host's; add {\"type\": \"mount\"}".to_string(),
         });
     }
     let in_userns = has_ns(spec, LinuxNamespaceType::User);
-    let new_cgroupns = ctx.plan.clone_flags.contains(nix::sched::CloneFlags::CLONE_NEWCGROUP);
+    let new_cgroupns = ctx
+        .plan
+        .clone_flags
+        .contains(nix::sched::CloneFlags::CLONE_NEWCGROUP);
     let rctx = RootfsCtx {
         spec,
         rootfs: ctx.rootfs,
@@ -119,7 +129,11 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
         Msg::Error(e) => return Err(RuntimeError::Init(e)),
         other => return Err(RuntimeError::Init(format!("protocol error: got {other:?}"))),
     };
-    hooks::run(spec.hooks().as_ref(), Point::CreateContainer, state.as_bytes())?;
+    hooks::run(
+        spec.hooks().as_ref(),
+        Point::CreateContainer,
+        state.as_bytes(),
+    )?;
 
     if own_mount_ns {
         rootfs::enter(ctx.rootfs, ctx.no_pivot)?;
@@ -133,7 +147,10 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
     }
     rootfs::finalize(spec)?;
 
-    let process = spec.process().as_ref().ok_or_else(|| RuntimeError::Init("no process".into()))?;
+    let process = spec
+        .process()
+        .as_ref()
+        .ok_or_else(|| RuntimeError::Init("no process".into()))?;
     let prepared = finish::prepare(Tail {
         process,
         seccomp: linux.seccomp().as_ref(),
@@ -150,7 +167,10 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
         Gate::Fifo(fd) => {
             let path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
             // Blocks until `start` opens the fifo for reading.
-            let mut fifo = std::fs::OpenOptions::new().write(true).open(&path).ctx(|| "open exec fifo")?;
+            let mut fifo = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .ctx(|| "open exec fifo")?;
             std::io::Write::write_all(&mut fifo, b"0").ctx(|| "write exec fifo")?;
             Some(fifo)
         }
@@ -159,6 +179,10 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
             None
         }
     };
-    hooks::run(spec.hooks().as_ref(), Point::StartContainer, state.as_bytes())?;
+    hooks::run(
+        spec.hooks().as_ref(),
+        Point::StartContainer,
+        state.as_bytes(),
+    )?;
     prepared.exec(Some(&ctx.chan))
 }

@@ -18,7 +18,9 @@ pub enum LookupError {
 fn check(p: &Path, name: &str) -> Result<(), LookupError> {
     match std::fs::metadata(p) {
         Ok(m) if m.is_dir() => Err(LookupError::IsDirectory(name.to_string())),
-        Ok(m) if m.permissions().mode() & 0o111 == 0 => Err(LookupError::NotExecutable(name.to_string())),
+        Ok(m) if m.permissions().mode() & 0o111 == 0 => {
+            Err(LookupError::NotExecutable(name.to_string()))
+        }
         Ok(_) => Ok(()),
         Err(_) => Err(LookupError::NotFound(name.to_string())),
     }
@@ -61,7 +63,13 @@ mod tests {
     fn finds_sh_and_reports_missing() {
         let env = vec!["PATH=/usr/bin:/bin".to_string()];
         assert!(find_program("sh", &env).is_ok());
-        assert!(matches!(find_program("no-such-prog-xyz", &env), Err(LookupError::NotFound(_))));
-        assert!(matches!(find_program("/etc/passwd", &env), Err(LookupError::NotExecutable(_))));
+        assert!(matches!(
+            find_program("no-such-prog-xyz", &env),
+            Err(LookupError::NotFound(_))
+        ));
+        assert!(matches!(
+            find_program("/etc/passwd", &env),
+            Err(LookupError::NotExecutable(_))
+        ));
     }
 }

@@ -14,21 +14,28 @@ use crate::error::{Result, RuntimeError, SysContext};
 /// The nodes every container gets (as runc's defaults): null, zero, full, random,
 /// urandom, tty.
 pub fn default_devices() -> Vec<LinuxDevice> {
-    [("/dev/null", 1, 3), ("/dev/zero", 1, 5), ("/dev/full", 1, 7), ("/dev/random", 1, 8), ("/dev/urandom", 1, 9), ("/dev/tty", 5, 0)]
-        .into_iter()
-        .filter_map(|(p, maj, min)| {
-            LinuxDeviceBuilder::default()
-                .path(p)
-                .typ(LinuxDeviceType::C)
-                .major(maj)
-                .minor(min)
-                .file_mode(0o666u32)
-                .uid(0u32)
-                .gid(0u32)
-                .build()
-                .ok()
-        })
-        .collect()
+    [
+        ("/dev/null", 1, 3),
+        ("/dev/zero", 1, 5),
+        ("/dev/full", 1, 7),
+        ("/dev/random", 1, 8),
+        ("/dev/urandom", 1, 9),
+        ("/dev/tty", 5, 0),
+    ]
+    .into_iter()
+    .filter_map(|(p, maj, min)| {
+        LinuxDeviceBuilder::default()
+            .path(p)
+            .typ(LinuxDeviceType::C)
+            .major(maj)
+            .minor(min)
+            .file_mode(0o666u32)
+            .uid(0u32)
+            .gid(0u32)
+            .build()
+            .ok()
+    })
+    .collect()
 }
 
 /// Creates one device node at its path inside the rootfs.
@@ -42,18 +49,26 @@ pub fn create(root: BorrowedFd<'_>, dev: &LinuxDevice, in_userns: bool) -> Resul
     }
     if in_userns {
         let target = open_or_create(root, path, Kind::File)?;
-        return mount(Some(path), &fd_path(&target), None::<&str>, MsFlags::MS_BIND, None::<&str>)
-            .ctx(|| format!("bind host device {} into the container", path.display()));
+        return mount(
+            Some(path),
+            &fd_path(&target),
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .ctx(|| format!("bind host device {} into the container", path.display()));
     }
     let parent_path = path.parent().unwrap_or(Path::new("/dev"));
     open_or_create(root, parent_path, Kind::Dir)?;
     // mknodat needs a real directory fd, not an O_PATH one.
     let dir = crate::sys::openat2_in_root(root, parent_path, libc::O_DIRECTORY | libc::O_RDONLY, 0)
         .ctx(|| format!("open {}", parent_path.display()))?;
-    let name = path.file_name().ok_or_else(|| RuntimeError::InvalidConfig {
-        path: "config.json".into(),
-        msg: format!("field linux.devices: bad path {}", path.display()),
-    })?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| RuntimeError::InvalidConfig {
+            path: "config.json".into(),
+            msg: format!("field linux.devices: bad path {}", path.display()),
+        })?;
     let kind = match dev.typ() {
         LinuxDeviceType::C | LinuxDeviceType::U => SFlag::S_IFCHR,
         LinuxDeviceType::B => SFlag::S_IFBLK,
@@ -61,18 +76,36 @@ pub fn create(root: BorrowedFd<'_>, dev: &LinuxDevice, in_userns: bool) -> Resul
         LinuxDeviceType::A => {
             return Err(RuntimeError::InvalidConfig {
                 path: "config.json".into(),
-                msg: format!("field linux.devices: type 'a' is not a node ({})", path.display()),
+                msg: format!(
+                    "field linux.devices: type 'a' is not a node ({})",
+                    path.display()
+                ),
             })
         }
     };
     let mode = Mode::from_bits_truncate(dev.file_mode().unwrap_or(0o666));
     // Replace whatever the image has there (a stale node or file).
-    let _ = nix::unistd::unlinkat(Some(dir.as_raw_fd()), name, nix::unistd::UnlinkatFlags::NoRemoveDir);
-    mknodat(Some(dir.as_raw_fd()), name, kind, mode, makedev(dev.major() as u64, dev.minor() as u64))
-        .ctx(|| format!("mknod {}", path.display()))?;
+    let _ = nix::unistd::unlinkat(
+        Some(dir.as_raw_fd()),
+        name,
+        nix::unistd::UnlinkatFlags::NoRemoveDir,
+    );
+    mknodat(
+        Some(dir.as_raw_fd()),
+        name,
+        kind,
+        mode,
+        makedev(dev.major() as u64, dev.minor() as u64),
+    )
+    .ctx(|| format!("mknod {}", path.display()))?;
     // mknod applies the umask; set the exact mode and owner.
-    nix::sys::stat::fchmodat(Some(dir.as_raw_fd()), name, mode, nix::sys::stat::FchmodatFlags::NoFollowSymlink)
-        .ctx(|| format!("chmod {}", path.display()))?;
+    nix::sys::stat::fchmodat(
+        Some(dir.as_raw_fd()),
+        name,
+        mode,
+        nix::sys::stat::FchmodatFlags::NoFollowSymlink,
+    )
+    .ctx(|| format!("chmod {}", path.display()))?;
     nix::unistd::fchownat(
         Some(dir.as_fd().as_raw_fd()),
         name,
@@ -86,7 +119,7 @@ pub fn create(root: BorrowedFd<'_>, dev: &LinuxDevice, in_userns: bool) -> Resul
 /// /dev/fd, /dev/std{in,out,err}, /dev/core and /dev/ptmx → pts/ptmx.
 pub fn symlinks(root: BorrowedFd<'_>, has_devpts: bool) -> Result<()> {
     let dev = open_or_create(root, Path::new("/dev"), Kind::Dir)?;
-    let dir = PathBuf::from(fd_path(&dev));
+    let dir = fd_path(&dev);
     let mut links = vec![
         ("/proc/self/fd", "fd"),
         ("/proc/self/fd/0", "stdin"),
@@ -117,10 +150,15 @@ pub fn symlinks(root: BorrowedFd<'_>, has_devpts: bool) -> Result<()> {
 
 /// Device cgroup rules every container gets after its own (as runc's AllowedDevices):
 /// mknod of any node, the default nodes, the console, ptys, and the spec's devices.
-pub fn default_cgroup_rules(spec_devices: &[LinuxDevice]) -> Vec<oci_spec::runtime::LinuxDeviceCgroup> {
+pub fn default_cgroup_rules(
+    spec_devices: &[LinuxDevice],
+) -> Vec<oci_spec::runtime::LinuxDeviceCgroup> {
     use oci_spec::runtime::LinuxDeviceCgroupBuilder;
     let rule = |typ: LinuxDeviceType, major: Option<i64>, minor: Option<i64>, access: &str| {
-        let mut b = LinuxDeviceCgroupBuilder::default().allow(true).typ(typ).access(access);
+        let mut b = LinuxDeviceCgroupBuilder::default()
+            .allow(true)
+            .typ(typ)
+            .access(access);
         if let Some(m) = major {
             b = b.major(m);
         }

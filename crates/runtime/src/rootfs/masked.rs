@@ -16,10 +16,18 @@ pub fn mask(root: std::os::fd::BorrowedFd<'_>, path: &Path) -> Result<()> {
         return Ok(());
     };
     let target = fd_path(&fd);
-    let is_dir = std::fs::metadata(&target).map(|m| m.is_dir()).unwrap_or(false);
+    let is_dir = std::fs::metadata(&target)
+        .map(|m| m.is_dir())
+        .unwrap_or(false);
     if is_dir {
-        mount(Some("tmpfs"), &target, Some("tmpfs"), MsFlags::MS_RDONLY, Some("size=0k"))
-            .ctx(|| format!("mask {} with an empty tmpfs", path.display()))
+        mount(
+            Some("tmpfs"),
+            &target,
+            Some("tmpfs"),
+            MsFlags::MS_RDONLY,
+            Some("size=0k"),
+        )
+        .ctx(|| format!("mask {} with an empty tmpfs", path.display()))
     } else {
         mount(Some("/dev/null"), &target, NONE, MsFlags::MS_BIND, NONE)
             .ctx(|| format!("mask {} with /dev/null", path.display()))
@@ -32,7 +40,18 @@ pub fn read_only(root: std::os::fd::BorrowedFd<'_>, path: &Path) -> Result<()> {
         return Ok(());
     };
     let target = fd_path(&fd);
-    mount(Some(&target), &target, NONE, MsFlags::MS_BIND | MsFlags::MS_REC, NONE)
-        .ctx(|| format!("bind {} onto itself", path.display()))?;
-    remount_bind(root, path, MsFlags::MS_RDONLY | MsFlags::MS_REC, MsFlags::empty())
+    mount(
+        Some(&target),
+        &target,
+        NONE,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        NONE,
+    )
+    .ctx(|| format!("bind {} onto itself", path.display()))?;
+    remount_bind(
+        root,
+        path,
+        MsFlags::MS_RDONLY | MsFlags::MS_REC,
+        MsFlags::empty(),
+    )
 }

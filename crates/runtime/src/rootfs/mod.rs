@@ -30,7 +30,10 @@ pub struct RootfsCtx<'a> {
 }
 
 fn propagation(spec: &Spec) -> Result<MsFlags> {
-    let value = spec.linux().as_ref().and_then(|l| l.rootfs_propagation().clone());
+    let value = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.rootfs_propagation().clone());
     Ok(match value.as_deref() {
         None | Some("") => MsFlags::MS_SLAVE | MsFlags::MS_REC,
         Some("shared") => MsFlags::MS_SHARED,
@@ -63,7 +66,11 @@ fn mount_point_of(path: &Path) -> Option<PathBuf> {
 pub fn prepare(ctx: &RootfsCtx<'_>) -> Result<()> {
     let configured = propagation(ctx.spec)?;
     // An unbindable `/` would refuse the rootfs bind below: it is applied after pivot.
-    let prop = if configured.contains(MsFlags::MS_UNBINDABLE) { MsFlags::MS_SLAVE | MsFlags::MS_REC } else { configured };
+    let prop = if configured.contains(MsFlags::MS_UNBINDABLE) {
+        MsFlags::MS_SLAVE | MsFlags::MS_REC
+    } else {
+        configured
+    };
     sys_mount(NONE, "/", NONE, prop, NONE).ctx(|| format!("set propagation {prop:?} on /"))?;
     if prop.contains(MsFlags::MS_SHARED) {
         // pivot_root refuses a new root whose parent mount is shared.
@@ -72,8 +79,14 @@ pub fn prepare(ctx: &RootfsCtx<'_>) -> Result<()> {
                 .ctx(|| format!("make {} private", parent.display()))?;
         }
     }
-    sys_mount(Some(ctx.rootfs), ctx.rootfs, NONE, MsFlags::MS_BIND | MsFlags::MS_REC, NONE)
-        .ctx(|| format!("bind rootfs {} onto itself", ctx.rootfs.display()))?;
+    sys_mount(
+        Some(ctx.rootfs),
+        ctx.rootfs,
+        NONE,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        NONE,
+    )
+    .ctx(|| format!("bind rootfs {} onto itself", ctx.rootfs.display()))?;
     let root = File::open(ctx.rootfs).ctx(|| format!("open rootfs {}", ctx.rootfs.display()))?;
     let mctx = mount::MountCtx {
         root: root.as_fd(),
@@ -88,16 +101,26 @@ pub fn prepare(ctx: &RootfsCtx<'_>) -> Result<()> {
     let dev_is_bound = mounts.iter().any(|m| {
         m.destination() == Path::new("/dev")
             && (m.typ().as_deref() == Some("bind")
-                || m.options().iter().flatten().any(|o| o == "bind" || o == "rbind"))
+                || m.options()
+                    .iter()
+                    .flatten()
+                    .any(|o| o == "bind" || o == "rbind"))
     });
     if !dev_is_bound {
         for d in devices::default_devices() {
             devices::create(root.as_fd(), &d, ctx.in_userns)?;
         }
-        let has_devpts = mounts.iter().any(|m| m.destination() == Path::new("/dev/pts"));
+        let has_devpts = mounts
+            .iter()
+            .any(|m| m.destination() == Path::new("/dev/pts"));
         devices::symlinks(root.as_fd(), has_devpts)?;
     }
-    for d in ctx.spec.linux().iter().flat_map(|l| l.devices().iter().flatten()) {
+    for d in ctx
+        .spec
+        .linux()
+        .iter()
+        .flat_map(|l| l.devices().iter().flatten())
+    {
         devices::create(root.as_fd(), d, ctx.in_userns)?;
     }
     Ok(())
@@ -109,7 +132,9 @@ pub fn enter(rootfs: &Path, no_pivot: bool) -> Result<()> {
         return pivot::move_root(rootfs);
     }
     match pivot::pivot(rootfs) {
-        Err(RuntimeError::Sys { ref source, .. }) if source.raw_os_error() == Some(libc::EINVAL) => {
+        Err(RuntimeError::Sys { ref source, .. })
+            if source.raw_os_error() == Some(libc::EINVAL) =>
+        {
             // pivot_root is impossible when / is the initramfs (rootfs): fall back.
             tracing::warn!("pivot_root is not possible here; falling back to MS_MOVE and chroot");
             pivot::move_root(rootfs)
@@ -136,12 +161,22 @@ pub fn finalize(spec: &Spec) -> Result<()> {
             masked::mask(root.as_fd(), Path::new(p))?;
         }
     }
-    if spec.root().as_ref().is_some_and(|r| r.readonly() == Some(true)) {
-        mount::remount_bind(root.as_fd(), Path::new("/"), MsFlags::MS_RDONLY, MsFlags::empty())?;
+    if spec
+        .root()
+        .as_ref()
+        .is_some_and(|r| r.readonly() == Some(true))
+    {
+        mount::remount_bind(
+            root.as_fd(),
+            Path::new("/"),
+            MsFlags::MS_RDONLY,
+            MsFlags::empty(),
+        )?;
     }
     let configured = propagation(spec)?;
     if configured.intersects(MsFlags::MS_SHARED | MsFlags::MS_UNBINDABLE) {
-        sys_mount(NONE, "/", NONE, configured, NONE).ctx(|| format!("set propagation {configured:?} on /"))?;
+        sys_mount(NONE, "/", NONE, configured, NONE)
+            .ctx(|| format!("set propagation {configured:?} on /"))?;
     }
     Ok(())
 }

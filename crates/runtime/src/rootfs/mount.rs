@@ -25,7 +25,7 @@ const NONE: Option<&str> = None;
 /// Flags the kernel keeps locked on a mount (in a user namespace they cannot be
 /// dropped by a remount, so they must be repeated), read from the mount itself.
 fn locked_flags(fd: BorrowedFd<'_>) -> Result<MsFlags> {
-    let st = fstatvfs(&fd).ctx(|| "statvfs of a mount")?;
+    let st = fstatvfs(fd).ctx(|| "statvfs of a mount")?;
     let f = st.flags();
     let mut out = MsFlags::empty();
     for (s, m) in [
@@ -45,9 +45,17 @@ fn locked_flags(fd: BorrowedFd<'_>) -> Result<MsFlags> {
 }
 
 /// Remounts the bind mount now at `dest` with `flags`, keeping locked flags.
-pub fn remount_bind(root: BorrowedFd<'_>, dest: &Path, flags: MsFlags, cleared: MsFlags) -> Result<()> {
+pub fn remount_bind(
+    root: BorrowedFd<'_>,
+    dest: &Path,
+    flags: MsFlags,
+    cleared: MsFlags,
+) -> Result<()> {
     let fd = open_existing(root, dest)?.ok_or_else(|| {
-        RuntimeError::sys(format!("remount {}", dest.display()), std::io::Error::from_raw_os_error(libc::ENOENT))
+        RuntimeError::sys(
+            format!("remount {}", dest.display()),
+            std::io::Error::from_raw_os_error(libc::ENOENT),
+        )
     })?;
     let keep = locked_flags(fd.as_fd())? & !cleared;
     mount(
@@ -64,10 +72,15 @@ fn set_propagation(root: BorrowedFd<'_>, dest: &Path, props: &[MsFlags]) -> Resu
     if props.is_empty() {
         return Ok(());
     }
-    let fd = open_existing(root, dest)?
-        .ok_or_else(|| RuntimeError::sys(format!("open {}", dest.display()), std::io::Error::from_raw_os_error(libc::ENOENT)))?;
+    let fd = open_existing(root, dest)?.ok_or_else(|| {
+        RuntimeError::sys(
+            format!("open {}", dest.display()),
+            std::io::Error::from_raw_os_error(libc::ENOENT),
+        )
+    })?;
     for p in props {
-        mount(NONE, &fd_path(&fd), NONE, *p, NONE).ctx(|| format!("set propagation {p:?} on {}", dest.display()))?;
+        mount(NONE, &fd_path(&fd), NONE, *p, NONE)
+            .ctx(|| format!("set propagation {p:?} on {}", dest.display()))?;
     }
     Ok(())
 }
@@ -82,13 +95,23 @@ pub fn mount_one(ctx: &MountCtx<'_>, m: &Mount) -> Result<()> {
         return mount_cgroup(ctx, dest, &opts, typ == "cgroup2");
     }
     if is_bind {
-        let source = m.source().as_ref().ok_or_else(|| RuntimeError::InvalidConfig {
-            path: "config.json".into(),
-            msg: format!("field mounts: bind mount on {} has no source", dest.display()),
-        })?;
+        let source = m
+            .source()
+            .as_ref()
+            .ok_or_else(|| RuntimeError::InvalidConfig {
+                path: "config.json".into(),
+                msg: format!(
+                    "field mounts: bind mount on {} has no source",
+                    dest.display()
+                ),
+            })?;
         let meta = std::fs::metadata(source).map_err(|e| RuntimeError::InvalidConfig {
             path: "config.json".into(),
-            msg: format!("field mounts: bind source {} for {}: {e}", source.display(), dest.display()),
+            msg: format!(
+                "field mounts: bind source {} for {}: {e}",
+                source.display(),
+                dest.display()
+            ),
         })?;
         let kind = if meta.is_dir() { Kind::Dir } else { Kind::File };
         let target = open_or_create(ctx.root, dest, kind)?;
@@ -108,15 +131,33 @@ pub fn mount_one(ctx: &MountCtx<'_>, m: &Mount) -> Result<()> {
         let target = open_or_create(ctx.root, dest, Kind::Dir)?;
         let source = m.source().clone().unwrap_or_else(|| PathBuf::from(typ));
         let data = (!opts.data.is_empty()).then_some(opts.data.as_str());
-        let res = mount(Some(&source), &fd_path(&target), Some(typ), opts.flags, data);
+        let res = mount(
+            Some(&source),
+            &fd_path(&target),
+            Some(typ),
+            opts.flags,
+            data,
+        );
         match res {
             Ok(()) => {}
             // Without its own network namespace a user namespace may not mount sysfs,
             // nor mqueue without its own IPC namespace: bind the host's, as runc does.
-            Err(nix::errno::Errno::EPERM) if ctx.in_userns && (typ == "sysfs" || typ == "mqueue") => {
-                let host = if typ == "sysfs" { "/sys" } else { "/dev/mqueue" };
-                mount(Some(host), &fd_path(&target), NONE, MsFlags::MS_BIND | MsFlags::MS_REC, NONE)
-                    .ctx(|| format!("bind {host} on {}", dest.display()))?;
+            Err(nix::errno::Errno::EPERM)
+                if ctx.in_userns && (typ == "sysfs" || typ == "mqueue") =>
+            {
+                let host = if typ == "sysfs" {
+                    "/sys"
+                } else {
+                    "/dev/mqueue"
+                };
+                mount(
+                    Some(host),
+                    &fd_path(&target),
+                    NONE,
+                    MsFlags::MS_BIND | MsFlags::MS_REC,
+                    NONE,
+                )
+                .ctx(|| format!("bind {host} on {}", dest.display()))?;
                 let rest = opts.flags & !MsFlags::MS_REMOUNT;
                 if !rest.is_empty() {
                     remount_bind(ctx.root, dest, rest, opts.cleared)?;
@@ -124,7 +165,12 @@ pub fn mount_one(ctx: &MountCtx<'_>, m: &Mount) -> Result<()> {
             }
             Err(e) => {
                 return Err(e).ctx(|| {
-                    format!("mount {typ} ({}) on {} with options {:?}", source.display(), dest.display(), m.options())
+                    format!(
+                        "mount {typ} ({}) on {} with options {:?}",
+                        source.display(),
+                        dest.display(),
+                        m.options()
+                    )
                 })
             }
         }
@@ -140,7 +186,14 @@ fn mount_cgroup(ctx: &MountCtx<'_>, dest: &Path, opts: &MountOptions, v2: bool) 
     let unified_only = v2 || ctx.cgroup_sources.iter().all(|(n, _)| n.is_empty());
     if unified_only {
         let target = open_or_create(ctx.root, dest, Kind::Dir)?;
-        return mount_cgroup_dir(ctx, &fd_path(&target), "", ctx.cgroup_sources.first().map(|(_, p)| p.as_path()), flags, dest);
+        return mount_cgroup_dir(
+            ctx,
+            &fd_path(&target),
+            "",
+            ctx.cgroup_sources.first().map(|(_, p)| p.as_path()),
+            flags,
+            dest,
+        );
     }
     let target = open_or_create(ctx.root, dest, Kind::Dir)?;
     mount(
@@ -157,10 +210,14 @@ fn mount_cgroup(ctx: &MountCtx<'_>, dest: &Path, opts: &MountOptions, v2: bool) 
         mount_cgroup_dir(ctx, &fd_path(&fd), name, Some(host_dir), flags, &sub)?;
         // Co-mounted controllers ("cpu,cpuacct") get one link per controller.
         if name.contains(',') {
-            let dir = open_existing(ctx.root, dest)?
-                .ok_or_else(|| RuntimeError::sys(format!("open {}", dest.display()), std::io::Error::from_raw_os_error(libc::ENOENT)))?;
+            let dir = open_existing(ctx.root, dest)?.ok_or_else(|| {
+                RuntimeError::sys(
+                    format!("open {}", dest.display()),
+                    std::io::Error::from_raw_os_error(libc::ENOENT),
+                )
+            })?;
             for part in name.split(',') {
-                let link = PathBuf::from(fd_path(&dir)).join(part);
+                let link = fd_path(&dir).join(part);
                 match std::os::unix::fs::symlink(name, &link) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
@@ -176,8 +233,12 @@ fn mount_cgroup(ctx: &MountCtx<'_>, dest: &Path, opts: &MountOptions, v2: bool) 
 }
 
 fn remount_bind_like_tmpfs(root: BorrowedFd<'_>, dest: &Path, flags: MsFlags) -> Result<()> {
-    let fd = open_existing(root, dest)?
-        .ok_or_else(|| RuntimeError::sys(format!("open {}", dest.display()), std::io::Error::from_raw_os_error(libc::ENOENT)))?;
+    let fd = open_existing(root, dest)?.ok_or_else(|| {
+        RuntimeError::sys(
+            format!("open {}", dest.display()),
+            std::io::Error::from_raw_os_error(libc::ENOENT),
+        )
+    })?;
     mount(
         NONE,
         &fd_path(&fd),
@@ -199,14 +260,24 @@ fn mount_cgroup_dir(
     let flags = flags | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     let v2 = name.is_empty() || name == "unified";
     if ctx.new_cgroupns {
-        let (fstype, data) = if v2 { ("cgroup2", None) } else { ("cgroup", Some(name)) };
+        let (fstype, data) = if v2 {
+            ("cgroup2", None)
+        } else {
+            ("cgroup", Some(name))
+        };
         return mount(Some(fstype), target, Some(fstype), flags, data)
             .ctx(|| format!("mount {fstype} {name} on {}", shown.display()));
     }
     let Some(host_dir) = host_dir else {
         return Ok(());
     };
-    mount(Some(host_dir), target, NONE, MsFlags::MS_BIND | MsFlags::MS_REC, NONE)
-        .ctx(|| format!("bind cgroup {} on {}", host_dir.display(), shown.display()))?;
+    mount(
+        Some(host_dir),
+        target,
+        NONE,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        NONE,
+    )
+    .ctx(|| format!("bind cgroup {} on {}", host_dir.display(), shown.display()))?;
     remount_bind(ctx.root, shown, flags, MsFlags::empty())
 }

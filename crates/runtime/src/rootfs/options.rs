@@ -55,8 +55,8 @@ impl MountOptions {
                 "nolazytime" => (true, MsFlags::MS_LAZYTIME),
                 "silent" => (false, MsFlags::MS_SILENT),
                 "loud" => (true, MsFlags::MS_SILENT),
-                "private" | "rprivate" | "shared" | "rshared" | "slave" | "rslave" | "unbindable"
-                | "runbindable" => {
+                "private" | "rprivate" | "shared" | "rshared" | "slave" | "rslave"
+                | "unbindable" | "runbindable" => {
                     let (rec, base) = match opt.strip_prefix('r') {
                         Some(b) => (true, b),
                         None => (false, opt.as_str()),
@@ -67,7 +67,8 @@ impl MountOptions {
                         "slave" => MsFlags::MS_SLAVE,
                         _ => MsFlags::MS_UNBINDABLE,
                     };
-                    o.propagation.push(if rec { kind | MsFlags::MS_REC } else { kind });
+                    o.propagation
+                        .push(if rec { kind | MsFlags::MS_REC } else { kind });
                     continue;
                 }
                 // Accepted and meaningless for the kernel mount (runc does the same).
@@ -104,16 +105,31 @@ mod tests {
 
     #[test]
     fn flags_data_and_propagation() {
-        let o = MountOptions::parse(&s(&["nosuid", "noexec", "mode=755", "size=65536k", "rbind", "rslave", "ro"]));
+        let o = MountOptions::parse(&s(&[
+            "nosuid",
+            "noexec",
+            "mode=755",
+            "size=65536k",
+            "rbind",
+            "rslave",
+            "ro",
+        ]));
         assert_eq!(
             o.flags,
-            MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_RDONLY
+            MsFlags::MS_NOSUID
+                | MsFlags::MS_NOEXEC
+                | MsFlags::MS_BIND
+                | MsFlags::MS_REC
+                | MsFlags::MS_RDONLY
         );
         assert_eq!(o.data, "mode=755,size=65536k");
         assert_eq!(o.propagation, vec![MsFlags::MS_SLAVE | MsFlags::MS_REC]);
         let o = MountOptions::parse(&s(&["ro", "rw", "shared", "rprivate"]));
         assert!(!o.flags.contains(MsFlags::MS_RDONLY));
         assert!(o.cleared.contains(MsFlags::MS_RDONLY));
-        assert_eq!(o.propagation, vec![MsFlags::MS_SHARED, MsFlags::MS_PRIVATE | MsFlags::MS_REC]);
+        assert_eq!(
+            o.propagation,
+            vec![MsFlags::MS_SHARED, MsFlags::MS_PRIVATE | MsFlags::MS_REC]
+        );
     }
 }

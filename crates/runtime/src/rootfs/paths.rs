@@ -44,13 +44,18 @@ pub fn open_or_create(root: BorrowedFd<'_>, dest: &Path, last: Kind) -> Result<O
             Ok(fd) if i + 1 == parts.len() => return Ok(fd),
             Ok(_) => {}
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-                let parent = open_path(root, &current).ctx(|| format!("open {}", current.display()))?;
+                let parent =
+                    open_path(root, &current).ctx(|| format!("open {}", current.display()))?;
                 let is_last = i + 1 == parts.len();
                 if is_last && last == Kind::File {
                     let fd = nix::fcntl::openat(
                         Some(parent.as_raw_fd()),
                         *name,
-                        OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+                        OFlag::O_CREAT
+                            | OFlag::O_EXCL
+                            | OFlag::O_WRONLY
+                            | OFlag::O_CLOEXEC
+                            | OFlag::O_NOFOLLOW,
                         Mode::from_bits_truncate(0o644),
                     );
                     match fd {
@@ -59,7 +64,11 @@ pub fn open_or_create(root: BorrowedFd<'_>, dest: &Path, last: Kind) -> Result<O
                         Err(e) => return Err(e).ctx(|| format!("create {}", next.display())),
                     }
                 } else {
-                    match nix::sys::stat::mkdirat(Some(parent.as_raw_fd()), *name, Mode::from_bits_truncate(0o755)) {
+                    match nix::sys::stat::mkdirat(
+                        Some(parent.as_raw_fd()),
+                        *name,
+                        Mode::from_bits_truncate(0o755),
+                    ) {
                         Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
                         Err(e) => return Err(e).ctx(|| format!("mkdir {}", next.display())),
                     }
@@ -111,7 +120,10 @@ mod tests {
         let _ = open_or_create(rootfd.as_fd(), Path::new("/rel/y"), Kind::File);
         open_or_create(rootfd.as_fd(), Path::new("/../../z"), Kind::Dir).unwrap();
         open_or_create(rootfd.as_fd(), Path::new("/a/b/c"), Kind::File).unwrap();
-        assert!(std::fs::read_dir(&outside).unwrap().next().is_none(), "something was created outside");
+        assert!(
+            std::fs::read_dir(&outside).unwrap().next().is_none(),
+            "something was created outside"
+        );
         assert!(root.join("z").is_dir());
         assert!(root.join("a/b/c").is_file());
     }

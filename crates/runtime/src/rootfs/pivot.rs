@@ -15,15 +15,24 @@ const NONE: Option<&str> = None;
 /// pivot_root(".", ".") as runc does: the old root ends up stacked on the new one and
 /// is detached at once, after being made a slave so the unmount cannot reach the host.
 pub fn pivot(rootfs: &Path) -> Result<()> {
-    let old_root = open("/", OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
-        .ctx(|| "open / before pivot_root")?;
-    let new_root = open(rootfs, OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
-        .ctx(|| format!("open rootfs {}", rootfs.display()))?;
+    let old_root = open(
+        "/",
+        OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx(|| "open / before pivot_root")?;
+    let new_root = open(
+        rootfs,
+        OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx(|| format!("open rootfs {}", rootfs.display()))?;
     let res = (|| {
         fchdir(new_root).ctx(|| "chdir to the rootfs")?;
         pivot_root(".", ".").ctx(|| format!("pivot_root to {}", rootfs.display()))?;
         fchdir(old_root).ctx(|| "chdir to the old root")?;
-        mount(NONE, ".", NONE, MsFlags::MS_SLAVE | MsFlags::MS_REC, NONE).ctx(|| "make the old root a slave")?;
+        mount(NONE, ".", NONE, MsFlags::MS_SLAVE | MsFlags::MS_REC, NONE)
+            .ctx(|| "make the old root a slave")?;
         umount2(".", MntFlags::MNT_DETACH).ctx(|| "detach the old root")?;
         chdir("/").ctx(|| "chdir /")
     })();

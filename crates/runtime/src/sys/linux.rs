@@ -131,14 +131,23 @@ fn cloexec_from_proc(first: RawFd) -> io::Result<()> {
 /// Opens `path` beneath `root` with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS):
 /// symlinks (absolute or `..`) are resolved as if `root` were `/`, so the result can
 /// never be outside it (CVE-2021-30465 class).
-pub fn openat2_in_root(root: BorrowedFd<'_>, path: &Path, flags: i32, mode: u32) -> io::Result<OwnedFd> {
+pub fn openat2_in_root(
+    root: BorrowedFd<'_>,
+    path: &Path,
+    flags: i32,
+    mode: u32,
+) -> io::Result<OwnedFd> {
     use std::os::unix::ffi::OsStrExt;
     let cpath = CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))?;
     // SAFETY: open_how is plain old data; all-zero is its documented empty value.
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
     how.flags = (flags | libc::O_CLOEXEC) as u64;
-    how.mode = if flags & libc::O_CREAT != 0 { mode as u64 } else { 0 };
+    how.mode = if flags & libc::O_CREAT != 0 {
+        mode as u64
+    } else {
+        0
+    };
     how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
     // SAFETY: `cpath` is a NUL-terminated string and `how` a live open_how, both valid
     // for the duration of the call; `root` is an open directory fd we borrow.
@@ -244,9 +253,11 @@ pub fn recv_fd(sock: BorrowedFd<'_>) -> io::Result<OwnedFd> {
             }
         }
     }
-    Err(io::Error::new(io::ErrorKind::InvalidData, "no file descriptor in the message"))
+    Err(io::Error::new(
+        io::ErrorKind::InvalidData,
+        "no file descriptor in the message",
+    ))
 }
-
 
 nix::ioctl_write_ptr_bad!(tiocswinsz, libc::TIOCSWINSZ, nix::pty::Winsize);
 nix::ioctl_write_int_bad!(tiocsctty, libc::TIOCSCTTY);
@@ -254,14 +265,24 @@ nix::ioctl_read_bad!(tiocgwinsz, libc::TIOCGWINSZ, nix::pty::Winsize);
 
 /// Sets a terminal's size (TIOCSWINSZ).
 pub fn set_winsize(fd: RawFd, rows: u16, cols: u16) -> nix::Result<()> {
-    let ws = nix::pty::Winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+    let ws = nix::pty::Winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
     // SAFETY: `ws` is a live Winsize for the duration of the ioctl; a bad fd is an error.
     unsafe { tiocswinsz(fd, &ws) }.map(drop)
 }
 
 /// Reads a terminal's size (TIOCGWINSZ) as (rows, cols).
 pub fn get_winsize(fd: RawFd) -> nix::Result<(u16, u16)> {
-    let mut ws = nix::pty::Winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
+    let mut ws = nix::pty::Winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
     // SAFETY: `ws` is a live, writable Winsize for the duration of the ioctl.
     unsafe { tiocgwinsz(fd, &mut ws) }?;
     Ok((ws.ws_row, ws.ws_col))

@@ -28,7 +28,11 @@ fn no_weight(dir: &Path, what: &str, data: String) -> CgroupError {
     }
 }
 
-fn throttle(dir: &Path, file: &str, list: &Option<Vec<LinuxThrottleDevice>>) -> Result<(), CgroupError> {
+fn throttle(
+    dir: &Path,
+    file: &str,
+    list: &Option<Vec<LinuxThrottleDevice>>,
+) -> Result<(), CgroupError> {
     for d in list.iter().flatten() {
         fs::write_hint(
             dir,
@@ -43,24 +47,54 @@ fn throttle(dir: &Path, file: &str, list: &Option<Vec<LinuxThrottleDevice>>) -> 
 pub(crate) fn apply(dir: &Path, b: &LinuxBlockIo) -> Result<(), CgroupError> {
     if let Some(w) = b.weight() {
         let p = weight_prefix(dir).ok_or_else(|| no_weight(dir, "weight", w.to_string()))?;
-        fs::write_hint(dir, &format!("{p}.weight"), &w.to_string(), " (the weight must be 10..=1000)")?;
+        fs::write_hint(
+            dir,
+            &format!("{p}.weight"),
+            &w.to_string(),
+            " (the weight must be 10..=1000)",
+        )?;
     }
     if let Some(w) = b.leaf_weight() {
         fs::write(dir, "blkio.leaf_weight", &w.to_string())?;
     }
     for d in b.weight_device().iter().flatten() {
         if let Some(w) = d.weight() {
-            let p = weight_prefix(dir).ok_or_else(|| no_weight(dir, "weightDevice", w.to_string()))?;
-            fs::write(dir, &format!("{p}.weight_device"), &format!("{}:{} {}", d.major(), d.minor(), w))?;
+            let p =
+                weight_prefix(dir).ok_or_else(|| no_weight(dir, "weightDevice", w.to_string()))?;
+            fs::write(
+                dir,
+                &format!("{p}.weight_device"),
+                &format!("{}:{} {}", d.major(), d.minor(), w),
+            )?;
         }
         if let Some(w) = d.leaf_weight() {
-            fs::write(dir, "blkio.leaf_weight_device", &format!("{}:{} {}", d.major(), d.minor(), w))?;
+            fs::write(
+                dir,
+                "blkio.leaf_weight_device",
+                &format!("{}:{} {}", d.major(), d.minor(), w),
+            )?;
         }
     }
-    throttle(dir, "blkio.throttle.read_bps_device", b.throttle_read_bps_device())?;
-    throttle(dir, "blkio.throttle.write_bps_device", b.throttle_write_bps_device())?;
-    throttle(dir, "blkio.throttle.read_iops_device", b.throttle_read_iops_device())?;
-    throttle(dir, "blkio.throttle.write_iops_device", b.throttle_write_iops_device())?;
+    throttle(
+        dir,
+        "blkio.throttle.read_bps_device",
+        b.throttle_read_bps_device(),
+    )?;
+    throttle(
+        dir,
+        "blkio.throttle.write_bps_device",
+        b.throttle_write_bps_device(),
+    )?;
+    throttle(
+        dir,
+        "blkio.throttle.read_iops_device",
+        b.throttle_read_iops_device(),
+    )?;
+    throttle(
+        dir,
+        "blkio.throttle.write_iops_device",
+        b.throttle_write_iops_device(),
+    )?;
     Ok(())
 }
 
@@ -75,7 +109,9 @@ fn entries(dir: &Path, file: &str) -> Result<Vec<BlkioEntry>, CgroupError> {
         if f.len() != 3 {
             continue;
         }
-        let Some((maj, min)) = f[0].split_once(':') else { continue };
+        let Some((maj, min)) = f[0].split_once(':') else {
+            continue;
+        };
         out.push(BlkioEntry {
             major: fs::parse_u64(dir, file, maj)?,
             minor: fs::parse_u64(dir, file, min)?,
@@ -104,21 +140,38 @@ mod tests {
     use oci_spec::runtime::{LinuxBlockIoBuilder, LinuxThrottleDeviceBuilder};
 
     fn dev(rate: u64) -> LinuxThrottleDevice {
-        LinuxThrottleDeviceBuilder::default().major(8).minor(0).rate(rate).build().unwrap()
+        LinuxThrottleDeviceBuilder::default()
+            .major(8)
+            .minor(0)
+            .rate(rate)
+            .build()
+            .unwrap()
     }
 
     #[test]
     fn throttles_without_weight_files() {
-        let d = fake(&["blkio.throttle.read_bps_device", "blkio.throttle.write_iops_device"]);
+        let d = fake(&[
+            "blkio.throttle.read_bps_device",
+            "blkio.throttle.write_iops_device",
+        ]);
         let b = LinuxBlockIoBuilder::default()
             .throttle_read_bps_device(vec![dev(1_048_576)])
             .throttle_write_iops_device(vec![dev(100)])
             .build()
             .unwrap();
         apply(d.path(), &b).unwrap();
-        assert_eq!(read(d.path(), "blkio.throttle.read_bps_device"), "8:0 1048576");
-        assert_eq!(read(d.path(), "blkio.throttle.write_iops_device"), "8:0 100");
-        let w = LinuxBlockIoBuilder::default().weight(500u16).build().unwrap();
+        assert_eq!(
+            read(d.path(), "blkio.throttle.read_bps_device"),
+            "8:0 1048576"
+        );
+        assert_eq!(
+            read(d.path(), "blkio.throttle.write_iops_device"),
+            "8:0 100"
+        );
+        let w = LinuxBlockIoBuilder::default()
+            .weight(500u16)
+            .build()
+            .unwrap();
         let err = apply(d.path(), &w).unwrap_err();
         assert!(err.to_string().contains("blkio.weight"), "{err}");
     }
@@ -126,7 +179,14 @@ mod tests {
     #[test]
     fn bfq_weight_fallback_and_stats() {
         let d = fake(&["blkio.bfq.weight"]);
-        apply(d.path(), &LinuxBlockIoBuilder::default().weight(300u16).build().unwrap()).unwrap();
+        apply(
+            d.path(),
+            &LinuxBlockIoBuilder::default()
+                .weight(300u16)
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(read(d.path(), "blkio.bfq.weight"), "300");
         std::fs::write(
             d.path().join("blkio.throttle.io_serviced_recursive"),

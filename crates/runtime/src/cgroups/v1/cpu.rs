@@ -25,14 +25,29 @@ pub(crate) fn apply(dir: &Path, c: &LinuxCpu) -> Result<(), CgroupError> {
     }
     // 0 means "unset" for period and quota (Docker's convention); -1 is "no quota".
     if let Some(p) = c.period().filter(|p| *p != 0) {
-        fs::write_hint(dir, "cpu.cfs_period_us", &p.to_string(), " (the period must be 1000..=1000000 µs)")?;
+        fs::write_hint(
+            dir,
+            "cpu.cfs_period_us",
+            &p.to_string(),
+            " (the period must be 1000..=1000000 µs)",
+        )?;
     }
     if let Some(q) = c.quota().filter(|q| *q != 0) {
         let q = if q < 0 { -1 } else { q };
-        fs::write_hint(dir, "cpu.cfs_quota_us", &q.to_string(), " (the quota must be >= 1000 µs, or -1)")?;
+        fs::write_hint(
+            dir,
+            "cpu.cfs_quota_us",
+            &q.to_string(),
+            " (the quota must be >= 1000 µs, or -1)",
+        )?;
     }
     if let Some(b) = c.burst() {
-        fs::write_hint(dir, "cpu.cfs_burst_us", &b.to_string(), " (the burst must not exceed the quota)")?;
+        fs::write_hint(
+            dir,
+            "cpu.cfs_burst_us",
+            &b.to_string(),
+            " (the burst must not exceed the quota)",
+        )?;
     }
     if let Some(p) = c.realtime_period() {
         fs::write(dir, "cpu.rt_period_us", &p.to_string())?;
@@ -74,21 +89,43 @@ mod tests {
 
     #[test]
     fn writes_cpu_files() {
-        let d = fake(&["cpu.shares", "cpu.cfs_period_us", "cpu.cfs_quota_us", "cpu.idle", "cpu.stat"]);
-        let c = LinuxCpuBuilder::default().shares(512u64).quota(50_000).period(100_000u64).idle(1).build().unwrap();
+        let d = fake(&[
+            "cpu.shares",
+            "cpu.cfs_period_us",
+            "cpu.cfs_quota_us",
+            "cpu.idle",
+            "cpu.stat",
+        ]);
+        let c = LinuxCpuBuilder::default()
+            .shares(512u64)
+            .quota(50_000)
+            .period(100_000u64)
+            .idle(1)
+            .build()
+            .unwrap();
         assert!(wants_cpu(&c));
         apply(d.path(), &c).unwrap();
         assert_eq!(read(d.path(), "cpu.shares"), "512");
         assert_eq!(read(d.path(), "cpu.cfs_period_us"), "100000");
         assert_eq!(read(d.path(), "cpu.cfs_quota_us"), "50000");
         assert_eq!(read(d.path(), "cpu.idle"), "1");
-        let rt = LinuxCpuBuilder::default().realtime_runtime(100).build().unwrap();
+        let rt = LinuxCpuBuilder::default()
+            .realtime_runtime(100)
+            .build()
+            .unwrap();
         let err = apply(d.path(), &rt).unwrap_err();
         assert!(err.to_string().contains("cpu.rt_runtime_us"), "{err}");
-        std::fs::write(d.path().join("cpu.stat"), "nr_periods 4\nnr_throttled 2\nthrottled_time 99\n").unwrap();
+        std::fs::write(
+            d.path().join("cpu.stat"),
+            "nr_periods 4\nnr_throttled 2\nthrottled_time 99\n",
+        )
+        .unwrap();
         let mut t = Throttling::default();
         stats(d.path(), &mut t).unwrap();
-        assert_eq!((t.periods, t.throttled_periods, t.throttled_time), (4, 2, 99));
+        assert_eq!(
+            (t.periods, t.throttled_periods, t.throttled_time),
+            (4, 2, 99)
+        );
     }
 
     #[test]

@@ -11,7 +11,9 @@ fn list(dir: &Path, file: &str) -> Result<Vec<u64>, CgroupError> {
         return Ok(Vec::new());
     }
     let s = fs::read(dir, file)?;
-    s.split_whitespace().map(|v| fs::parse_u64(dir, file, v)).collect()
+    s.split_whitespace()
+        .map(|v| fs::parse_u64(dir, file, v))
+        .collect()
 }
 
 pub(crate) fn stats(dir: &Path, out: &mut CpuUsage) -> Result<(), CgroupError> {
@@ -24,7 +26,10 @@ pub(crate) fn stats(dir: &Path, out: &mut CpuUsage) -> Result<(), CgroupError> {
         out.user = fs::read_u64(dir, "cpuacct.usage_user")?;
     } else if fs::exists(dir, "cpuacct.stat") {
         // cpuacct.stat counts USER_HZ ticks.
-        let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten().unwrap_or(100);
+        let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+            .ok()
+            .flatten()
+            .unwrap_or(100);
         let hz = u64::try_from(hz).unwrap_or(100).max(1);
         for (k, v) in fs::read_flat_keyed(dir, "cpuacct.stat")? {
             match k.as_str() {
@@ -51,6 +56,9 @@ mod tests {
         std::fs::write(d.path().join("cpuacct.usage_user"), "250\n").unwrap();
         let mut u = CpuUsage::default();
         stats(d.path(), &mut u).unwrap();
-        assert_eq!((u.total, u.percpu.clone(), u.kernel, u.user), (300, vec![100, 200], 50, 250));
+        assert_eq!(
+            (u.total, u.percpu.clone(), u.kernel, u.user),
+            (300, vec![100, 200], 50, 250)
+        );
     }
 }

@@ -21,7 +21,9 @@ pub(crate) fn apply(dir: &Path, cpus: Option<&str>, mems: Option<&str>) -> Resul
 
 /// Copy the parent's cpuset.cpus / cpuset.mems into `dir` where `dir`'s are empty.
 pub(crate) fn init_from_parent(dir: &Path) -> Result<(), CgroupError> {
-    let Some(parent) = dir.parent() else { return Ok(()) };
+    let Some(parent) = dir.parent() else {
+        return Ok(());
+    };
     if !fs::exists(dir, "cpuset.cpus") {
         return Ok(()); // not a cpuset hierarchy directory (fake trees in tests)
     }

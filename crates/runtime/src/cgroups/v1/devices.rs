@@ -31,7 +31,9 @@ fn num(n: Option<i64>) -> String {
 }
 
 /// The ordered writes: ("devices.deny", "a") then one line per rule.
-pub(crate) fn plan(rules: &[LinuxDeviceCgroup]) -> Result<Vec<(&'static str, String)>, CgroupError> {
+pub(crate) fn plan(
+    rules: &[LinuxDeviceCgroup],
+) -> Result<Vec<(&'static str, String)>, CgroupError> {
     let mut out = vec![("devices.deny", "a".to_string())];
     for r in rules {
         let typ = match r.typ().unwrap_or(LinuxDeviceType::A) {
@@ -41,15 +43,33 @@ pub(crate) fn plan(rules: &[LinuxDeviceCgroup]) -> Result<Vec<(&'static str, Str
             LinuxDeviceType::P => continue,
             t => t,
         };
-        let file = if r.allow() { "devices.allow" } else { "devices.deny" };
-        out.push((file, format!("{} {}:{} {}", typ.as_str(), num(r.major()), num(r.minor()), access(r)?)));
+        let file = if r.allow() {
+            "devices.allow"
+        } else {
+            "devices.deny"
+        };
+        out.push((
+            file,
+            format!(
+                "{} {}:{} {}",
+                typ.as_str(),
+                num(r.major()),
+                num(r.minor()),
+                access(r)?
+            ),
+        ));
     }
     Ok(out)
 }
 
 pub(crate) fn apply(dir: &Path, rules: &[LinuxDeviceCgroup]) -> Result<(), CgroupError> {
     for (file, line) in plan(rules)? {
-        fs::write_hint(dir, file, &line, " (EPERM: a v1 devices cgroup cannot allow more than its parent)")?;
+        fs::write_hint(
+            dir,
+            file,
+            &line,
+            " (EPERM: a v1 devices cgroup cannot allow more than its parent)",
+        )?;
     }
     Ok(())
 }
@@ -69,13 +89,20 @@ mod tests {
             .access("rwm")
             .build()
             .unwrap()];
-        assert_eq!(plan(&rules).unwrap(), vec![("devices.deny", "a".to_string())]);
+        assert_eq!(
+            plan(&rules).unwrap(),
+            vec![("devices.deny", "a".to_string())]
+        );
     }
 
     #[test]
     fn deny_all_then_rules_in_order() {
         let rules = vec![
-            LinuxDeviceCgroupBuilder::default().allow(false).access("rwm").build().unwrap(),
+            LinuxDeviceCgroupBuilder::default()
+                .allow(false)
+                .access("rwm")
+                .build()
+                .unwrap(),
             LinuxDeviceCgroupBuilder::default()
                 .allow(true)
                 .typ(LinuxDeviceType::C)
@@ -84,7 +111,12 @@ mod tests {
                 .access("rw")
                 .build()
                 .unwrap(),
-            LinuxDeviceCgroupBuilder::default().allow(true).typ(LinuxDeviceType::B).major(8).build().unwrap(),
+            LinuxDeviceCgroupBuilder::default()
+                .allow(true)
+                .typ(LinuxDeviceType::B)
+                .major(8)
+                .build()
+                .unwrap(),
         ];
         assert_eq!(
             plan(&rules).unwrap(),
@@ -95,7 +127,11 @@ mod tests {
                 ("devices.allow", "b 8:* rwm".to_string()),
             ]
         );
-        let bad = vec![LinuxDeviceCgroupBuilder::default().allow(true).access("x").build().unwrap()];
+        let bad = vec![LinuxDeviceCgroupBuilder::default()
+            .allow(true)
+            .access("x")
+            .build()
+            .unwrap()];
         assert!(plan(&bad).is_err());
     }
 }

@@ -29,7 +29,10 @@ fn set(dir: &Path, want: &'static str) -> Result<(), CgroupError> {
         }
         std::thread::sleep(Duration::from_millis(if i < 50 { 1 } else { 8 }));
     }
-    Err(CgroupError::FreezeTimeout { path: dir.join(STATE), state: want })
+    Err(CgroupError::FreezeTimeout {
+        path: dir.join(STATE),
+        state: want,
+    })
 }
 
 pub(crate) fn freeze(dir: &Path) -> Result<(), CgroupError> {

@@ -62,9 +62,15 @@ pub(crate) fn plan(
 
 pub(crate) fn apply(dir: &Path, m: &LinuxMemory) -> Result<(), CgroupError> {
     if m.kernel().is_some() || m.kernel_tcp().is_some() {
-        tracing::warn!("memory.kernel / memory.kernelTCP are ignored: kernel memory limits are deprecated");
+        tracing::warn!(
+            "memory.kernel / memory.kernelTCP are ignored: kernel memory limits are deprecated"
+        );
     }
-    let current = if fs::exists(dir, LIMIT) { fs::read_u64(dir, LIMIT).ok() } else { None };
+    let current = if fs::exists(dir, LIMIT) {
+        fs::read_u64(dir, LIMIT).ok()
+    } else {
+        None
+    };
     for (file, data) in plan(m, current, fs::exists(dir, MEMSW))? {
         let hint = match file {
             LIMIT => " (EBUSY: usage is already above the new limit; EINVAL: the limit would exceed memory.memsw.limit_in_bytes)",
@@ -86,7 +92,9 @@ fn entry(dir: &Path, prefix: &str) -> Result<MemoryEntry, CgroupError> {
 }
 
 pub(crate) fn stats(dir: &Path, out: &mut Memory) -> Result<(), CgroupError> {
-    out.raw = fs::read_flat_keyed(dir, "memory.stat")?.into_iter().collect();
+    out.raw = fs::read_flat_keyed(dir, "memory.stat")?
+        .into_iter()
+        .collect();
     out.cache = out.raw.get("cache").copied().unwrap_or(0);
     out.usage = entry(dir, "memory")?;
     out.swap = entry(dir, "memory.memsw")?;
@@ -131,7 +139,13 @@ mod tests {
 
     #[test]
     fn writes_files() {
-        let d = fake(&[LIMIT, MEMSW, "memory.soft_limit_in_bytes", "memory.swappiness", "memory.oom_control"]);
+        let d = fake(&[
+            LIMIT,
+            MEMSW,
+            "memory.soft_limit_in_bytes",
+            "memory.swappiness",
+            "memory.oom_control",
+        ]);
         let m = LinuxMemoryBuilder::default()
             .limit(1_048_576)
             .swap(2_097_152)
@@ -146,7 +160,10 @@ mod tests {
         assert_eq!(read(d.path(), "memory.soft_limit_in_bytes"), "524288");
         assert_eq!(read(d.path(), "memory.swappiness"), "10");
         assert_eq!(read(d.path(), "memory.oom_control"), "1");
-        let bad = LinuxMemoryBuilder::default().swappiness(101u64).build().unwrap();
+        let bad = LinuxMemoryBuilder::default()
+            .swappiness(101u64)
+            .build()
+            .unwrap();
         assert!(apply(d.path(), &bad).is_err());
     }
 
@@ -154,6 +171,9 @@ mod tests {
     fn missing_memsw_is_named() {
         let d = fake(&[LIMIT]);
         let err = apply(d.path(), &mem(100, Some(200))).unwrap_err();
-        assert!(err.to_string().contains("memory.memsw.limit_in_bytes"), "{err}");
+        assert!(
+            err.to_string().contains("memory.memsw.limit_in_bytes"),
+            "{err}"
+        );
     }
 }

@@ -10,4 +10,3 @@ pub(crate) mod freezer;
 pub(crate) mod hugetlb;
 pub(crate) mod memory;
 pub(crate) mod pids;
-

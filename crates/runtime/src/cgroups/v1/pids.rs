@@ -29,9 +29,17 @@ mod tests {
     #[test]
     fn limits() {
         let d = fake(&["pids.max"]);
-        apply(d.path(), &LinuxPidsBuilder::default().limit(42).build().unwrap()).unwrap();
+        apply(
+            d.path(),
+            &LinuxPidsBuilder::default().limit(42).build().unwrap(),
+        )
+        .unwrap();
         assert_eq!(read(d.path(), "pids.max"), "42");
-        apply(d.path(), &LinuxPidsBuilder::default().limit(-1).build().unwrap()).unwrap();
+        apply(
+            d.path(),
+            &LinuxPidsBuilder::default().limit(-1).build().unwrap(),
+        )
+        .unwrap();
         assert_eq!(read(d.path(), "pids.max"), "max");
         std::fs::write(d.path().join("pids.current"), "3\n").unwrap();
         let mut p = Pids::default();

@@ -21,7 +21,12 @@ pub(crate) fn apply(dir: &Path, c: &LinuxCpu) -> Result<(), CgroupError> {
         fs::write(dir, "cpu.weight", &w.to_string())?;
     }
     if let Some(max) = convert::cpu_max(c.quota(), c.period()) {
-        fs::write_hint(dir, "cpu.max", &max, " (quota must be >= 1000 µs and the period 1000..=1000000 µs)")?;
+        fs::write_hint(
+            dir,
+            "cpu.max",
+            &max,
+            " (quota must be >= 1000 µs and the period 1000..=1000000 µs)",
+        )?;
     }
     if let Some(b) = c.burst() {
         fs::write(dir, "cpu.max.burst", &b.to_string())?;
@@ -57,15 +62,35 @@ mod tests {
     #[test]
     fn weight_and_max() {
         let d = fake(&["cpu.weight", "cpu.max", "cpu.stat"]);
-        let c = LinuxCpuBuilder::default().shares(1024u64).quota(50_000).period(100_000u64).build().unwrap();
+        let c = LinuxCpuBuilder::default()
+            .shares(1024u64)
+            .quota(50_000)
+            .period(100_000u64)
+            .build()
+            .unwrap();
         apply(d.path(), &c).unwrap();
         assert_eq!(read(d.path(), "cpu.weight"), "39");
         assert_eq!(read(d.path(), "cpu.max"), "50000 100000");
-        let rt = LinuxCpuBuilder::default().realtime_runtime(1).build().unwrap();
+        let rt = LinuxCpuBuilder::default()
+            .realtime_runtime(1)
+            .build()
+            .unwrap();
         assert!(apply(d.path(), &rt).is_err());
-        std::fs::write(d.path().join("cpu.stat"), "usage_usec 5\nuser_usec 3\nsystem_usec 2\nnr_throttled 1\n").unwrap();
+        std::fs::write(
+            d.path().join("cpu.stat"),
+            "usage_usec 5\nuser_usec 3\nsystem_usec 2\nnr_throttled 1\n",
+        )
+        .unwrap();
         let mut s = Cpu::default();
         stats(d.path(), &mut s).unwrap();
-        assert_eq!((s.usage.total, s.usage.user, s.usage.kernel, s.throttling.throttled_periods), (5000, 3000, 2000, 1));
+        assert_eq!(
+            (
+                s.usage.total,
+                s.usage.user,
+                s.usage.kernel,
+                s.throttling.throttled_periods
+            ),
+            (5000, 3000, 2000, 1)
+        );
     }
 }

@@ -48,7 +48,12 @@ const R5: u8 = 5;
 pub(crate) const MAX_INSNS: usize = 4096;
 
 fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-    Insn { code, regs: (src << 4) | (dst & 0x0f), off, imm }
+    Insn {
+        code,
+        regs: (src << 4) | (dst & 0x0f),
+        off,
+        imm,
+    }
 }
 fn ldx_w(dst: u8, src: u8, off: i16) -> Insn {
     insn(BPF_LDX | BPF_MEM | BPF_W, dst, src, off, 0)
@@ -77,7 +82,10 @@ fn exit() -> Insn {
 }
 
 fn to_i32(v: i64, what: &'static str) -> Result<i32, CgroupError> {
-    i32::try_from(v).map_err(|_| CgroupError::InvalidValue { resource: what, reason: format!("{v} is out of range") })
+    i32::try_from(v).map_err(|_| CgroupError::InvalidValue {
+        resource: what,
+        reason: format!("{v} is out of range"),
+    })
 }
 
 /// The instructions of one rule; `None` if the rule can never match (fifo rules: the device
@@ -142,7 +150,9 @@ pub(crate) fn program(rules: &[LinuxDeviceCgroup]) -> Result<Vec<Insn>, CgroupEr
     ];
     let mut ends_with_catch_all = false;
     for r in rules.iter().rev() {
-        let Some((block, catch_all)) = rule_block(r)? else { continue };
+        let Some((block, catch_all)) = rule_block(r)? else {
+            continue;
+        };
         p.extend(block);
         if catch_all {
             // Earlier rules can never be reached.
@@ -198,8 +208,18 @@ mod tests {
     use super::*;
     use oci_spec::runtime::LinuxDeviceCgroupBuilder;
 
-    fn rule(allow: bool, t: Option<LinuxDeviceType>, maj: Option<i64>, min: Option<i64>, a: &str) -> LinuxDeviceCgroup {
-        let mut r = LinuxDeviceCgroupBuilder::default().allow(allow).access(a).build().unwrap();
+    fn rule(
+        allow: bool,
+        t: Option<LinuxDeviceType>,
+        maj: Option<i64>,
+        min: Option<i64>,
+        a: &str,
+    ) -> LinuxDeviceCgroup {
+        let mut r = LinuxDeviceCgroupBuilder::default()
+            .allow(allow)
+            .access(a)
+            .build()
+            .unwrap();
         r.set_typ(t);
         r.set_major(maj);
         r.set_minor(min);

@@ -7,7 +7,9 @@ use crate::cgroups::error::CgroupError;
 use crate::cgroups::fs;
 
 pub(crate) fn is_frozen(dir: &Path) -> Result<bool, CgroupError> {
-    Ok(fs::read_flat_keyed(dir, "cgroup.events")?.iter().any(|(k, v)| k == "frozen" && *v == 1))
+    Ok(fs::read_flat_keyed(dir, "cgroup.events")?
+        .iter()
+        .any(|(k, v)| k == "frozen" && *v == 1))
 }
 
 fn set(dir: &Path, frozen: bool) -> Result<(), CgroupError> {
@@ -49,6 +51,9 @@ mod tests {
         assert_eq!(read(d.path(), "cgroup.freeze"), "1");
         assert!(is_frozen(d.path()).unwrap());
         // The fake never thaws: the wait must time out with an error, not hang.
-        assert!(matches!(thaw(d.path()), Err(CgroupError::FreezeTimeout { .. })));
+        assert!(matches!(
+            thaw(d.path()),
+            Err(CgroupError::FreezeTimeout { .. })
+        ));
     }
 }

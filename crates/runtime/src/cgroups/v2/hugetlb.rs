@@ -14,7 +14,11 @@ use crate::cgroups::v1::hugetlb::sizes;
 pub(crate) fn apply(dir: &Path, limits: &[LinuxHugepageLimit]) -> Result<(), CgroupError> {
     for l in limits {
         let size = convert::hugepage_size(l.page_size())?;
-        fs::write(dir, &format!("hugetlb.{size}.max"), &convert::memory_v2(l.limit()))?;
+        fs::write(
+            dir,
+            &format!("hugetlb.{size}.max"),
+            &convert::memory_v2(l.limit()),
+        )?;
     }
     Ok(())
 }
@@ -22,7 +26,9 @@ pub(crate) fn apply(dir: &Path, limits: &[LinuxHugepageLimit]) -> Result<(), Cgr
 pub(crate) fn stats(dir: &Path, out: &mut BTreeMap<String, Hugetlb>) -> Result<(), CgroupError> {
     for size in sizes(dir, ".max") {
         let events: BTreeMap<String, u64> = if fs::exists(dir, &format!("hugetlb.{size}.events")) {
-            fs::read_flat_keyed(dir, &format!("hugetlb.{size}.events"))?.into_iter().collect()
+            fs::read_flat_keyed(dir, &format!("hugetlb.{size}.events"))?
+                .into_iter()
+                .collect()
         } else {
             BTreeMap::new()
         };
@@ -47,7 +53,11 @@ mod tests {
     #[test]
     fn max_file() {
         let d = fake(&["hugetlb.2MB.max"]);
-        let l = LinuxHugepageLimitBuilder::default().page_size("2MB").limit(2_097_152).build().unwrap();
+        let l = LinuxHugepageLimitBuilder::default()
+            .page_size("2MB")
+            .limit(2_097_152)
+            .build()
+            .unwrap();
         apply(d.path(), &[l]).unwrap();
         assert_eq!(read(d.path(), "hugetlb.2MB.max"), "2097152");
     }

@@ -9,7 +9,11 @@ use crate::cgroups::error::CgroupError;
 use crate::cgroups::fs;
 use crate::cgroups::stats::{Blkio, BlkioEntry};
 
-fn throttle(dir: &Path, key: &str, list: &Option<Vec<LinuxThrottleDevice>>) -> Result<(), CgroupError> {
+fn throttle(
+    dir: &Path,
+    key: &str,
+    list: &Option<Vec<LinuxThrottleDevice>>,
+) -> Result<(), CgroupError> {
     for d in list.iter().flatten() {
         fs::write_hint(
             dir,
@@ -22,7 +26,12 @@ fn throttle(dir: &Path, key: &str, list: &Option<Vec<LinuxThrottleDevice>>) -> R
 }
 
 pub(crate) fn apply(dir: &Path, b: &LinuxBlockIo) -> Result<(), CgroupError> {
-    if b.leaf_weight().is_some() || b.weight_device().iter().flatten().any(|d| d.leaf_weight().is_some()) {
+    if b.leaf_weight().is_some()
+        || b.weight_device()
+            .iter()
+            .flatten()
+            .any(|d| d.leaf_weight().is_some())
+    {
         tracing::warn!("blockIO leafWeight is ignored: cgroup v2 has no leaf weights");
     }
     if let Some(w) = b.weight() {
@@ -36,9 +45,17 @@ pub(crate) fn apply(dir: &Path, b: &LinuxBlockIo) -> Result<(), CgroupError> {
     for d in b.weight_device().iter().flatten() {
         if let Some(w) = d.weight() {
             if fs::exists(dir, "io.bfq.weight") {
-                fs::write(dir, "io.bfq.weight", &format!("{}:{} {}", d.major(), d.minor(), w))?;
+                fs::write(
+                    dir,
+                    "io.bfq.weight",
+                    &format!("{}:{} {}", d.major(), d.minor(), w),
+                )?;
             } else if let Some(iw) = convert::blkio_weight_to_io_weight(w) {
-                fs::write(dir, "io.weight", &format!("{}:{} {}", d.major(), d.minor(), iw))?;
+                fs::write(
+                    dir,
+                    "io.weight",
+                    &format!("{}:{} {}", d.major(), d.minor(), iw),
+                )?;
             }
         }
     }
@@ -56,10 +73,17 @@ pub(crate) fn stats(dir: &Path, out: &mut Blkio) -> Result<(), CgroupError> {
     }
     for line in fs::read(dir, "io.stat")?.lines() {
         let mut f = line.split_whitespace();
-        let Some((maj, min)) = f.next().and_then(|d| d.split_once(':')) else { continue };
-        let (major, minor) = (fs::parse_u64(dir, "io.stat", maj)?, fs::parse_u64(dir, "io.stat", min)?);
+        let Some((maj, min)) = f.next().and_then(|d| d.split_once(':')) else {
+            continue;
+        };
+        let (major, minor) = (
+            fs::parse_u64(dir, "io.stat", maj)?,
+            fs::parse_u64(dir, "io.stat", min)?,
+        );
         for kv in f {
-            let Some((k, v)) = kv.split_once('=') else { continue };
+            let Some((k, v)) = kv.split_once('=') else {
+                continue;
+            };
             let value = fs::parse_u64(dir, "io.stat", v)?;
             let (list, op) = match k {
                 "rbytes" => (&mut out.io_service_bytes_recursive, "Read"),
@@ -68,7 +92,12 @@ pub(crate) fn stats(dir: &Path, out: &mut Blkio) -> Result<(), CgroupError> {
                 "wios" => (&mut out.io_serviced_recursive, "Write"),
                 _ => continue,
             };
-            list.push(BlkioEntry { major, minor, op: op.to_string(), value });
+            list.push(BlkioEntry {
+                major,
+                minor,
+                op: op.to_string(),
+                value,
+            });
         }
     }
     Ok(())
@@ -83,12 +112,25 @@ mod tests {
     #[test]
     fn weight_and_max() {
         let d = fake(&["io.weight", "io.max"]);
-        let t = LinuxThrottleDeviceBuilder::default().major(8).minor(16).rate(1000u64).build().unwrap();
-        let b = LinuxBlockIoBuilder::default().weight(500u16).throttle_write_bps_device(vec![t]).build().unwrap();
+        let t = LinuxThrottleDeviceBuilder::default()
+            .major(8)
+            .minor(16)
+            .rate(1000u64)
+            .build()
+            .unwrap();
+        let b = LinuxBlockIoBuilder::default()
+            .weight(500u16)
+            .throttle_write_bps_device(vec![t])
+            .build()
+            .unwrap();
         apply(d.path(), &b).unwrap();
         assert_eq!(read(d.path(), "io.weight"), "4950");
         assert_eq!(read(d.path(), "io.max"), "8:16 wbps=1000");
-        std::fs::write(d.path().join("io.stat"), "8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n").unwrap();
+        std::fs::write(
+            d.path().join("io.stat"),
+            "8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n",
+        )
+        .unwrap();
         let mut s = Blkio::default();
         stats(d.path(), &mut s).unwrap();
         assert_eq!(s.io_service_bytes_recursive.len(), 2);

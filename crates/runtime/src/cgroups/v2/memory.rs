@@ -17,17 +17,29 @@ pub(crate) fn apply(dir: &Path, m: &LinuxMemory) -> Result<(), CgroupError> {
         tracing::warn!("memory.swappiness is ignored: cgroup v2 has no per-cgroup swappiness");
     }
     if m.disable_oom_killer() == Some(true) {
-        tracing::warn!("memory.disableOOMKiller is ignored: cgroup v2 cannot disable the OOM killer");
+        tracing::warn!(
+            "memory.disableOOMKiller is ignored: cgroup v2 cannot disable the OOM killer"
+        );
     }
     // 0 means "unset", as in runc.
     let limit = m.limit().filter(|v| *v != 0);
     let swap = convert::swap_v2(limit, m.swap().filter(|v| *v != 0))?;
     // Lowering: memory.max first; swap.max is independent of memory.max on v2.
     if let Some(l) = limit {
-        fs::write_hint(dir, "memory.max", &convert::memory_v2(l), " (the kernel reclaims down to the new limit; EBUSY means it could not)")?;
+        fs::write_hint(
+            dir,
+            "memory.max",
+            &convert::memory_v2(l),
+            " (the kernel reclaims down to the new limit; EBUSY means it could not)",
+        )?;
     }
     if let Some(s) = swap {
-        fs::write_hint(dir, "memory.swap.max", &s, " (a missing file means swap accounting is off)")?;
+        fs::write_hint(
+            dir,
+            "memory.swap.max",
+            &s,
+            " (a missing file means swap accounting is off)",
+        )?;
     }
     if let Some(r) = m.reservation().filter(|v| *v != 0) {
         fs::write(dir, "memory.low", &convert::memory_v2(r))?;
@@ -36,10 +48,14 @@ pub(crate) fn apply(dir: &Path, m: &LinuxMemory) -> Result<(), CgroupError> {
 }
 
 pub(crate) fn stats(dir: &Path, out: &mut Memory) -> Result<(), CgroupError> {
-    out.raw = fs::read_flat_keyed(dir, "memory.stat")?.into_iter().collect();
+    out.raw = fs::read_flat_keyed(dir, "memory.stat")?
+        .into_iter()
+        .collect();
     out.cache = out.raw.get("file").copied().unwrap_or(0);
     let events: std::collections::BTreeMap<String, u64> = if fs::exists(dir, "memory.events") {
-        fs::read_flat_keyed(dir, "memory.events")?.into_iter().collect()
+        fs::read_flat_keyed(dir, "memory.events")?
+            .into_iter()
+            .collect()
     } else {
         Default::default()
     };
@@ -56,7 +72,11 @@ pub(crate) fn stats(dir: &Path, out: &mut Memory) -> Result<(), CgroupError> {
         let sw = fs::read_u64(dir, "memory.swap.current")?;
         let swmax = fs::read_u64(dir, "memory.swap.max")?;
         out.swap = MemoryEntry {
-            limit: if swmax == u64::MAX || limit == u64::MAX { u64::MAX } else { swmax + limit },
+            limit: if swmax == u64::MAX || limit == u64::MAX {
+                u64::MAX
+            } else {
+                swmax + limit
+            },
             usage: sw + usage,
             max: 0,
             failcnt: 0,
@@ -74,12 +94,21 @@ mod tests {
     #[test]
     fn writes_v2_memory() {
         let d = fake(&["memory.max", "memory.swap.max", "memory.low"]);
-        let m = LinuxMemoryBuilder::default().limit(100).swap(300).reservation(50).build().unwrap();
+        let m = LinuxMemoryBuilder::default()
+            .limit(100)
+            .swap(300)
+            .reservation(50)
+            .build()
+            .unwrap();
         apply(d.path(), &m).unwrap();
         assert_eq!(read(d.path(), "memory.max"), "100");
         assert_eq!(read(d.path(), "memory.swap.max"), "200");
         assert_eq!(read(d.path(), "memory.low"), "50");
-        let m = LinuxMemoryBuilder::default().limit(-1).swap(-1).build().unwrap();
+        let m = LinuxMemoryBuilder::default()
+            .limit(-1)
+            .swap(-1)
+            .build()
+            .unwrap();
         apply(d.path(), &m).unwrap();
         assert_eq!(read(d.path(), "memory.max"), "max");
         assert_eq!(read(d.path(), "memory.swap.max"), "max");
@@ -98,6 +127,9 @@ mod tests {
         }
         let mut m = Memory::default();
         stats(d.path(), &mut m).unwrap();
-        assert_eq!((m.cache, m.usage.usage, m.usage.limit, m.usage.failcnt), (10, 30, u64::MAX, 2));
+        assert_eq!(
+            (m.cache, m.usage.usage, m.usage.limit, m.usage.failcnt),
+            (10, 30, u64::MAX, 2)
+        );
     }
 }
