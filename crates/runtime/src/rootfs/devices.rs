@@ -2,7 +2,7 @@
 //! In a user namespace mknod is not allowed, so the host's node is bound instead.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nix::mount::{mount, MsFlags};
 use nix::sys::stat::{makedev, mknodat, Mode, SFlag};
