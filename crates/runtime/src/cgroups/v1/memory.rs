@@ -57,14 +57,16 @@ pub(crate) fn plan(
     if let Some(d) = m.disable_oom_killer() {
         out.push(("memory.oom_control", if d { "1" } else { "0" }.to_string()));
     }
+    // The TCP buffer limit is still enforced on v1 (unlike the general kmem limit).
+    if let Some(t) = m.kernel_tcp().filter(|v| *v != 0) {
+        out.push(("memory.kmem.tcp.limit_in_bytes", t.to_string()));
+    }
     Ok(out)
 }
 
 pub(crate) fn apply(dir: &Path, m: &LinuxMemory) -> Result<(), CgroupError> {
-    if m.kernel().is_some() || m.kernel_tcp().is_some() {
-        tracing::warn!(
-            "memory.kernel / memory.kernelTCP are ignored: kernel memory limits are deprecated"
-        );
+    if m.kernel().is_some() {
+        tracing::warn!("memory.kernel is ignored: the kernel no longer enforces kmem limits");
     }
     let current = if fs::exists(dir, LIMIT) {
         fs::read_u64(dir, LIMIT).ok()
