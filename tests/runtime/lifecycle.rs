@@ -198,24 +198,48 @@ fn exec_from_process_json_detached_with_pid_file_and_kill_all() {
     p["user"] = serde_json::json!({"uid": 1000, "gid": 1000});
     std::fs::write(&process, serde_json::to_vec(&p).unwrap()).unwrap();
     let pidfile = dir.path().join("exec.pid");
-    rt.start_detached(&["exec", "-d", "--pid-file", pidfile.to_str().unwrap(), "-p", process.to_str().unwrap(), "c1"]);
+    rt.start_detached(&[
+        "exec",
+        "-d",
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+        "-p",
+        process.to_str().unwrap(),
+        "c1",
+    ]);
     let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().parse().unwrap();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    assert!(status.lines().any(|l| l.starts_with("Uid:") && l.contains("1000")), "{status}");
-    assert_eq!(std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap(), "sleep\077\0");
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("Uid:") && l.contains("1000")),
+        "{status}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap(),
+        "sleep\077\0"
+    );
     let ps: Vec<i32> = serde_json::from_str(&rt.ok(&["ps", "--format", "json", "c1"])).unwrap();
-    assert!(ps.contains(&pid), "exec'd process not in the container's cgroup: {ps:?}");
+    assert!(
+        ps.contains(&pid),
+        "exec'd process not in the container's cgroup: {ps:?}"
+    );
     rt.ok(&["kill", "--all", "c1", "KILL"]);
     super::basics::wait_for_status(&rt, "c1", "stopped");
     for _ in 0..200 {
         if !std::path::Path::new(&format!("/proc/{pid}")).exists()
-            || std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z")
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .unwrap_or_default()
+                .contains(") Z")
         {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    assert!(stat.is_empty() || stat.contains(") Z"), "kill --all left the exec'd process alive");
+    assert!(
+        stat.is_empty() || stat.contains(") Z"),
+        "kill --all left the exec'd process alive"
+    );
     rt.ok(&["delete", "c1"]);
 }

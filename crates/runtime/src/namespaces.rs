@@ -126,12 +126,14 @@ pub fn new_time_for_children(linux: &Linux) -> Result<()> {
         for (clock, off) in offsets {
             let clock = match clock.as_str() {
                 "monotonic" | "boottime" => clock.as_str(),
-                other => return Err(RuntimeError::InvalidConfig {
-                    path: "config.json".into(),
-                    msg: format!(
+                other => {
+                    return Err(RuntimeError::InvalidConfig {
+                        path: "config.json".into(),
+                        msg: format!(
                         "field linux.timeOffsets: unknown clock {other:?} (monotonic or boottime)"
                     ),
-                }),
+                    })
+                }
             };
             text.push_str(&format!(
                 "{clock} {} {}\n",

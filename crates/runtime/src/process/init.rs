@@ -115,6 +115,7 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
         .clone_flags
         .contains(nix::sched::CloneFlags::CLONE_NEWCGROUP);
     let rctx = RootfsCtx {
+        sys: &crate::sys::mount::Linux,
         spec,
         rootfs: ctx.rootfs,
         in_userns,
@@ -145,7 +146,7 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
         let path = format!("/proc/sys/{}", key.replace('.', "/"));
         std::fs::write(&path, value).ctx(|| format!("set sysctl {key}={value}"))?;
     }
-    rootfs::finalize(spec)?;
+    rootfs::finalize(&crate::sys::mount::Linux, spec)?;
 
     let process = spec
         .process()

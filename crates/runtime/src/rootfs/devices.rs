@@ -4,12 +4,13 @@
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::path::Path;
 
-use nix::mount::{mount, MsFlags};
+use nix::mount::MsFlags;
 use nix::sys::stat::{makedev, mknodat, Mode, SFlag};
 use oci_spec::runtime::{LinuxDevice, LinuxDeviceBuilder, LinuxDeviceType};
 
 use super::paths::{fd_path, open_or_create, Kind};
 use crate::error::{Result, RuntimeError, SysContext};
+use crate::sys::mount::Mounter;
 
 /// The nodes every container gets (as runc's defaults): null, zero, full, random,
 /// urandom, tty.
@@ -39,7 +40,12 @@ pub fn default_devices() -> Vec<LinuxDevice> {
 }
 
 /// Creates one device node at its path inside the rootfs.
-pub fn create(root: BorrowedFd<'_>, dev: &LinuxDevice, in_userns: bool) -> Result<()> {
+pub fn create(
+    sys: &dyn Mounter,
+    root: BorrowedFd<'_>,
+    dev: &LinuxDevice,
+    in_userns: bool,
+) -> Result<()> {
     let path = dev.path();
     if !path.starts_with("/dev") {
         return Err(RuntimeError::InvalidConfig {
@@ -49,14 +55,15 @@ pub fn create(root: BorrowedFd<'_>, dev: &LinuxDevice, in_userns: bool) -> Resul
     }
     if in_userns {
         let target = open_or_create(root, path, Kind::File)?;
-        return mount(
-            Some(path),
-            &fd_path(&target),
-            None::<&str>,
-            MsFlags::MS_BIND,
-            None::<&str>,
-        )
-        .ctx(|| format!("bind host device {} into the container", path.display()));
+        return sys
+            .mount(
+                Some(path.as_path()),
+                &fd_path(&target),
+                None::<&str>,
+                MsFlags::MS_BIND,
+                None::<&str>,
+            )
+            .ctx(|| format!("bind host device {} into the container", path.display()));
     }
     let parent_path = path.parent().unwrap_or(Path::new("/dev"));
     open_or_create(root, parent_path, Kind::Dir)?;

@@ -13,15 +13,18 @@ use std::fs::File;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
-use nix::mount::{mount as sys_mount, MsFlags};
+use nix::mount::MsFlags;
 use oci_spec::runtime::Spec;
 
 use crate::error::{Result, RuntimeError, SysContext};
+use crate::sys::mount::Mounter;
 
 const NONE: Option<&str> = None;
+const NO_PATH: Option<&Path> = None;
 
 /// What the rootfs steps need besides the spec.
 pub struct RootfsCtx<'a> {
+    pub sys: &'a dyn Mounter,
     pub spec: &'a Spec,
     pub rootfs: &'a Path,
     pub in_userns: bool,
@@ -71,24 +74,29 @@ pub fn prepare(ctx: &RootfsCtx<'_>) -> Result<()> {
     } else {
         configured
     };
-    sys_mount(NONE, "/", NONE, prop, NONE).ctx(|| format!("set propagation {prop:?} on /"))?;
+    ctx.sys
+        .mount(NO_PATH, Path::new("/"), NONE, prop, NONE)
+        .ctx(|| format!("set propagation {prop:?} on /"))?;
     if prop.contains(MsFlags::MS_SHARED) {
         // pivot_root refuses a new root whose parent mount is shared.
         if let Some(parent) = ctx.rootfs.parent().and_then(mount_point_of) {
-            sys_mount(NONE, &parent, NONE, MsFlags::MS_PRIVATE, NONE)
+            ctx.sys
+                .mount(NO_PATH, &parent, NONE, MsFlags::MS_PRIVATE, NONE)
                 .ctx(|| format!("make {} private", parent.display()))?;
         }
     }
-    sys_mount(
-        Some(ctx.rootfs),
-        ctx.rootfs,
-        NONE,
-        MsFlags::MS_BIND | MsFlags::MS_REC,
-        NONE,
-    )
-    .ctx(|| format!("bind rootfs {} onto itself", ctx.rootfs.display()))?;
+    ctx.sys
+        .mount(
+            Some(ctx.rootfs),
+            ctx.rootfs,
+            NONE,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            NONE,
+        )
+        .ctx(|| format!("bind rootfs {} onto itself", ctx.rootfs.display()))?;
     let root = File::open(ctx.rootfs).ctx(|| format!("open rootfs {}", ctx.rootfs.display()))?;
     let mctx = mount::MountCtx {
+        sys: ctx.sys,
         root: root.as_fd(),
         in_userns: ctx.in_userns,
         new_cgroupns: ctx.new_cgroupns,
@@ -108,7 +116,7 @@ pub fn prepare(ctx: &RootfsCtx<'_>) -> Result<()> {
     });
     if !dev_is_bound {
         for d in devices::default_devices() {
-            devices::create(root.as_fd(), &d, ctx.in_userns)?;
+            devices::create(ctx.sys, root.as_fd(), &d, ctx.in_userns)?;
         }
         let has_devpts = mounts
             .iter()
@@ -121,7 +129,7 @@ pub fn prepare(ctx: &RootfsCtx<'_>) -> Result<()> {
         .iter()
         .flat_map(|l| l.devices().iter().flatten())
     {
-        devices::create(root.as_fd(), d, ctx.in_userns)?;
+        devices::create(ctx.sys, root.as_fd(), d, ctx.in_userns)?;
     }
     Ok(())
 }
@@ -151,14 +159,14 @@ pub fn chroot_into(rootfs: &Path) -> Result<()> {
 
 /// Steps after pivot_root: read-only and masked paths, then the read-only root.
 /// Sysctls are written by the caller before this (readonlyPaths covers /proc/sys).
-pub fn finalize(spec: &Spec) -> Result<()> {
+pub fn finalize(sys: &dyn Mounter, spec: &Spec) -> Result<()> {
     let root = File::open("/").ctx(|| "open / after pivot_root")?;
     if let Some(linux) = spec.linux() {
         for p in linux.readonly_paths().iter().flatten() {
-            masked::read_only(root.as_fd(), Path::new(p))?;
+            masked::read_only(sys, root.as_fd(), Path::new(p))?;
         }
         for p in linux.masked_paths().iter().flatten() {
-            masked::mask(root.as_fd(), Path::new(p))?;
+            masked::mask(sys, root.as_fd(), Path::new(p))?;
         }
     }
     if spec
@@ -167,6 +175,7 @@ pub fn finalize(spec: &Spec) -> Result<()> {
         .is_some_and(|r| r.readonly() == Some(true))
     {
         mount::remount_bind(
+            sys,
             root.as_fd(),
             Path::new("/"),
             MsFlags::MS_RDONLY,
@@ -175,8 +184,137 @@ pub fn finalize(spec: &Spec) -> Result<()> {
     }
     let configured = propagation(spec)?;
     if configured.intersects(MsFlags::MS_SHARED | MsFlags::MS_UNBINDABLE) {
-        sys_mount(NONE, "/", NONE, configured, NONE)
+        sys.mount(NO_PATH, Path::new("/"), NONE, configured, NONE)
             .ctx(|| format!("set propagation {configured:?} on /"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The mount sequence, checked with the recording double: no privileges needed.
+    use std::path::PathBuf;
+
+    use oci_spec::runtime::{Mount, MountBuilder};
+
+    use super::*;
+    use crate::sys::mount::Recorder;
+
+    fn m(dest: &str, typ: &str, source: &str, options: &[&str]) -> Mount {
+        MountBuilder::default()
+            .destination(dest)
+            .typ(typ)
+            .source(source)
+            .options(options.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .build()
+            .unwrap()
+    }
+
+    fn run(rec: &Recorder, root: &Path, mounts: &[Mount]) -> Result<()> {
+        let rootfd = File::open(root).unwrap();
+        let ctx = mount::MountCtx {
+            sys: rec,
+            root: rootfd.as_fd(),
+            in_userns: false,
+            new_cgroupns: false,
+            cgroup_sources: &[],
+        };
+        for mt in mounts {
+            mount::mount_one(&ctx, mt)?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn tmpfs_bind_ro_and_propagation_in_order() {
+        let root = tempfile::tempdir().unwrap();
+        let host = tempfile::tempdir().unwrap();
+        let rec = Recorder::default();
+        run(
+            &rec,
+            root.path(),
+            &[
+                m(
+                    "/dev",
+                    "tmpfs",
+                    "tmpfs",
+                    &["nosuid", "strictatime", "mode=755", "size=65536k"],
+                ),
+                m(
+                    "/data",
+                    "bind",
+                    host.path().to_str().unwrap(),
+                    &["rbind", "ro", "nosuid", "rslave"],
+                ),
+            ],
+        )
+        .unwrap();
+        let calls = rec.calls.borrow();
+        assert_eq!(calls.len(), 4, "{calls:#?}");
+        assert_eq!(calls[0].target, root.path().join("dev"));
+        assert_eq!(calls[0].fstype.as_deref(), Some("tmpfs"));
+        assert_eq!(calls[0].flags, MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME);
+        assert_eq!(calls[0].data.as_deref(), Some("mode=755,size=65536k"));
+        // A read-only bind is a bind, then a remount that adds the flags.
+        assert_eq!(calls[1].source.as_deref(), host.path().to_str());
+        assert_eq!(calls[1].target, root.path().join("data"));
+        assert_eq!(calls[1].flags, MsFlags::MS_BIND | MsFlags::MS_REC);
+        assert!(calls[2].flags.contains(
+            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID
+        ));
+        assert_eq!(calls[3].flags, MsFlags::MS_SLAVE | MsFlags::MS_REC);
+    }
+
+    #[test]
+    fn symlinked_destination_is_resolved_inside_the_root() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("evil")).unwrap();
+        let rec = Recorder::default();
+        let _ = run(&rec, root.path(), &[m("/evil/x", "tmpfs", "tmpfs", &[])]);
+        for c in rec.calls.borrow().iter() {
+            assert!(
+                c.target.starts_with(root.path()),
+                "mount target {} escaped the root",
+                c.target.display()
+            );
+        }
+        assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none());
+    }
+
+    #[test]
+    fn masked_paths_and_a_failing_mount_names_the_destination() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("proc/acpi")).unwrap();
+        std::fs::write(root.path().join("proc/kcore"), "").unwrap();
+        let rootfd = File::open(root.path()).unwrap();
+        let rec = Recorder::default();
+        masked::mask(&rec, rootfd.as_fd(), Path::new("/proc/acpi")).unwrap();
+        masked::mask(&rec, rootfd.as_fd(), Path::new("/proc/kcore")).unwrap();
+        masked::mask(&rec, rootfd.as_fd(), Path::new("/proc/missing")).unwrap();
+        let calls = rec.calls.borrow().clone();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(
+            (calls[0].fstype.as_deref(), calls[0].flags),
+            (Some("tmpfs"), MsFlags::MS_RDONLY)
+        );
+        assert_eq!(calls[1].source.as_deref(), Some("/dev/null"));
+        assert_eq!(
+            calls[1].target,
+            PathBuf::from(root.path().join("proc/kcore"))
+        );
+
+        let failing = Recorder {
+            fail_at: Some(0),
+            ..Default::default()
+        };
+        let err = run(
+            &failing,
+            root.path(),
+            &[m("/sys", "sysfs", "sysfs", &["ro"])],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("/sys") && err.contains("sysfs"), "{err}");
+    }
 }

@@ -3,24 +3,27 @@
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 
-use nix::mount::{mount, MsFlags};
+use nix::mount::MsFlags;
 use nix::sys::statvfs::{fstatvfs, FsFlags};
 use oci_spec::runtime::Mount;
 
 use super::options::MountOptions;
 use super::paths::{fd_path, open_existing, open_or_create, Kind};
 use crate::error::{Result, RuntimeError, SysContext};
+use crate::sys::mount::Mounter;
+
+const NONE: Option<&str> = None;
+const NO_PATH: Option<&Path> = None;
 
 /// What mounting needs to know about the container beyond the mount itself.
 pub struct MountCtx<'a> {
+    pub sys: &'a dyn Mounter,
     pub root: BorrowedFd<'a>,
     pub in_userns: bool,
     pub new_cgroupns: bool,
     /// (name under /sys/fs/cgroup, host dir of the container's cgroup).
     pub cgroup_sources: &'a [(String, PathBuf)],
 }
-
-const NONE: Option<&str> = None;
 
 /// Flags the kernel keeps locked on a mount (in a user namespace they cannot be
 /// dropped by a remount, so they must be repeated), read from the mount itself.
@@ -46,6 +49,7 @@ fn locked_flags(fd: BorrowedFd<'_>) -> Result<MsFlags> {
 
 /// Remounts the bind mount now at `dest` with `flags`, keeping locked flags.
 pub fn remount_bind(
+    sys: &dyn Mounter,
     root: BorrowedFd<'_>,
     dest: &Path,
     flags: MsFlags,
@@ -58,8 +62,8 @@ pub fn remount_bind(
         )
     })?;
     let keep = locked_flags(fd.as_fd())? & !cleared;
-    mount(
-        NONE,
+    sys.mount(
+        NO_PATH,
         &fd_path(&fd),
         NONE,
         MsFlags::MS_BIND | MsFlags::MS_REMOUNT | flags | keep,
@@ -68,7 +72,12 @@ pub fn remount_bind(
     .ctx(|| format!("remount {} with {flags:?}", dest.display()))
 }
 
-fn set_propagation(root: BorrowedFd<'_>, dest: &Path, props: &[MsFlags]) -> Result<()> {
+fn set_propagation(
+    sys: &dyn Mounter,
+    root: BorrowedFd<'_>,
+    dest: &Path,
+    props: &[MsFlags],
+) -> Result<()> {
     if props.is_empty() {
         return Ok(());
     }
@@ -79,7 +88,7 @@ fn set_propagation(root: BorrowedFd<'_>, dest: &Path, props: &[MsFlags]) -> Resu
         )
     })?;
     for p in props {
-        mount(NONE, &fd_path(&fd), NONE, *p, NONE)
+        sys.mount(NO_PATH, &fd_path(&fd), NONE, *p, NONE)
             .ctx(|| format!("set propagation {p:?} on {}", dest.display()))?;
     }
     Ok(())
@@ -115,24 +124,25 @@ pub fn mount_one(ctx: &MountCtx<'_>, m: &Mount) -> Result<()> {
         })?;
         let kind = if meta.is_dir() { Kind::Dir } else { Kind::File };
         let target = open_or_create(ctx.root, dest, kind)?;
-        mount(
-            Some(source),
-            &fd_path(&target),
-            NONE,
-            MsFlags::MS_BIND | (opts.flags & MsFlags::MS_REC),
-            NONE,
-        )
-        .ctx(|| format!("bind mount {} on {}", source.display(), dest.display()))?;
+        ctx.sys
+            .mount(
+                Some(source.as_path()),
+                &fd_path(&target),
+                NONE,
+                MsFlags::MS_BIND | (opts.flags & MsFlags::MS_REC),
+                NONE,
+            )
+            .ctx(|| format!("bind mount {} on {}", source.display(), dest.display()))?;
         let rest = opts.flags & !(MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
         if !rest.is_empty() {
-            remount_bind(ctx.root, dest, rest, opts.cleared)?;
+            remount_bind(ctx.sys, ctx.root, dest, rest, opts.cleared)?;
         }
     } else {
         let target = open_or_create(ctx.root, dest, Kind::Dir)?;
         let source = m.source().clone().unwrap_or_else(|| PathBuf::from(typ));
         let data = (!opts.data.is_empty()).then_some(opts.data.as_str());
-        let res = mount(
-            Some(&source),
+        let res = ctx.sys.mount(
+            Some(source.as_path()),
             &fd_path(&target),
             Some(typ),
             opts.flags,
@@ -150,17 +160,18 @@ pub fn mount_one(ctx: &MountCtx<'_>, m: &Mount) -> Result<()> {
                 } else {
                     "/dev/mqueue"
                 };
-                mount(
-                    Some(host),
-                    &fd_path(&target),
-                    NONE,
-                    MsFlags::MS_BIND | MsFlags::MS_REC,
-                    NONE,
-                )
-                .ctx(|| format!("bind {host} on {}", dest.display()))?;
+                ctx.sys
+                    .mount(
+                        Some(Path::new(host)),
+                        &fd_path(&target),
+                        NONE,
+                        MsFlags::MS_BIND | MsFlags::MS_REC,
+                        NONE,
+                    )
+                    .ctx(|| format!("bind {host} on {}", dest.display()))?;
                 let rest = opts.flags & !MsFlags::MS_REMOUNT;
                 if !rest.is_empty() {
-                    remount_bind(ctx.root, dest, rest, opts.cleared)?;
+                    remount_bind(ctx.sys, ctx.root, dest, rest, opts.cleared)?;
                 }
             }
             Err(e) => {
@@ -175,7 +186,7 @@ pub fn mount_one(ctx: &MountCtx<'_>, m: &Mount) -> Result<()> {
             }
         }
     }
-    set_propagation(ctx.root, dest, &opts.propagation)
+    set_propagation(ctx.sys, ctx.root, dest, &opts.propagation)
 }
 
 /// `type: cgroup`: the container's own cgroups at the destination. With a cgroup
@@ -196,14 +207,18 @@ fn mount_cgroup(ctx: &MountCtx<'_>, dest: &Path, opts: &MountOptions, v2: bool) 
         );
     }
     let target = open_or_create(ctx.root, dest, Kind::Dir)?;
-    mount(
-        Some("tmpfs"),
-        &fd_path(&target),
-        Some("tmpfs"),
-        (flags & !MsFlags::MS_RDONLY) | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        Some("mode=755"),
-    )
-    .ctx(|| format!("mount tmpfs for cgroups on {}", dest.display()))?;
+    ctx.sys
+        .mount(
+            Some(Path::new("tmpfs")),
+            &fd_path(&target),
+            Some("tmpfs"),
+            (flags & !MsFlags::MS_RDONLY)
+                | MsFlags::MS_NOSUID
+                | MsFlags::MS_NODEV
+                | MsFlags::MS_NOEXEC,
+            Some("mode=755"),
+        )
+        .ctx(|| format!("mount tmpfs for cgroups on {}", dest.display()))?;
     for (name, host_dir) in ctx.cgroup_sources {
         let sub = dest.join(name);
         let fd = open_or_create(ctx.root, &sub, Kind::Dir)?;
@@ -227,20 +242,25 @@ fn mount_cgroup(ctx: &MountCtx<'_>, dest: &Path, opts: &MountOptions, v2: bool) 
         }
     }
     if flags.contains(MsFlags::MS_RDONLY) {
-        remount_bind_like_tmpfs(ctx.root, dest, flags)?;
+        remount_bind_like_tmpfs(ctx.sys, ctx.root, dest, flags)?;
     }
     Ok(())
 }
 
-fn remount_bind_like_tmpfs(root: BorrowedFd<'_>, dest: &Path, flags: MsFlags) -> Result<()> {
+fn remount_bind_like_tmpfs(
+    sys: &dyn Mounter,
+    root: BorrowedFd<'_>,
+    dest: &Path,
+    flags: MsFlags,
+) -> Result<()> {
     let fd = open_existing(root, dest)?.ok_or_else(|| {
         RuntimeError::sys(
             format!("open {}", dest.display()),
             std::io::Error::from_raw_os_error(libc::ENOENT),
         )
     })?;
-    mount(
-        NONE,
+    sys.mount(
+        NO_PATH,
         &fd_path(&fd),
         NONE,
         MsFlags::MS_REMOUNT | flags | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
@@ -265,19 +285,22 @@ fn mount_cgroup_dir(
         } else {
             ("cgroup", Some(name))
         };
-        return mount(Some(fstype), target, Some(fstype), flags, data)
+        return ctx
+            .sys
+            .mount(Some(Path::new(fstype)), target, Some(fstype), flags, data)
             .ctx(|| format!("mount {fstype} {name} on {}", shown.display()));
     }
     let Some(host_dir) = host_dir else {
         return Ok(());
     };
-    mount(
-        Some(host_dir),
-        target,
-        NONE,
-        MsFlags::MS_BIND | MsFlags::MS_REC,
-        NONE,
-    )
-    .ctx(|| format!("bind cgroup {} on {}", host_dir.display(), shown.display()))?;
-    remount_bind(ctx.root, shown, flags, MsFlags::empty())
+    ctx.sys
+        .mount(
+            Some(host_dir),
+            target,
+            NONE,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            NONE,
+        )
+        .ctx(|| format!("bind cgroup {} on {}", host_dir.display(), shown.display()))?;
+    remount_bind(ctx.sys, ctx.root, shown, flags, MsFlags::empty())
 }

@@ -2,6 +2,7 @@
 //! `unsafe` lives in this folder; every block states the invariant it relies on.
 
 mod linux;
+pub mod mount;
 
 pub use linux::set_child_subreaper;
 
