@@ -1,2 +1,16 @@
-//! berth `image` crate: filled by its own issue (see DESIGN.md §2).
+//! berth `image` crate: image references, the content-addressed blob store, manifests and
+//! indexes (OCI and Docker schema 2), and the registry client (DESIGN.md §2).
+//!
+//! It knows nothing of containers or the state database: the engine maps names to digests.
 #![forbid(unsafe_code)]
+
+pub mod error;
+pub mod reference;
+
+pub use error::{Error, ReferenceError, Result};
+pub use oci_spec;
+pub use reference::Reference;
+pub mod digest;
+pub mod store;
+
+pub use store::{BlobStore, Expected, IngestWriter};
