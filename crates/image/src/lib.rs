@@ -11,6 +11,7 @@ pub use error::{Error, ReferenceError, Result};
 pub use oci_spec;
 pub use reference::Reference;
 pub mod digest;
+pub mod manifest;
 pub mod store;
 
 pub use store::{BlobStore, Expected, IngestWriter};
