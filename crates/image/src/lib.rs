@@ -15,3 +15,9 @@ pub mod manifest;
 pub mod store;
 
 pub use store::{BlobStore, Expected, IngestWriter};
+pub mod progress;
+pub mod registry;
+
+pub use manifest::{Manifest, PlatformSpec, RawManifest};
+pub use progress::{NoProgress, Progress, ProgressEvent};
+pub use registry::{AuthFile, Credentials, PullOptions, PulledImage, PushOptions, RegistryClient, RegistryConfig};
