@@ -28,8 +28,8 @@ pub const MANIFEST_ACCEPT: [&str; 4] = [OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MAN
 /// A parsed manifest: one image, or an index over several (multi-platform).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Manifest {
-    Image(ImageManifest),
-    Index(ImageIndex),
+    Image(Box<ImageManifest>),
+    Index(Box<ImageIndex>),
 }
 
 /// A manifest together with its exact bytes, media type and digest.
@@ -282,7 +282,7 @@ mod tests {
         );
         assert_eq!(parse(oci.as_bytes(), Some(OCI_MANIFEST), "x").unwrap().0, OCI_MANIFEST);
         assert_eq!(parse(oci.as_bytes(), None, "x").unwrap().0, OCI_MANIFEST);
-        let idx = format!(r#"{{"schemaVersion":2,"manifests":[]}}"#);
+        let idx = r#"{"schemaVersion":2,"manifests":[]}"#;
         assert!(matches!(parse(idx.as_bytes(), None, "x").unwrap().1, Manifest::Index(_)));
     }
 

@@ -121,20 +121,39 @@ impl RegistryClient {
         progress.event(ProgressEvent::Resolved { reference: name.clone(), digest: top.digest.to_string() });
 
         // Config first (small, and needed to describe the image), then layers in parallel.
-        fetch_blob(&session, store, image.config(), opts.attempts, &crate::progress::NoProgress)?;
-        let config = manifest::parse_config(&store.read(image.config().digest())?, image.config().digest())?;
-        let fetched = fetch_layers(&session, store, image.layers(), opts, progress, &name)?;
-
-        store.put(&image_raw.bytes)?;
-        if let Some(idx) = &index {
-            store.put(&idx.bytes)?;
-        }
+        // Blobs this pull adds are removed again if it fails: the store is left as it was.
+        let added = Mutex::new(Vec::new());
+        let result = (|| -> Result<(ImageConfiguration, Vec<Digest>)> {
+            if fetch_blob(&session, store, image.config(), opts.attempts, &crate::progress::NoProgress)? {
+                lock_push(&added, image.config().digest().clone());
+            }
+            let config = manifest::parse_config(&store.read(image.config().digest())?, image.config().digest())?;
+            let fetched = fetch_layers(&session, store, image.layers(), opts, progress, &name, &added)?;
+            for raw in std::iter::once(&image_raw).chain(index.as_ref()) {
+                if !store.exists(&raw.digest)? {
+                    store.put(&raw.bytes)?;
+                    lock_push(&added, raw.digest.clone());
+                }
+            }
+            Ok((config, fetched))
+        })();
+        let (config, fetched) = match result {
+            Ok(v) => v,
+            Err(e) => {
+                for d in added.into_inner().unwrap_or_default() {
+                    if let Err(re) = store.delete(&d) {
+                        tracing::warn!("rolling back the pull of {name}: {re}");
+                    }
+                }
+                return Err(e);
+            }
+        };
         Ok(PulledImage {
             reference: reference.clone(),
             repo_digest: top.digest.clone(),
             index: index.as_ref().map(RawManifest::descriptor),
             manifest_descriptor: image_raw.descriptor(),
-            manifest: image.clone(),
+            manifest: (**image).clone(),
             config,
             fetched_layers: fetched,
         })
@@ -194,6 +213,7 @@ fn fetch_layers(
     opts: &PullOptions,
     progress: &dyn Progress,
     name: &str,
+    added: &Mutex<Vec<Digest>>,
 ) -> Result<Vec<Digest>> {
     let mut queue = VecDeque::new();
     let mut seen = std::collections::HashSet::new();
@@ -222,12 +242,16 @@ fn fetch_layers(
                     }
                     let next = queue.lock().ok().and_then(|mut q| q.pop_front());
                     let Some(desc) = next else { return };
-                    if let Err(e) = fetch_blob(s, store, &desc, opts.attempts, progress) {
-                        failed.store(true, Ordering::Relaxed);
-                        if let Ok(mut slot) = first_error.lock() {
-                            slot.get_or_insert(e);
+                    match fetch_blob(s, store, &desc, opts.attempts, progress) {
+                        Ok(true) => lock_push(added, desc.digest().clone()),
+                        Ok(false) => {}
+                        Err(e) => {
+                            failed.store(true, Ordering::Relaxed);
+                            if let Ok(mut slot) = first_error.lock() {
+                                slot.get_or_insert(e);
+                            }
+                            return;
                         }
-                        return;
                     }
                 })
             })
@@ -243,17 +267,24 @@ fn fetch_layers(
     Ok(fetched)
 }
 
+fn lock_push(v: &Mutex<Vec<Digest>>, d: Digest) {
+    if let Ok(mut v) = v.lock() {
+        v.push(d);
+    }
+}
+
 /// Download one blob into the store, resuming with `Range` after a failed read.
+/// Returns whether it was added (false: it was already there).
 pub(crate) fn fetch_blob(
     s: &Session<'_>,
     store: &BlobStore,
     desc: &Descriptor,
     attempts: u32,
     progress: &dyn Progress,
-) -> Result<()> {
+) -> Result<bool> {
     let digest = desc.digest();
     if store.exists(digest)? {
-        return Ok(());
+        return Ok(false);
     }
     let id = short_id(digest);
     let total = desc.size();
@@ -264,17 +295,22 @@ pub(crate) fn fetch_blob(
     loop {
         attempt += 1;
         let offset = w.written();
-        let result = (|| -> Result<()> {
+        // Ok(true): the source has no more data; Ok(false): this body ended.
+        let result = (|| -> Result<bool> {
             if offset == total && total > 0 {
-                return Ok(());
+                return Ok(true);
             }
-            let resp = s.send(
+            let resp = match s.send(
                 |a| {
                     let r = a.get(&url);
                     if offset > 0 { r.set("Range", &format!("bytes={offset}-")) } else { r }
                 },
                 None,
-            )?;
+            ) {
+                // Nothing after `offset`: the source is shorter than the descriptor says.
+                Err(Error::RegistryStatus { status: 416, .. }) if offset > 0 => return Ok(true),
+                r => r?,
+            };
             match resp.status() {
                 206 => {
                     let start = resp
@@ -299,7 +335,7 @@ pub(crate) fn fetch_blob(
             let mut last_report = 0u64;
             loop {
                 let n = match reader.read(&mut buf) {
-                    Ok(0) => return Ok(()),
+                    Ok(0) => return Ok(false),
                     Ok(n) => n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => {
@@ -314,12 +350,13 @@ pub(crate) fn fetch_blob(
             }
         })();
         match result {
-            Ok(()) if w.written() == total => break,
-            Ok(()) if attempt < attempts => {
+            Ok(true) => break,
+            Ok(false) if w.written() == total => break,
+            Ok(false) if attempt < attempts => {
                 // The body ended early (connection closed): resume.
                 progress.event(ProgressEvent::Retrying { id: id.clone(), attempt, offset: w.written() });
             }
-            Ok(()) => break, // commit reports the size mismatch
+            Ok(false) => break, // commit reports the size mismatch
             Err(e @ (Error::Transport { .. } | Error::RegistryProtocol { .. })) if attempt < attempts => {
                 tracing::debug!("blob {digest}: attempt {attempt} failed: {e}; resuming at {}", w.written());
                 progress.event(ProgressEvent::Retrying { id: id.clone(), attempt, offset: w.written() });
@@ -342,5 +379,5 @@ pub(crate) fn fetch_blob(
     }
     w.commit()?;
     progress.event(ProgressEvent::DownloadComplete { id });
-    Ok(())
+    Ok(true)
 }
