@@ -348,3 +348,6 @@ mod tests {
         assert_eq!(c.endpoints("ghcr.io", true)[0].base, "https://ghcr.io");
     }
 }
+
+#[cfg(test)]
+mod fake_registry_tests;
