@@ -9,6 +9,7 @@ use std::fs;
 use std::sync::Mutex;
 
 use image::registry::config::RegistryConfig;
+use image::registry::{AuthFile, Credentials};
 use image::{
     BlobStore, Error, NoProgress, PlatformSpec, ProgressEvent, PullOptions, PushOptions, Reference,
     RegistryClient,
@@ -224,4 +225,66 @@ fn bad_input_errors_name_the_image() {
     assert!(matches!(e, Error::Transport { .. }), "{e}");
     assert!(e.to_string().contains(&format!("127.0.0.1:{port}")), "{e}");
     assert!(digests(&store).is_empty());
+}
+
+#[test]
+fn basic_auth_login_logout() {
+    let Some(reg) = Registry::start_with_user("berth", "s3cret") else { return };
+    let layout = tempfile::tempdir().unwrap();
+    let (images, _) = busybox_layout(layout.path(), "1.0", None);
+    reg.skopeo_push_as(layout.path(), "1.0", "private:1.0", false, Some("berth:s3cret"));
+    let r = reference(&reg, "private:1.0");
+    let st = tempfile::tempdir().unwrap();
+    let store = BlobStore::open(st.path()).unwrap();
+
+    // Anonymous: refused with Docker's wording, store untouched.
+    let e = client().pull(&r, &store, &PullOptions::default(), &NoProgress).unwrap_err();
+    assert!(e.to_string().starts_with(&format!("pull access denied for {}/private", reg.host())), "{e}");
+    assert!(digests(&store).is_empty());
+
+    // login checks the password before anything is written.
+    let cfg_dir = tempfile::tempdir().unwrap();
+    let cfg = cfg_dir.path().join("config.json");
+    let e = client().login(&reg.host(), &Credentials::new("berth", "wrong")).unwrap_err();
+    assert!(matches!(e, Error::LoginFailed { .. }), "{e}");
+    client().login(&reg.host(), &Credentials::new("berth", "s3cret")).unwrap();
+    image::registry::config::login(&cfg, &reg.host(), &Credentials::new("berth", "s3cret")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(fs::metadata(&cfg).unwrap().permissions().mode() & 0o777, 0o600);
+
+    let authed = RegistryClient::new(RegistryConfig::default(), Some(AuthFile::load(&cfg).unwrap()));
+    let p = authed.pull(&r, &store, &PullOptions::default(), &NoProgress).unwrap();
+    assert_eq!(p.repo_digest.to_string(), images[0].manifest.digest);
+    let copy = reference(&reg, "private-copy:1");
+    let opts = PushOptions { mount_from: vec!["private".into()], ..Default::default() };
+    assert_eq!(authed.push(&store, &copy, &p.repo_digest, &opts, &NoProgress).unwrap(), p.repo_digest);
+    // Anonymous push is denied.
+    let e = client().push(&store, &reference(&reg, "anon:1"), &p.repo_digest, &PushOptions::default(), &NoProgress).unwrap_err();
+    assert!(matches!(e, Error::PushDenied { .. }), "{e}");
+
+    assert!(image::registry::config::logout(&cfg, &reg.host()).unwrap());
+    let logged_out = RegistryClient::new(RegistryConfig::default(), Some(AuthFile::load(&cfg).unwrap()));
+    let st2 = tempfile::tempdir().unwrap();
+    let store2 = BlobStore::open(st2.path()).unwrap();
+    assert!(matches!(
+        logged_out.pull(&r, &store2, &PullOptions::default(), &NoProgress),
+        Err(Error::PullDenied { .. })
+    ));
+}
+
+#[test]
+fn docker_hub_names_pull_through_a_mirror() {
+    let Some(reg) = Registry::start() else { return };
+    let layout = tempfile::tempdir().unwrap();
+    let (images, _) = busybox_layout(layout.path(), "1.0", None);
+    reg.skopeo_push(layout.path(), "1.0", "library/busybox:1.0", false);
+    let config = RegistryConfig { mirrors: vec![format!("http://{}", reg.host())], insecure_registries: vec![] };
+    // Docker Hub itself is never contacted: this test stays on 127.0.0.1.
+    let c = RegistryClient::new(config, None).without_docker_hub();
+    let st = tempfile::tempdir().unwrap();
+    let store = BlobStore::open(st.path()).unwrap();
+    let r = Reference::parse("busybox:1.0").unwrap();
+    let p = c.pull(&r, &store, &PullOptions::default(), &NoProgress).unwrap();
+    assert_eq!(p.repo_digest.to_string(), images[0].manifest.digest);
+    assert_eq!(p.reference.familiar(), "busybox:1.0");
 }

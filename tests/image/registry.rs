@@ -21,6 +21,19 @@ pub struct Registry {
 impl Registry {
     /// Start one, or `None` (with a message) when docker-registry or skopeo is missing.
     pub fn start() -> Option<Registry> {
+        Self::start_with(None)
+    }
+
+    /// With htpasswd (Basic) auth for one user.
+    pub fn start_with_user(user: &str, password: &str) -> Option<Registry> {
+        if !Path::new("/usr/bin/htpasswd").exists() {
+            eprintln!("skipped: /usr/bin/htpasswd missing (apt-get install apache2-utils)");
+            return None;
+        }
+        Self::start_with(Some((user, password)))
+    }
+
+    fn start_with(user: Option<(&str, &str)>) -> Option<Registry> {
         for bin in [REGISTRY_BIN, "/usr/bin/skopeo", "/bin/busybox"] {
             if !Path::new(bin).exists() {
                 eprintln!("skipped: {bin} missing (apt-get install docker-registry skopeo busybox-static)");
@@ -32,14 +45,17 @@ impl Registry {
         let data = dir.path().join("data");
         fs::create_dir(&data).unwrap();
         let config = dir.path().join("config.yml");
-        fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                data.display()
-            ),
-        )
-        .unwrap();
+        let mut text = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            data.display()
+        );
+        if let Some((u, p)) = user {
+            let file = dir.path().join("htpasswd");
+            let st = Command::new("htpasswd").args(["-Bbc"]).arg(&file).args([u, p]).output().unwrap();
+            assert!(st.status.success(), "htpasswd: {}", String::from_utf8_lossy(&st.stderr));
+            text.push_str(&format!("auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n", file.display()));
+        }
+        fs::write(&config, text).unwrap();
         let child = Command::new(REGISTRY_BIN)
             .arg("serve")
             .arg(&config)
@@ -68,8 +84,15 @@ impl Registry {
 
     /// Push an OCI layout's tag with skopeo, keeping digests.
     pub fn skopeo_push(&self, layout: &Path, tag: &str, repo_tag: &str, all: bool) {
+        self.skopeo_push_as(layout, tag, repo_tag, all, None)
+    }
+
+    pub fn skopeo_push_as(&self, layout: &Path, tag: &str, repo_tag: &str, all: bool, creds: Option<&str>) {
         let mut cmd = Command::new("skopeo");
         cmd.args(["copy", "--quiet", "--preserve-digests", "--dest-tls-verify=false"]);
+        if let Some(c) = creds {
+            cmd.arg(format!("--dest-creds={c}"));
+        }
         if all {
             cmd.arg("--all");
         }

@@ -30,6 +30,7 @@ pub struct RegistryClient {
     agent: ureq::Agent,
     config: RegistryConfig,
     auth_file: Option<AuthFile>,
+    docker_hub: bool,
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -57,7 +58,14 @@ impl RegistryClient {
             .timeout_write(Duration::from_secs(120))
             .user_agent(USER_AGENT)
             .build();
-        RegistryClient { agent, config, auth_file }
+        RegistryClient { agent, config, auth_file, docker_hub: true }
+    }
+
+    /// Never contact Docker Hub itself: `docker.io` names go to the mirrors only
+    /// (air-gapped hosts, and tests that must not leave 127.0.0.1).
+    pub fn without_docker_hub(mut self) -> Self {
+        self.docker_hub = false;
+        self
     }
 
     pub fn config(&self) -> &RegistryConfig {
@@ -83,11 +91,13 @@ impl RegistryClient {
                     out.push(Endpoint { base, registry: host, mirror: true });
                 }
             }
-            out.push(Endpoint {
-                base: format!("https://{DOCKER_HUB_API}"),
-                registry: DEFAULT_DOMAIN.to_string(),
-                mirror: false,
-            });
+            if self.docker_hub {
+                out.push(Endpoint {
+                    base: format!("https://{DOCKER_HUB_API}"),
+                    registry: DEFAULT_DOMAIN.to_string(),
+                    mirror: false,
+                });
+            }
         } else {
             let scheme = if self.config.is_insecure(domain) { "http" } else { "https" };
             out.push(Endpoint { base: format!("{scheme}://{domain}"), registry: domain.to_string(), mirror: false });
@@ -344,6 +354,9 @@ mod tests {
         assert_eq!(e[1].base, "https://m.example");
         assert_eq!(e[2].base, "https://registry-1.docker.io");
         assert_eq!(c.endpoints("docker.io", false).len(), 1);
+        let c = c.without_docker_hub();
+        assert_eq!(c.endpoints("docker.io", true).len(), 2);
+        assert!(c.endpoints("docker.io", false).is_empty());
         assert_eq!(c.endpoints("localhost:5000", true)[0].base, "http://localhost:5000");
         assert_eq!(c.endpoints("ghcr.io", true)[0].base, "https://ghcr.io");
     }

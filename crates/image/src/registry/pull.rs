@@ -82,7 +82,11 @@ impl RegistryClient {
                 Err(e) => return Err(e),
             }
         }
-        Err(last.unwrap_or_else(|| Error::ManifestUnknown { reference: reference.familiar() }))
+        Err(last.unwrap_or_else(|| Error::RegistryProtocol {
+            registry: reference.domain().to_string(),
+            what: reference.familiar(),
+            reason: "no endpoint to pull from (Docker Hub disabled and no mirror configured)".into(),
+        }))
     }
 
     fn resolve_on(&self, ep: &Endpoint, reference: &Reference) -> Result<(Session<'_>, RawManifest)> {

@@ -39,7 +39,11 @@ impl RegistryClient {
             .endpoints(reference.domain(), false)
             .into_iter()
             .next()
-            .ok_or_else(|| Error::ManifestUnknown { reference: reference.familiar() })?;
+            .ok_or_else(|| Error::RegistryProtocol {
+                registry: reference.domain().to_string(),
+                what: reference.familiar(),
+                reason: "no endpoint to push to (Docker Hub disabled)".into(),
+            })?;
         let session = self
             .session(&ep, reference.path(), "pull,push", &opts.mount_from, None)
             .map_err(|e| denied(e, reference))?;
