@@ -41,7 +41,11 @@ impl Registry {
             }
         }
         let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let data = dir.path().join("data");
         fs::create_dir(&data).unwrap();
         let config = dir.path().join("config.yml");
@@ -51,9 +55,21 @@ impl Registry {
         );
         if let Some((u, p)) = user {
             let file = dir.path().join("htpasswd");
-            let st = Command::new("htpasswd").args(["-Bbc"]).arg(&file).args([u, p]).output().unwrap();
-            assert!(st.status.success(), "htpasswd: {}", String::from_utf8_lossy(&st.stderr));
-            text.push_str(&format!("auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n", file.display()));
+            let st = Command::new("htpasswd")
+                .args(["-Bbc"])
+                .arg(&file)
+                .args([u, p])
+                .output()
+                .unwrap();
+            assert!(
+                st.status.success(),
+                "htpasswd: {}",
+                String::from_utf8_lossy(&st.stderr)
+            );
+            text.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
+                file.display()
+            ));
         }
         fs::write(&config, text).unwrap();
         let child = Command::new(REGISTRY_BIN)
@@ -66,7 +82,10 @@ impl Registry {
         let reg = Registry { child, port, dir };
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "docker-registry did not listen on {port}");
+            assert!(
+                Instant::now() < deadline,
+                "docker-registry did not listen on {port}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         Some(reg)
@@ -79,7 +98,10 @@ impl Registry {
     /// The registry's own file for a blob (to tamper with it).
     pub fn blob_data(&self, digest: &str) -> PathBuf {
         let hex = digest.strip_prefix("sha256:").unwrap();
-        self.dir.path().join(format!("data/docker/registry/v2/blobs/sha256/{}/{hex}/data", &hex[..2]))
+        self.dir.path().join(format!(
+            "data/docker/registry/v2/blobs/sha256/{}/{hex}/data",
+            &hex[..2]
+        ))
     }
 
     /// Push an OCI layout's tag with skopeo, keeping digests.
@@ -87,9 +109,21 @@ impl Registry {
         self.skopeo_push_as(layout, tag, repo_tag, all, None)
     }
 
-    pub fn skopeo_push_as(&self, layout: &Path, tag: &str, repo_tag: &str, all: bool, creds: Option<&str>) {
+    pub fn skopeo_push_as(
+        &self,
+        layout: &Path,
+        tag: &str,
+        repo_tag: &str,
+        all: bool,
+        creds: Option<&str>,
+    ) {
         let mut cmd = Command::new("skopeo");
-        cmd.args(["copy", "--quiet", "--preserve-digests", "--dest-tls-verify=false"]);
+        cmd.args([
+            "copy",
+            "--quiet",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+        ]);
         if let Some(c) = creds {
             cmd.arg(format!("--dest-creds={c}"));
         }
@@ -101,7 +135,11 @@ impl Registry {
             .arg(format!("docker://{}/{repo_tag}", self.host()))
             .output()
             .unwrap();
-        assert!(out.status.success(), "skopeo copy failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "skopeo copy failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -124,7 +162,10 @@ fn put_blob(layout: &Path, bytes: &[u8]) -> Blob {
     let dir = layout.join("blobs/sha256");
     fs::create_dir_all(&dir).unwrap();
     fs::write(dir.join(digest.strip_prefix("sha256:").unwrap()), bytes).unwrap();
-    Blob { digest, size: bytes.len() as u64 }
+    Blob {
+        digest,
+        size: bytes.len() as u64,
+    }
 }
 
 /// One image of an OCI layout: its manifest and what it points at.
@@ -138,7 +179,11 @@ pub struct BuiltImage {
 /// bin/busybox and bin/sh) plus, when `extra_arch` is set, an index with a second
 /// platform entry of that architecture (same layer, its own config). Returns the images
 /// in index order and the index blob when there is one.
-pub fn busybox_layout(layout: &Path, tag: &str, extra_arch: Option<&str>) -> (Vec<BuiltImage>, Option<Blob>) {
+pub fn busybox_layout(
+    layout: &Path,
+    tag: &str,
+    extra_arch: Option<&str>,
+) -> (Vec<BuiltImage>, Option<Blob>) {
     let work = tempfile::tempdir().unwrap();
     let rootfs = work.path().join("rootfs");
     fs::create_dir_all(rootfs.join("bin")).unwrap();
@@ -146,7 +191,14 @@ pub fn busybox_layout(layout: &Path, tag: &str, extra_arch: Option<&str>) -> (Ve
     std::os::unix::fs::symlink("busybox", rootfs.join("bin/sh")).unwrap();
     let tar = work.path().join("layer.tar");
     let st = Command::new("tar")
-        .args(["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "-C"])
+        .args([
+            "--sort=name",
+            "--mtime=@0",
+            "--owner=0",
+            "--group=0",
+            "--numeric-owner",
+            "-C",
+        ])
         .arg(&rootfs)
         .arg("-cf")
         .arg(&tar)
@@ -155,7 +207,12 @@ pub fn busybox_layout(layout: &Path, tag: &str, extra_arch: Option<&str>) -> (Ve
         .unwrap();
     assert!(st.success());
     let diff_id = sha256_of(&fs::read(&tar).unwrap()).to_string();
-    assert!(Command::new("gzip").arg("-n").arg(&tar).status().unwrap().success());
+    assert!(Command::new("gzip")
+        .arg("-n")
+        .arg(&tar)
+        .status()
+        .unwrap()
+        .success());
     let layer = put_blob(layout, &fs::read(work.path().join("layer.tar.gz")).unwrap());
 
     let mut images = Vec::new();
@@ -180,7 +237,11 @@ pub fn busybox_layout(layout: &Path, tag: &str, extra_arch: Option<&str>) -> (Ve
             "digest": manifest.digest, "size": manifest.size,
             "platform": {"architecture": arch, "os": "linux"}
         }));
-        images.push(BuiltImage { manifest, config, layer: layer.clone() });
+        images.push(BuiltImage {
+            manifest,
+            config,
+            layer: layer.clone(),
+        });
     }
     let (top, index_blob) = if extra_arch.is_some() {
         let index = serde_json::json!({
@@ -195,12 +256,23 @@ pub fn busybox_layout(layout: &Path, tag: &str, extra_arch: Option<&str>) -> (Ve
         )
     } else {
         let m = &images[0].manifest;
-        (serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": m.digest, "size": m.size}), None)
+        (
+            serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": m.digest, "size": m.size}),
+            None,
+        )
     };
     let mut top = top;
     top["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": tag});
     let index_json = serde_json::json!({"schemaVersion": 2, "manifests": [top]});
-    fs::write(layout.join("index.json"), serde_json::to_vec(&index_json).unwrap()).unwrap();
-    fs::write(layout.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&index_json).unwrap(),
+    )
+    .unwrap();
+    fs::write(
+        layout.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
     (images, index_blob)
 }

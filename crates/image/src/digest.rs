@@ -27,13 +27,18 @@ fn unreachable_digest() -> Digest {
 
 /// Parse a digest string, mapping the error to one naming it.
 pub fn parse(s: &str) -> Result<Digest> {
-    Digest::from_str(s).map_err(|e| Error::InvalidDigest { digest: s.to_string(), reason: e.to_string() })
+    Digest::from_str(s).map_err(|e| Error::InvalidDigest {
+        digest: s.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// The hex part of a sha256 digest; other algorithms are refused (the store is sha256 only).
 pub fn sha256_hex(d: &Digest) -> Result<&str> {
     if *d.algorithm() != DigestAlgorithm::Sha256 {
-        return Err(Error::UnsupportedDigest { digest: d.to_string() });
+        return Err(Error::UnsupportedDigest {
+            digest: d.to_string(),
+        });
     }
     Ok(d.digest())
 }

@@ -10,7 +10,10 @@ pub enum ReferenceError {
     #[error("invalid reference format")]
     InvalidFormat { reference: String },
     #[error("invalid reference format: repository name ({repository}) must be lowercase")]
-    ContainsUppercase { reference: String, repository: String },
+    ContainsUppercase {
+        reference: String,
+        repository: String,
+    },
     #[error("repository name must have at least one component")]
     NameEmpty,
     #[error("repository name must not be more than 255 characters")]
@@ -48,7 +51,11 @@ pub enum Error {
     #[error("blob {expected}: content has digest {actual}; refused (the source sent the wrong or corrupted data)")]
     DigestMismatch { expected: String, actual: String },
     #[error("blob {digest}: expected {expected} bytes, got {actual}; refused (truncated or oversized content)")]
-    SizeMismatch { digest: String, expected: u64, actual: u64 },
+    SizeMismatch {
+        digest: String,
+        expected: u64,
+        actual: u64,
+    },
     #[error("blob {digest} in the store is corrupt: its content hashes to {actual} (remove it and pull again)")]
     BlobCorrupt { digest: String, actual: String },
 
@@ -58,7 +65,9 @@ pub enum Error {
     UnsupportedMediaType { what: String, media_type: String },
     #[error("{reference}: image manifest schema 1 is deprecated and not supported; push the image again with a current client")]
     SchemaV1 { reference: String },
-    #[error("no matching manifest for {platform} in the manifest list entries (available: {available})")]
+    #[error(
+        "no matching manifest for {platform} in the manifest list entries (available: {available})"
+    )]
     NoMatchingPlatform { platform: String, available: String },
     #[error("invalid platform {value:?}: expected os/arch[/variant], e.g. linux/arm64/v8")]
     InvalidPlatform { value: String },
@@ -72,7 +81,11 @@ pub enum Error {
     },
 
     #[error("registry {registry}: cannot reach {url}: {reason} (is the registry up? is it HTTPS or plain HTTP (--insecure-registry)?)")]
-    Transport { registry: String, url: String, reason: String },
+    Transport {
+        registry: String,
+        url: String,
+        reason: String,
+    },
     #[error("registry {registry}: {method} {url}: status {status}: {message}")]
     RegistryStatus {
         registry: String,
@@ -84,17 +97,30 @@ pub enum Error {
     #[error("pull access denied for {repository}, repository does not exist or may require 'docker login': {message}")]
     PullDenied { repository: String, message: String },
     #[error("push to {repository} denied: requested access to the resource is denied ({message}); log in with 'berth login {registry}'")]
-    PushDenied { registry: String, repository: String, message: String },
+    PushDenied {
+        registry: String,
+        repository: String,
+        message: String,
+    },
     #[error("manifest for {reference} not found: manifest unknown")]
     ManifestUnknown { reference: String },
     #[error("registry {registry}: unusable authentication challenge {header:?}")]
     BadChallenge { registry: String, header: String },
     #[error("registry {registry}: token server {realm} answered status {status}: {message}")]
-    TokenRequest { registry: String, realm: String, status: u16, message: String },
+    TokenRequest {
+        registry: String,
+        realm: String,
+        status: u16,
+        message: String,
+    },
     #[error("registry {registry}: login failed: {message}")]
     LoginFailed { registry: String, message: String },
     #[error("registry {registry}: {what}: {reason}")]
-    RegistryProtocol { registry: String, what: String, reason: String },
+    RegistryProtocol {
+        registry: String,
+        what: String,
+        reason: String,
+    },
     #[error("blob {digest} from {registry}: gave up after {attempts} attempts: {source}")]
     DownloadFailed {
         digest: String,
@@ -104,7 +130,11 @@ pub enum Error {
         source: Box<Error>,
     },
     #[error("push {reference}: registry stored the manifest as {actual}, expected {expected}")]
-    PushDigestMismatch { reference: String, expected: String, actual: String },
+    PushDigestMismatch {
+        reference: String,
+        expected: String,
+        actual: String,
+    },
     #[error("a download worker for {reference} panicked")]
     WorkerPanicked { reference: String },
 
@@ -118,6 +148,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { op, path: path.into(), source }
+        Error::Io {
+            op,
+            path: path.into(),
+            source,
+        }
     }
 }

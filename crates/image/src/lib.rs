@@ -20,4 +20,6 @@ pub mod registry;
 
 pub use manifest::{Manifest, PlatformSpec, RawManifest};
 pub use progress::{NoProgress, Progress, ProgressEvent};
-pub use registry::{AuthFile, Credentials, PullOptions, PulledImage, PushOptions, RegistryClient, RegistryConfig};
+pub use registry::{
+    AuthFile, Credentials, PullOptions, PulledImage, PushOptions, RegistryClient, RegistryConfig,
+};

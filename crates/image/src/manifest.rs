@@ -16,14 +16,20 @@ pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 pub const DOCKER_MANIFEST_V1: &str = "application/vnd.docker.distribution.manifest.v1+json";
-pub const DOCKER_MANIFEST_V1_SIGNED: &str = "application/vnd.docker.distribution.manifest.v1+prettyjws";
+pub const DOCKER_MANIFEST_V1_SIGNED: &str =
+    "application/vnd.docker.distribution.manifest.v1+prettyjws";
 pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 pub const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 pub const DOCKER_LAYER_FOREIGN: &str = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
 
 /// The `Accept` list of a manifest request: all four media types berth understands.
-pub const MANIFEST_ACCEPT: [&str; 4] = [OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
+pub const MANIFEST_ACCEPT: [&str; 4] = [
+    OCI_INDEX,
+    DOCKER_MANIFEST_LIST,
+    OCI_MANIFEST,
+    DOCKER_MANIFEST,
+];
 
 /// A parsed manifest: one image, or an index over several (multi-platform).
 #[derive(Debug, Clone, PartialEq)]
@@ -44,7 +50,11 @@ pub struct RawManifest {
 impl RawManifest {
     /// A descriptor pointing at this manifest.
     pub fn descriptor(&self) -> Descriptor {
-        Descriptor::new(self.media_type.as_str().into(), self.bytes.len() as u64, self.digest.clone())
+        Descriptor::new(
+            self.media_type.as_str().into(),
+            self.bytes.len() as u64,
+            self.digest.clone(),
+        )
     }
 }
 
@@ -62,7 +72,10 @@ struct Probe {
 /// document's own `mediaType` wins, then the header, then its shape (`manifests` or
 /// `layers`). `what` names the manifest in errors (a reference or digest).
 pub fn parse(bytes: &[u8], content_type: Option<&str>, what: &str) -> Result<(String, Manifest)> {
-    let invalid = |reason: String| Error::ManifestInvalid { what: what.to_string(), reason };
+    let invalid = |reason: String| Error::ManifestInvalid {
+        what: what.to_string(),
+        reason,
+    };
     let probe: Probe = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
     let header = content_type
         .map(|c| c.split(';').next().unwrap_or(c).trim().to_string())
@@ -77,7 +90,9 @@ pub fn parse(bytes: &[u8], content_type: Option<&str>, what: &str) -> Result<(St
     };
     match media_type.as_str() {
         DOCKER_MANIFEST_V1 | DOCKER_MANIFEST_V1_SIGNED => {
-            return Err(Error::SchemaV1 { reference: what.to_string() })
+            return Err(Error::SchemaV1 {
+                reference: what.to_string(),
+            })
         }
         OCI_MANIFEST | DOCKER_MANIFEST | OCI_INDEX | DOCKER_MANIFEST_LIST => {}
         other => {
@@ -88,7 +103,10 @@ pub fn parse(bytes: &[u8], content_type: Option<&str>, what: &str) -> Result<(St
         }
     }
     if probe.schema_version != Some(2) {
-        return Err(invalid(format!("schemaVersion {:?}, expected 2", probe.schema_version)));
+        return Err(invalid(format!(
+            "schemaVersion {:?}, expected 2",
+            probe.schema_version
+        )));
     }
     let manifest = if media_type == OCI_INDEX || media_type == DOCKER_MANIFEST_LIST {
         Manifest::Index(serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?)
@@ -100,8 +118,10 @@ pub fn parse(bytes: &[u8], content_type: Option<&str>, what: &str) -> Result<(St
 
 /// Parse an image config (OCI or Docker; Docker's extra fields are ignored).
 pub fn parse_config(bytes: &[u8], digest: &Digest) -> Result<ImageConfiguration> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| Error::ConfigInvalid { digest: digest.to_string(), reason: e.to_string() })
+    serde_json::from_slice(bytes).map_err(|e| Error::ConfigInvalid {
+        digest: digest.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// A platform to select: `os/arch[/variant]`, normalised as containerd does
@@ -116,7 +136,11 @@ pub struct PlatformSpec {
 impl Default for PlatformSpec {
     /// linux/amd64, Docker's default on the machines berth targets.
     fn default() -> Self {
-        PlatformSpec { os: "linux".into(), arch: "amd64".into(), variant: None }
+        PlatformSpec {
+            os: "linux".into(),
+            arch: "amd64".into(),
+            variant: None,
+        }
     }
 }
 
@@ -137,7 +161,11 @@ impl PlatformSpec {
 
     /// Whether an index entry's platform matches. An unset variant here matches any variant.
     pub fn matches(&self, p: &oci_spec::image::Platform) -> bool {
-        let other = PlatformSpec::new(&p.os().to_string(), &p.architecture().to_string(), p.variant().as_deref());
+        let other = PlatformSpec::new(
+            &p.os().to_string(),
+            &p.architecture().to_string(),
+            p.variant().as_deref(),
+        );
         self.os == other.os
             && self.arch == other.arch
             && (self.variant.is_none() || self.variant == other.variant)
@@ -158,8 +186,13 @@ impl FromStr for PlatformSpec {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         let parts: Vec<&str> = s.split('/').collect();
-        let bad = || Error::InvalidPlatform { value: s.to_string() };
-        if parts.iter().any(|p| p.is_empty() || p.contains(char::is_whitespace)) {
+        let bad = || Error::InvalidPlatform {
+            value: s.to_string(),
+        };
+        if parts
+            .iter()
+            .any(|p| p.is_empty() || p.contains(char::is_whitespace))
+        {
             return Err(bad());
         }
         match parts.as_slice() {
@@ -175,12 +208,22 @@ fn normalize_arch(arch: &str, variant: &str) -> (String, String) {
     let variant = variant.to_ascii_lowercase();
     match arch.as_str() {
         "i386" => ("386".into(), String::new()),
-        "x86_64" | "x86-64" | "amd64" => {
-            ("amd64".into(), if variant == "v1" { String::new() } else { variant })
-        }
-        "aarch64" | "arm64" => {
-            ("arm64".into(), if variant == "8" || variant == "v8" { String::new() } else { variant })
-        }
+        "x86_64" | "x86-64" | "amd64" => (
+            "amd64".into(),
+            if variant == "v1" {
+                String::new()
+            } else {
+                variant
+            },
+        ),
+        "aarch64" | "arm64" => (
+            "arm64".into(),
+            if variant == "8" || variant == "v8" {
+                String::new()
+            } else {
+                variant
+            },
+        ),
         "armhf" => ("arm".into(), "v7".into()),
         "armel" => ("arm".into(), "v6".into()),
         "arm" => {
@@ -198,7 +241,10 @@ fn normalize_arch(arch: &str, variant: &str) -> (String, String) {
 /// Pick the manifest for `platform` from an index, as Docker does: entries without a
 /// platform and attestation entries (`unknown/unknown`) are skipped; an exact variant match
 /// is preferred over an entry matching only os/arch.
-pub fn select_platform<'a>(index: &'a ImageIndex, platform: &PlatformSpec) -> Result<&'a Descriptor> {
+pub fn select_platform<'a>(
+    index: &'a ImageIndex,
+    platform: &PlatformSpec,
+) -> Result<&'a Descriptor> {
     let candidates: Vec<&Descriptor> = index
         .manifests()
         .iter()
@@ -206,8 +252,11 @@ pub fn select_platform<'a>(index: &'a ImageIndex, platform: &PlatformSpec) -> Re
         .collect();
     if let Some(exact) = candidates.iter().find(|d| {
         d.platform().as_ref().is_some_and(|p| {
-            PlatformSpec::new(&p.os().to_string(), &p.architecture().to_string(), p.variant().as_deref())
-                == *platform
+            PlatformSpec::new(
+                &p.os().to_string(),
+                &p.architecture().to_string(),
+                p.variant().as_deref(),
+            ) == *platform
         })
     }) {
         return Ok(exact);
@@ -219,10 +268,20 @@ pub fn select_platform<'a>(index: &'a ImageIndex, platform: &PlatformSpec) -> Re
         .manifests()
         .iter()
         .filter_map(|d| d.platform().as_ref())
-        .map(|p| PlatformSpec::new(&p.os().to_string(), &p.architecture().to_string(), p.variant().as_deref()).to_string())
+        .map(|p| {
+            PlatformSpec::new(
+                &p.os().to_string(),
+                &p.architecture().to_string(),
+                p.variant().as_deref(),
+            )
+            .to_string()
+        })
         .filter(|p| p != "unknown/unknown")
         .collect();
-    Err(Error::NoMatchingPlatform { platform: platform.to_string(), available: available.join(", ") })
+    Err(Error::NoMatchingPlatform {
+        platform: platform.to_string(),
+        available: available.join(", "),
+    })
 }
 
 #[cfg(test)]
@@ -249,8 +308,11 @@ mod tests {
     fn docker_manifest_list_and_platforms() {
         let (mt, m) = parse(docker_list().as_bytes(), None, "busybox").unwrap();
         assert_eq!(mt, DOCKER_MANIFEST_LIST);
-        let Manifest::Index(idx) = m else { panic!("not an index") };
-        let pick = |s: &str| select_platform(&idx, &s.parse().unwrap()).map(|d| d.digest().to_string());
+        let Manifest::Index(idx) = m else {
+            panic!("not an index")
+        };
+        let pick =
+            |s: &str| select_platform(&idx, &s.parse().unwrap()).map(|d| d.digest().to_string());
         assert_eq!(pick("linux/amd64").unwrap(), D1);
         assert_eq!(pick("linux/x86_64").unwrap(), D1);
         assert_eq!(pick("linux/arm").unwrap(), D3);
@@ -258,9 +320,18 @@ mod tests {
         assert_eq!(pick("linux/arm64").unwrap(), D4);
         assert_eq!(pick("linux/aarch64/v8").unwrap(), D4);
         let err = pick("linux/s390x").unwrap_err().to_string();
-        assert!(err.starts_with("no matching manifest for linux/s390x in the manifest list entries"), "{err}");
+        assert!(
+            err.starts_with("no matching manifest for linux/s390x in the manifest list entries"),
+            "{err}"
+        );
         assert!(!err.contains("unknown"), "{err}");
-        assert_eq!(select_platform(&idx, &PlatformSpec::default()).unwrap().digest().to_string(), D1);
+        assert_eq!(
+            select_platform(&idx, &PlatformSpec::default())
+                .unwrap()
+                .digest()
+                .to_string(),
+            D1
+        );
     }
 
     #[test]
@@ -280,10 +351,16 @@ mod tests {
         let oci = format!(
             r#"{{"schemaVersion":2,"config":{{"mediaType":"{OCI_CONFIG}","size":3,"digest":"{D1}"}},"layers":[]}}"#
         );
-        assert_eq!(parse(oci.as_bytes(), Some(OCI_MANIFEST), "x").unwrap().0, OCI_MANIFEST);
+        assert_eq!(
+            parse(oci.as_bytes(), Some(OCI_MANIFEST), "x").unwrap().0,
+            OCI_MANIFEST
+        );
         assert_eq!(parse(oci.as_bytes(), None, "x").unwrap().0, OCI_MANIFEST);
         let idx = r#"{"schemaVersion":2,"manifests":[]}"#;
-        assert!(matches!(parse(idx.as_bytes(), None, "x").unwrap().1, Manifest::Index(_)));
+        assert!(matches!(
+            parse(idx.as_bytes(), None, "x").unwrap().1,
+            Manifest::Index(_)
+        ));
     }
 
     #[test]
@@ -293,25 +370,54 @@ mod tests {
             Err(Error::SchemaV1 { .. })
         ));
         assert!(matches!(
-            parse(br#"{"schemaVersion":2,"mediaType":"text/html","layers":[]}"#, None, "x"),
+            parse(
+                br#"{"schemaVersion":2,"mediaType":"text/html","layers":[]}"#,
+                None,
+                "x"
+            ),
             Err(Error::UnsupportedMediaType { .. })
         ));
-        assert!(matches!(parse(b"<html>", None, "x"), Err(Error::ManifestInvalid { .. })));
         assert!(matches!(
-            parse(format!(r#"{{"schemaVersion":3,"mediaType":"{OCI_INDEX}","manifests":[]}}"#).as_bytes(), None, "x"),
+            parse(b"<html>", None, "x"),
             Err(Error::ManifestInvalid { .. })
         ));
         assert!(matches!(
-            parse(format!(r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","layers":"no"}}"#).as_bytes(), None, "x"),
+            parse(
+                format!(r#"{{"schemaVersion":3,"mediaType":"{OCI_INDEX}","manifests":[]}}"#)
+                    .as_bytes(),
+                None,
+                "x"
+            ),
+            Err(Error::ManifestInvalid { .. })
+        ));
+        assert!(matches!(
+            parse(
+                format!(r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","layers":"no"}}"#)
+                    .as_bytes(),
+                None,
+                "x"
+            ),
             Err(Error::ManifestInvalid { .. })
         ));
     }
 
     #[test]
     fn platform_strings() {
-        assert_eq!("linux/arm64/v8".parse::<PlatformSpec>().unwrap().to_string(), "linux/arm64");
-        assert_eq!("linux/arm".parse::<PlatformSpec>().unwrap().to_string(), "linux/arm/v7");
-        assert_eq!("Linux/AMD64".parse::<PlatformSpec>().unwrap().to_string(), "linux/amd64");
+        assert_eq!(
+            "linux/arm64/v8"
+                .parse::<PlatformSpec>()
+                .unwrap()
+                .to_string(),
+            "linux/arm64"
+        );
+        assert_eq!(
+            "linux/arm".parse::<PlatformSpec>().unwrap().to_string(),
+            "linux/arm/v7"
+        );
+        assert_eq!(
+            "Linux/AMD64".parse::<PlatformSpec>().unwrap().to_string(),
+            "linux/amd64"
+        );
         for bad in ["linux", "linux/", "/amd64", "a/b/c/d", ""] {
             assert!(bad.parse::<PlatformSpec>().is_err(), "{bad}");
         }

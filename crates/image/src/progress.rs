@@ -15,9 +15,17 @@ pub enum ProgressEvent {
     /// Pull: a layer is already in the store and will not be fetched.
     AlreadyExists { id: String },
     /// Pull: bytes received (`current` of `total`).
-    Downloading { id: String, current: u64, total: u64 },
+    Downloading {
+        id: String,
+        current: u64,
+        total: u64,
+    },
     /// Pull: the connection dropped; resuming at `offset` (attempt `attempt`).
-    Retrying { id: String, attempt: u32, offset: u64 },
+    Retrying {
+        id: String,
+        attempt: u32,
+        offset: u64,
+    },
     /// Pull: size and digest checked, blob committed.
     DownloadComplete { id: String },
     /// Push: the registry already has the blob.
@@ -25,11 +33,19 @@ pub enum ProgressEvent {
     /// Push: the blob was mounted from another repository of the same registry.
     MountedFrom { id: String, repository: String },
     /// Push: bytes sent.
-    Pushing { id: String, current: u64, total: u64 },
+    Pushing {
+        id: String,
+        current: u64,
+        total: u64,
+    },
     /// Push: the blob is in the registry.
     Pushed { id: String },
     /// Push: the manifest was stored under `tag` with `digest`.
-    ManifestPushed { tag: String, digest: String, size: u64 },
+    ManifestPushed {
+        tag: String,
+        digest: String,
+        size: u64,
+    },
 }
 
 /// Receives progress events. Called from download worker threads, hence `Sync`.

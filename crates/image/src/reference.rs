@@ -85,7 +85,9 @@ impl Reference {
     /// Docker's `ParseNormalizedNamed`: normalised, but no default tag added.
     pub fn parse_normalized_named(s: &str) -> Result<Self, ReferenceError> {
         if ANCHORED_IDENTIFIER_RE.is_match(s) {
-            return Err(ReferenceError::HexIdentifier { reference: s.to_string() });
+            return Err(ReferenceError::HexIdentifier {
+                reference: s.to_string(),
+            });
         }
         let (domain, remainder) = split_docker_domain(s);
         let remote = match remainder.find(':') {
@@ -114,25 +116,38 @@ impl Reference {
                     repository: s.to_string(),
                 });
             }
-            return Err(ReferenceError::InvalidFormat { reference: original.to_string() });
+            return Err(ReferenceError::InvalidFormat {
+                reference: original.to_string(),
+            });
         };
         let name = caps.get(1).map_or("", |m| m.as_str());
         if name.len() > NAME_TOTAL_LENGTH_MAX {
-            return Err(ReferenceError::NameTooLong { reference: original.to_string() });
+            return Err(ReferenceError::NameTooLong {
+                reference: original.to_string(),
+            });
         }
         let (domain, path) = match ANCHORED_NAME_RE.captures(name) {
             Some(n) => (
                 n.get(1).map_or("", |m| m.as_str()).to_string(),
                 n.get(2).map_or("", |m| m.as_str()).to_string(),
             ),
-            None => return Err(ReferenceError::InvalidFormat { reference: original.to_string() }),
+            None => {
+                return Err(ReferenceError::InvalidFormat {
+                    reference: original.to_string(),
+                })
+            }
         };
         let tag = caps.get(2).map(|m| m.as_str().to_string());
         let digest = match caps.get(3) {
             Some(m) => Some(parse_digest(m.as_str(), original)?),
             None => None,
         };
-        Ok(Reference { domain, path, tag, digest })
+        Ok(Reference {
+            domain,
+            path,
+            tag,
+            digest,
+        })
     }
 
     /// The registry host, with port (`docker.io`, `127.0.0.1:5000`).
@@ -265,7 +280,10 @@ fn parse_digest(s: &str, original: &str) -> Result<Digest, ReferenceError> {
     if hex.len() != len {
         return Err(ReferenceError::DigestLength { reference });
     }
-    if !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if !hex
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return Err(ReferenceError::DigestFormat { reference });
     }
     Digest::from_str(s).map_err(|_| ReferenceError::DigestFormat { reference })
@@ -306,7 +324,10 @@ mod tests {
             "DOCKER/docker",
         ] {
             // Docker's test accepts "Docker/docker" because "Docker" is taken as a domain.
-            assert!(Reference::parse_normalized_named(name).is_ok(), "{name} should parse");
+            assert!(
+                Reference::parse_normalized_named(name).is_ok(),
+                "{name} should parse"
+            );
         }
     }
 
@@ -334,7 +355,10 @@ mod tests {
             ":latest",
             "busybox:-tag",
         ] {
-            assert!(Reference::parse_normalized_named(name).is_err(), "{name:?} should fail");
+            assert!(
+                Reference::parse_normalized_named(name).is_err(),
+                "{name:?} should fail"
+            );
         }
     }
 
@@ -344,24 +368,84 @@ mod tests {
         for (input, familiar, full) in [
             ("fooo/bar", "fooo/bar", "docker.io/fooo/bar"),
             ("library/ubuntu", "ubuntu", "docker.io/library/ubuntu"),
-            ("nonlibrary/ubuntu", "nonlibrary/ubuntu", "docker.io/nonlibrary/ubuntu"),
+            (
+                "nonlibrary/ubuntu",
+                "nonlibrary/ubuntu",
+                "docker.io/nonlibrary/ubuntu",
+            ),
             ("ubuntu", "ubuntu", "docker.io/library/ubuntu"),
             ("other/library", "other/library", "docker.io/other/library"),
-            ("127.0.0.1:8000/private/moonbase", "127.0.0.1:8000/private/moonbase", "127.0.0.1:8000/private/moonbase"),
-            ("127.0.0.1:8000/privatebase", "127.0.0.1:8000/privatebase", "127.0.0.1:8000/privatebase"),
-            ("example.com/private/moonbase", "example.com/private/moonbase", "example.com/private/moonbase"),
-            ("example.com/privatebase", "example.com/privatebase", "example.com/privatebase"),
-            ("example.com:8000/private/moonbase", "example.com:8000/private/moonbase", "example.com:8000/private/moonbase"),
-            ("example.com:8000/privatebase", "example.com:8000/privatebase", "example.com:8000/privatebase"),
-            ("localhost:8000/private/moonbase", "localhost:8000/private/moonbase", "localhost:8000/private/moonbase"),
-            ("localhost:8000/privatebase", "localhost:8000/privatebase", "localhost:8000/privatebase"),
-            ("localhost/privatebase", "localhost/privatebase", "localhost/privatebase"),
-            ("index.docker.io/library/ubuntu", "ubuntu", "docker.io/library/ubuntu"),
-            ("docker.io/library/ubuntu", "ubuntu", "docker.io/library/ubuntu"),
+            (
+                "127.0.0.1:8000/private/moonbase",
+                "127.0.0.1:8000/private/moonbase",
+                "127.0.0.1:8000/private/moonbase",
+            ),
+            (
+                "127.0.0.1:8000/privatebase",
+                "127.0.0.1:8000/privatebase",
+                "127.0.0.1:8000/privatebase",
+            ),
+            (
+                "example.com/private/moonbase",
+                "example.com/private/moonbase",
+                "example.com/private/moonbase",
+            ),
+            (
+                "example.com/privatebase",
+                "example.com/privatebase",
+                "example.com/privatebase",
+            ),
+            (
+                "example.com:8000/private/moonbase",
+                "example.com:8000/private/moonbase",
+                "example.com:8000/private/moonbase",
+            ),
+            (
+                "example.com:8000/privatebase",
+                "example.com:8000/privatebase",
+                "example.com:8000/privatebase",
+            ),
+            (
+                "localhost:8000/private/moonbase",
+                "localhost:8000/private/moonbase",
+                "localhost:8000/private/moonbase",
+            ),
+            (
+                "localhost:8000/privatebase",
+                "localhost:8000/privatebase",
+                "localhost:8000/privatebase",
+            ),
+            (
+                "localhost/privatebase",
+                "localhost/privatebase",
+                "localhost/privatebase",
+            ),
+            (
+                "index.docker.io/library/ubuntu",
+                "ubuntu",
+                "docker.io/library/ubuntu",
+            ),
+            (
+                "docker.io/library/ubuntu",
+                "ubuntu",
+                "docker.io/library/ubuntu",
+            ),
             ("docker.io/ubuntu", "ubuntu", "docker.io/library/ubuntu"),
-            ("index.docker.io/ubuntu", "ubuntu", "docker.io/library/ubuntu"),
-            ("ubuntu-12.04-base", "ubuntu-12.04-base", "docker.io/library/ubuntu-12.04-base"),
-            ("docker.io/library/foo/bar", "library/foo/bar", "docker.io/library/foo/bar"),
+            (
+                "index.docker.io/ubuntu",
+                "ubuntu",
+                "docker.io/library/ubuntu",
+            ),
+            (
+                "ubuntu-12.04-base",
+                "ubuntu-12.04-base",
+                "docker.io/library/ubuntu-12.04-base",
+            ),
+            (
+                "docker.io/library/foo/bar",
+                "library/foo/bar",
+                "docker.io/library/foo/bar",
+            ),
         ] {
             let r = Reference::parse_normalized_named(input).unwrap();
             assert_eq!(r.familiar_name(), familiar, "{input}");
@@ -404,7 +488,10 @@ mod tests {
             e.to_string(),
             "invalid reference format: repository name (library/Busybox) must be lowercase"
         );
-        assert_eq!(Reference::parse("foo::bar").unwrap_err().to_string(), "invalid reference format");
+        assert_eq!(
+            Reference::parse("foo::bar").unwrap_err().to_string(),
+            "invalid reference format"
+        );
         assert_eq!(
             Reference::parse("").unwrap_err().to_string(),
             "invalid reference format"
@@ -414,25 +501,283 @@ mod tests {
             "repository name must not be more than 255 characters"
         );
         assert_eq!(
-            Reference::parse(&"a".repeat(64).replace('a', "f")).unwrap_err().to_string(),
-            format!("invalid repository name ({}), cannot specify 64-byte hexadecimal strings", "f".repeat(64))
+            Reference::parse(&"a".repeat(64).replace('a', "f"))
+                .unwrap_err()
+                .to_string(),
+            format!(
+                "invalid repository name ({}), cannot specify 64-byte hexadecimal strings",
+                "f".repeat(64)
+            )
         );
         assert_eq!(
-            Reference::parse("busybox@sha256:abc").unwrap_err().to_string(),
+            Reference::parse("busybox@sha256:abc")
+                .unwrap_err()
+                .to_string(),
             "invalid reference format"
         );
         assert_eq!(
-            Reference::parse(&format!("busybox@sha256:{}", "a".repeat(63))).unwrap_err().to_string(),
+            Reference::parse(&format!("busybox@sha256:{}", "a".repeat(63)))
+                .unwrap_err()
+                .to_string(),
             "invalid checksum digest length"
         );
         assert_eq!(
-            Reference::parse(&format!("busybox@sha256:{}", "a".repeat(65))).unwrap_err().to_string(),
+            Reference::parse(&format!("busybox@sha256:{}", "a".repeat(65)))
+                .unwrap_err()
+                .to_string(),
             "invalid checksum digest length"
         );
         assert_eq!(
-            Reference::parse(&format!("busybox@md5:{}", "a".repeat(32))).unwrap_err().to_string(),
+            Reference::parse(&format!("busybox@md5:{}", "a".repeat(32)))
+                .unwrap_err()
+                .to_string(),
             "unsupported digest algorithm"
         );
+    }
+
+    /// reference_test.go TestReferenceParse, through ParseNormalizedNamed:
+    /// (input, domain, path, tag, digest) or the error message.
+    #[test]
+    fn docker_reference_parse_table() {
+        let f64 = "f".repeat(64);
+        let f128 = "f".repeat(128);
+        let ok: Vec<(String, &str, &str, Option<&str>, Option<String>)> = vec![
+            (
+                "test_com".into(),
+                "docker.io",
+                "library/test_com",
+                None,
+                None,
+            ),
+            (
+                "test.com:tag".into(),
+                "docker.io",
+                "library/test.com",
+                Some("tag"),
+                None,
+            ),
+            (
+                "test.com:5000".into(),
+                "docker.io",
+                "library/test.com",
+                Some("5000"),
+                None,
+            ),
+            (
+                "test.com/repo:tag".into(),
+                "test.com",
+                "repo",
+                Some("tag"),
+                None,
+            ),
+            ("test:5000/repo".into(), "test:5000", "repo", None, None),
+            (
+                "test:5000/repo:tag".into(),
+                "test:5000",
+                "repo",
+                Some("tag"),
+                None,
+            ),
+            (
+                format!("test:5000/repo@sha256:{f64}"),
+                "test:5000",
+                "repo",
+                None,
+                Some(format!("sha256:{f64}")),
+            ),
+            (
+                format!("test:5000/repo:tag@sha256:{f64}"),
+                "test:5000",
+                "repo",
+                Some("tag"),
+                Some(format!("sha256:{f64}")),
+            ),
+            (
+                "sub-dom1.foo.com/bar/baz/quux".into(),
+                "sub-dom1.foo.com",
+                "bar/baz/quux",
+                None,
+                None,
+            ),
+            (
+                "sub-dom1.foo.com/bar/baz/quux:some-long-tag".into(),
+                "sub-dom1.foo.com",
+                "bar/baz/quux",
+                Some("some-long-tag"),
+                None,
+            ),
+            (
+                "b.gcr.io/test.example.com/my-app:test.example.com".into(),
+                "b.gcr.io",
+                "test.example.com/my-app",
+                Some("test.example.com"),
+                None,
+            ),
+            (
+                "xn--n3h.com/myimage:xn--n3h.com".into(),
+                "xn--n3h.com",
+                "myimage",
+                Some("xn--n3h.com"),
+                None,
+            ),
+            (
+                format!("xn--7o8h.com/myimage:xn--7o8h.com@sha512:{f128}"),
+                "xn--7o8h.com",
+                "myimage",
+                Some("xn--7o8h.com"),
+                Some(format!("sha512:{f128}")),
+            ),
+            (
+                "foo_bar.com:8080".into(),
+                "docker.io",
+                "library/foo_bar.com",
+                Some("8080"),
+                None,
+            ),
+            (
+                "foo/foo_bar.com:8080".into(),
+                "docker.io",
+                "foo/foo_bar.com",
+                Some("8080"),
+                None,
+            ),
+            (
+                "192.168.1.1".into(),
+                "docker.io",
+                "library/192.168.1.1",
+                None,
+                None,
+            ),
+            (
+                "192.168.1.1:tag".into(),
+                "docker.io",
+                "library/192.168.1.1",
+                Some("tag"),
+                None,
+            ),
+            (
+                "192.168.1.1:5000".into(),
+                "docker.io",
+                "library/192.168.1.1",
+                Some("5000"),
+                None,
+            ),
+            ("192.168.1.1/repo".into(), "192.168.1.1", "repo", None, None),
+            (
+                "192.168.1.1:5000/repo".into(),
+                "192.168.1.1:5000",
+                "repo",
+                None,
+                None,
+            ),
+            (
+                "192.168.1.1:5000/repo:5050".into(),
+                "192.168.1.1:5000",
+                "repo",
+                Some("5050"),
+                None,
+            ),
+            (
+                "[2001:db8::1]/repo".into(),
+                "[2001:db8::1]",
+                "repo",
+                None,
+                None,
+            ),
+            (
+                "[2001:db8::1]:5000/repo".into(),
+                "[2001:db8::1]:5000",
+                "repo",
+                None,
+                None,
+            ),
+            (
+                "[2001:db8::1]:5000/repo:tag".into(),
+                "[2001:db8::1]:5000",
+                "repo",
+                Some("tag"),
+                None,
+            ),
+            (
+                "[2001:db8:1:2:3:4:5:6]/repo:tag".into(),
+                "[2001:db8:1:2:3:4:5:6]",
+                "repo",
+                Some("tag"),
+                None,
+            ),
+            (
+                "[2001:db8::1]:5000/repo:tag".into(),
+                "[2001:db8::1]:5000",
+                "repo",
+                Some("tag"),
+                None,
+            ),
+            (
+                "lowercase:Uppercase".into(),
+                "docker.io",
+                "library/lowercase",
+                Some("Uppercase"),
+                None,
+            ),
+            ("localhost/repo".into(), "localhost", "repo", None, None),
+            (
+                "localhost:5000/a-b_c.d/e__f---g:v1".into(),
+                "localhost:5000",
+                "a-b_c.d/e__f---g",
+                Some("v1"),
+                None,
+            ),
+        ];
+        for (input, domain, path, tag, digest) in ok {
+            let r = Reference::parse_normalized_named(&input)
+                .unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(
+                (r.domain(), r.path(), r.tag()),
+                (domain, path, tag),
+                "{input}"
+            );
+            assert_eq!(r.digest().map(|d| d.to_string()), digest, "{input}");
+        }
+        let err: Vec<(String, &str)> = vec![
+            (":justtag".into(), "invalid reference format"),
+            (format!("@sha256:{f64}"), "invalid reference format"),
+            ("[2001:db8::1]".into(), "invalid reference format"),
+            ("[2001:db8::1]:tag".into(), "invalid reference format"),
+            ("[2001:db8::1]:5000".into(), "invalid reference format"),
+            (
+                "[2001:db8::1]:5000/repo:tag!".into(),
+                "invalid reference format",
+            ),
+            (
+                "repo@sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff:tag"
+                    .into(),
+                "invalid reference format",
+            ),
+            (
+                format!("validname@invaliddigest:{f64}"),
+                "unsupported digest algorithm",
+            ),
+            (
+                "Uppercase:tag".into(),
+                "invalid reference format: repository name (library/Uppercase) must be lowercase",
+            ),
+            (
+                "test:5000/Uppercase/lowercase:tag".into(),
+                "invalid reference format: repository name (Uppercase/lowercase) must be lowercase",
+            ),
+            (
+                format!("a/{}", "a".repeat(245)),
+                "repository name must not be more than 255 characters",
+            ),
+        ];
+        for (input, msg) in err {
+            let e = Reference::parse_normalized_named(&input).map(|r| r.to_string());
+            assert_eq!(
+                e.map_err(|e| e.to_string()),
+                Err(msg.to_string()),
+                "{input}"
+            );
+        }
     }
 
     /// reference_test.go TestReferenceParse (the subset about tags and lengths).
@@ -449,8 +794,15 @@ mod tests {
         assert!(Reference::parse("a..b").is_err());
         assert!(Reference::parse("a_").is_err());
         // An upper-case domain is fine; an upper-case path is not.
-        assert_eq!(Reference::parse("Example.com/app").unwrap().domain(), "Example.com");
-        assert_eq!(Reference::parse("localhost:5000/App").unwrap_err().to_string(),
-            "invalid reference format: repository name (App) must be lowercase");
+        assert_eq!(
+            Reference::parse("Example.com/app").unwrap().domain(),
+            "Example.com"
+        );
+        assert_eq!(
+            Reference::parse("localhost:5000/App")
+                .unwrap_err()
+                .to_string(),
+            "invalid reference format: repository name (App) must be lowercase"
+        );
     }
 }

@@ -15,13 +15,18 @@ pub struct Credentials {
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("username", &self.username).finish_non_exhaustive()
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
     }
 }
 
 impl Credentials {
     pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
-        Credentials { username: username.into(), password: password.into() }
+        Credentials {
+            username: username.into(),
+            password: password.into(),
+        }
     }
 
     /// The value of an `Authorization: Basic …` header.
@@ -31,12 +36,15 @@ impl Credentials {
 
     /// base64(`user:password`), the `auth` field of config.json.
     pub fn encoded(&self) -> String {
-        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", self.username, self.password))
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", self.username, self.password))
     }
 
     /// Decode the `auth` field of config.json.
     pub fn decode(auth: &str) -> Option<Self> {
-        let raw = base64::engine::general_purpose::STANDARD.decode(auth.trim()).ok()?;
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(auth.trim())
+            .ok()?;
         let s = String::from_utf8(raw).ok()?;
         let (u, p) = s.split_once(':')?;
         Some(Credentials::new(u, p))
@@ -48,22 +56,44 @@ impl Credentials {
 pub enum Challenge {
     /// No authentication needed (`/v2/` answered 200).
     None,
-    Basic { realm: Option<String> },
-    Bearer { realm: String, service: Option<String>, scope: Option<String> },
+    Basic {
+        realm: Option<String>,
+    },
+    Bearer {
+        realm: String,
+        service: Option<String>,
+        scope: Option<String>,
+    },
 }
 
 impl Challenge {
     /// Parse a `WWW-Authenticate` header value (RFC 7235 auth-params, quoted or not).
     pub fn parse(header: &str, registry: &str) -> Result<Self> {
-        let bad = || Error::BadChallenge { registry: registry.to_string(), header: header.to_string() };
+        let bad = || Error::BadChallenge {
+            registry: registry.to_string(),
+            header: header.to_string(),
+        };
         let header = header.trim();
-        let (scheme, rest) = header.split_once(char::is_whitespace).unwrap_or((header, ""));
+        let (scheme, rest) = header
+            .split_once(char::is_whitespace)
+            .unwrap_or((header, ""));
         let params = parse_params(rest);
-        let get = |k: &str| params.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v.clone());
+        let get = |k: &str| {
+            params
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v.clone())
+        };
         if scheme.eq_ignore_ascii_case("basic") {
-            Ok(Challenge::Basic { realm: get("realm") })
+            Ok(Challenge::Basic {
+                realm: get("realm"),
+            })
         } else if scheme.eq_ignore_ascii_case("bearer") {
-            Ok(Challenge::Bearer { realm: get("realm").ok_or_else(bad)?, service: get("service"), scope: get("scope") })
+            Ok(Challenge::Bearer {
+                realm: get("realm").ok_or_else(bad)?,
+                service: get("service"),
+                scope: get("scope"),
+            })
         } else {
             Err(bad())
         }
@@ -151,7 +181,11 @@ pub(crate) fn fetch_token(
             })
         }
         Err(ureq::Error::Transport(t)) => {
-            return Err(Error::Transport { registry: registry.to_string(), url: realm.to_string(), reason: t.to_string() })
+            return Err(Error::Transport {
+                registry: registry.to_string(),
+                url: realm.to_string(),
+                reason: t.to_string(),
+            })
         }
     };
     let text = resp.into_string().map_err(|e| Error::Transport {
@@ -164,11 +198,14 @@ pub(crate) fn fetch_token(
         what: format!("token from {realm}"),
         reason: e.to_string(),
     })?;
-    body.token.or(body.access_token).filter(|t| !t.is_empty()).ok_or_else(|| Error::RegistryProtocol {
-        registry: registry.to_string(),
-        what: format!("token from {realm}"),
-        reason: "answer holds neither token nor access_token".into(),
-    })
+    body.token
+        .or(body.access_token)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::RegistryProtocol {
+            registry: registry.to_string(),
+            what: format!("token from {realm}"),
+            reason: "answer holds neither token nor access_token".into(),
+        })
 }
 
 #[cfg(test)]
@@ -192,11 +229,17 @@ mod tests {
         );
         assert_eq!(
             Challenge::parse(r#"Basic realm="Registry Realm""#, "r").unwrap(),
-            Challenge::Basic { realm: Some("Registry Realm".into()) }
+            Challenge::Basic {
+                realm: Some("Registry Realm".into())
+            }
         );
         assert_eq!(
             Challenge::parse(r#"bearer realm=http://127.0.0.1:1/t, service="a\"b""#, "r").unwrap(),
-            Challenge::Bearer { realm: "http://127.0.0.1:1/t".into(), service: Some("a\"b".into()), scope: None }
+            Challenge::Bearer {
+                realm: "http://127.0.0.1:1/t".into(),
+                service: Some("a\"b".into()),
+                scope: None
+            }
         );
         assert!(Challenge::parse("Bearer service=x", "r").is_err());
         assert!(Challenge::parse("Negotiate", "r").is_err());

@@ -36,8 +36,10 @@ impl RegistryConfig {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(e) => return Err(Error::io("read", path, e)),
         };
-        serde_json::from_slice(&bytes)
-            .map_err(|e| Error::RegistryConfig { path: path.to_path_buf(), reason: e.to_string() })
+        serde_json::from_slice(&bytes).map_err(|e| Error::RegistryConfig {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
     }
 
     /// Whether `host` (`name[:port]`) is reached over plain HTTP: loopback always (as
@@ -62,7 +64,9 @@ fn host_without_port(host: &str) -> &str {
 }
 
 fn strip_scheme(s: &str) -> &str {
-    s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")).unwrap_or(s)
+    s.strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .unwrap_or(s)
 }
 
 /// The host an `auths` key names: `https://index.docker.io/v1/` → `index.docker.io`.
@@ -72,7 +76,10 @@ fn key_host(key: &str) -> &str {
 }
 
 fn is_docker_hub(host: &str) -> bool {
-    matches!(host, DEFAULT_DOMAIN | "index.docker.io" | "registry-1.docker.io")
+    matches!(
+        host,
+        DEFAULT_DOMAIN | "index.docker.io" | "registry-1.docker.io"
+    )
 }
 
 /// The `auths` key berth writes for a registry host (Docker's own choice of key).
@@ -108,8 +115,18 @@ impl AuthFile {
             Ok(b) if b.iter().all(u8::is_ascii_whitespace) => Map::new(),
             Ok(b) => match serde_json::from_slice::<Value>(&b) {
                 Ok(Value::Object(m)) => m,
-                Ok(_) => return Err(Error::AuthConfig { path, reason: "not a JSON object".into() }),
-                Err(e) => return Err(Error::AuthConfig { path, reason: e.to_string() }),
+                Ok(_) => {
+                    return Err(Error::AuthConfig {
+                        path,
+                        reason: "not a JSON object".into(),
+                    })
+                }
+                Err(e) => {
+                    return Err(Error::AuthConfig {
+                        path,
+                        reason: e.to_string(),
+                    })
+                }
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),
             Err(e) => return Err(Error::io("read", path, e)),
@@ -125,17 +142,25 @@ impl AuthFile {
     /// without scheme and path; Docker Hub under any of its names).
     pub fn get(&self, registry: &str) -> Result<Option<Credentials>> {
         let want = key_host(registry);
-        let Some(Value::Object(auths)) = self.doc.get("auths") else { return Ok(None) };
+        let Some(Value::Object(auths)) = self.doc.get("auths") else {
+            return Ok(None);
+        };
         for (key, entry) in auths {
             let host = key_host(key);
             if !(host == want || (is_docker_hub(host) && is_docker_hub(want))) {
                 continue;
             }
-            if let Some(auth) = entry.get("auth").and_then(Value::as_str).filter(|a| !a.is_empty()) {
-                return Credentials::decode(auth).map(Some).ok_or_else(|| Error::AuthConfig {
-                    path: self.path.clone(),
-                    reason: format!("auths[{key:?}].auth is not base64 of user:password"),
-                });
+            if let Some(auth) = entry
+                .get("auth")
+                .and_then(Value::as_str)
+                .filter(|a| !a.is_empty())
+            {
+                return Credentials::decode(auth)
+                    .map(Some)
+                    .ok_or_else(|| Error::AuthConfig {
+                        path: self.path.clone(),
+                        reason: format!("auths[{key:?}].auth is not base64 of user:password"),
+                    });
             }
             let user = entry.get("username").and_then(Value::as_str);
             let pass = entry.get("password").and_then(Value::as_str);
@@ -149,7 +174,10 @@ impl AuthFile {
     /// Record credentials (in memory; [`Self::save`] writes them).
     pub fn set(&mut self, registry: &str, creds: &Credentials) {
         self.remove(registry);
-        let auths = self.doc.entry("auths").or_insert_with(|| Value::Object(Map::new()));
+        let auths = self
+            .doc
+            .entry("auths")
+            .or_insert_with(|| Value::Object(Map::new()));
         if !auths.is_object() {
             *auths = Value::Object(Map::new());
         }
@@ -163,7 +191,9 @@ impl AuthFile {
     /// Forget a registry's credentials; whether there were any.
     pub fn remove(&mut self, registry: &str) -> bool {
         let want = key_host(registry);
-        let Some(Value::Object(auths)) = self.doc.get_mut("auths") else { return false };
+        let Some(Value::Object(auths)) = self.doc.get_mut("auths") else {
+            return false;
+        };
         let before = auths.len();
         auths.retain(|k, _| {
             let h = key_host(k);
@@ -180,12 +210,22 @@ impl AuthFile {
             .mode(0o700)
             .create(dir)
             .map_err(|e| Error::io("create directory", dir, e))?;
-        let bytes = serde_json::to_vec_pretty(&Value::Object(self.doc.clone()))
-            .map_err(|e| Error::AuthConfig { path: self.path.clone(), reason: e.to_string() })?;
-        let tmp = self.path.with_extension(format!("tmp{}", std::process::id()));
+        let bytes = serde_json::to_vec_pretty(&Value::Object(self.doc.clone())).map_err(|e| {
+            Error::AuthConfig {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            }
+        })?;
+        let tmp = self
+            .path
+            .with_extension(format!("tmp{}", std::process::id()));
         let _ = fs::remove_file(&tmp);
         let write = || -> std::io::Result<()> {
-            let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?;
             f.write_all(&bytes)?;
             f.write_all(b"\n")?;
             f.sync_all()?;
@@ -232,16 +272,31 @@ mod tests {
         )
         .unwrap();
         let f = AuthFile::load(&p).unwrap();
-        assert_eq!(f.get("docker.io").unwrap(), Some(Credentials::new("user", "pass")));
-        assert_eq!(f.get("registry-1.docker.io").unwrap(), Some(Credentials::new("user", "pass")));
-        assert_eq!(f.get("127.0.0.1:5000").unwrap(), Some(Credentials::new("a", "b")));
+        assert_eq!(
+            f.get("docker.io").unwrap(),
+            Some(Credentials::new("user", "pass"))
+        );
+        assert_eq!(
+            f.get("registry-1.docker.io").unwrap(),
+            Some(Credentials::new("user", "pass"))
+        );
+        assert_eq!(
+            f.get("127.0.0.1:5000").unwrap(),
+            Some(Credentials::new("a", "b"))
+        );
         assert_eq!(f.get("127.0.0.1:5001").unwrap(), None);
 
         login(&p, "localhost:5000", &Credentials::new("u", "p")).unwrap();
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let text = fs::read_to_string(&p).unwrap();
         assert!(text.contains("credsStore"), "{text}");
-        assert_eq!(AuthFile::load(&p).unwrap().get("localhost:5000").unwrap(), Some(Credentials::new("u", "p")));
+        assert_eq!(
+            AuthFile::load(&p).unwrap().get("localhost:5000").unwrap(),
+            Some(Credentials::new("u", "p"))
+        );
 
         assert!(logout(&p, "https://index.docker.io/v1/").unwrap());
         assert!(!logout(&p, "docker.io").unwrap());
@@ -253,8 +308,18 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("sub").join("config.json");
         login(&p, "docker.io", &Credentials::new("u", "p")).unwrap();
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(fs::metadata(p.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            fs::metadata(p.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
         let v: Value = serde_json::from_slice(&fs::read(&p).unwrap()).unwrap();
         assert_eq!(v["auths"][DOCKER_HUB_AUTH_KEY]["auth"], "dTpw");
     }
@@ -283,6 +348,9 @@ mod tests {
         assert!(!c.is_insecure("reg.lan:5001"));
         assert!(c.is_insecure("other:80"));
         assert!(!c.is_insecure("docker.io"));
-        assert_eq!(RegistryConfig::load(&t.path().join("none")).unwrap(), RegistryConfig::default());
+        assert_eq!(
+            RegistryConfig::load(&t.path().join("none")).unwrap(),
+            RegistryConfig::default()
+        );
     }
 }

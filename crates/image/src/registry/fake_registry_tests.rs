@@ -39,7 +39,10 @@ fn read_request(s: &TcpStream) -> Option<Req> {
 }
 
 fn respond(mut s: &TcpStream, status: &str, headers: &[(&str, String)], body: &[u8]) {
-    let mut head = format!("HTTP/1.1 {status}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut head = format!(
+        "HTTP/1.1 {status}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -61,8 +64,13 @@ fn start_fake() -> Fake {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let layer: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
-    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#.to_vec();
-    let (ld, cd) = (sha256_of(&layer).to_string(), sha256_of(&config).to_string());
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#
+            .to_vec();
+    let (ld, cd) = (
+        sha256_of(&layer).to_string(),
+        sha256_of(&config).to_string(),
+    );
     let manifest = format!(
         r#"{{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"{}","digest":"{cd}","size":{}}},"layers":[{{"mediaType":"{}","digest":"{ld}","size":{}}}]}}"#,
         crate::manifest::DOCKER_MANIFEST,
@@ -78,10 +86,18 @@ fn start_fake() -> Fake {
         let mut layer_requests = 0;
         for s in listener.incoming() {
             let Ok(s) = s else { return };
-            let Some(req) = read_request(&s) else { continue };
-            let auth = req.headers.get("authorization").cloned().unwrap_or_default();
+            let Some(req) = read_request(&s) else {
+                continue;
+            };
+            let auth = req
+                .headers
+                .get("authorization")
+                .cloned()
+                .unwrap_or_default();
             let range = req.headers.get("range").cloned();
-            log2.lock().unwrap().push(format!("{} auth={auth} range={range:?}", req.path));
+            log2.lock()
+                .unwrap()
+                .push(format!("{} auth={auth} range={range:?}", req.path));
             let challenge = (
                 "WWW-Authenticate",
                 format!(r#"Bearer realm="http://127.0.0.1:{port}/token",service="fake""#),
@@ -91,12 +107,22 @@ fn start_fake() -> Fake {
                 if auth == "Basic dXNlcjpzZWNyZXQ=" {
                     respond(&s, "200 OK", &[], br#"{"token":"T1"}"#);
                 } else {
-                    respond(&s, "401 Unauthorized", &[], br#"{"details":"bad credentials"}"#);
+                    respond(
+                        &s,
+                        "401 Unauthorized",
+                        &[],
+                        br#"{"details":"bad credentials"}"#,
+                    );
                 }
                 continue;
             }
             if auth != "Bearer T1" {
-                respond(&s, "401 Unauthorized", &[challenge], br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#);
+                respond(
+                    &s,
+                    "401 Unauthorized",
+                    &[challenge],
+                    br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+                );
                 continue;
             }
             match req.path.as_str() {
@@ -110,16 +136,28 @@ fn start_fake() -> Fake {
                 p if p == format!("/v2/app/blobs/{cd}") => respond(&s, "200 OK", &[], &config),
                 p if p == format!("/v2/app/blobs/{ld}") => {
                     layer_requests += 1;
-                    match range.as_deref().and_then(|r| r.strip_prefix("bytes=")).and_then(|r| r.strip_suffix('-')) {
+                    match range
+                        .as_deref()
+                        .and_then(|r| r.strip_prefix("bytes="))
+                        .and_then(|r| r.strip_suffix('-'))
+                    {
                         Some(start) => {
                             let start: usize = start.parse().unwrap();
                             let cr = format!("bytes {start}-{}/{}", layer2.len() - 1, layer2.len());
-                            respond(&s, "206 Partial Content", &[("Content-Range", cr)], &layer2[start..]);
+                            respond(
+                                &s,
+                                "206 Partial Content",
+                                &[("Content-Range", cr)],
+                                &layer2[start..],
+                            );
                         }
                         None if layer_requests == 1 => {
                             // Promise everything, send half, drop the connection.
                             let mut st = &s;
-                            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", layer2.len());
+                            let head = format!(
+                                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+                                layer2.len()
+                            );
                             let _ = st.write_all(head.as_bytes());
                             let _ = st.write_all(&layer2[..layer2.len() / 2]);
                             let _ = st.flush();
@@ -128,11 +166,21 @@ fn start_fake() -> Fake {
                         None => respond(&s, "200 OK", &[], &layer2),
                     }
                 }
-                _ => respond(&s, "404 Not Found", &[], br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#),
+                _ => respond(
+                    &s,
+                    "404 Not Found",
+                    &[],
+                    br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#,
+                ),
             }
         }
     });
-    Fake { port, log, manifest_digest, layer }
+    Fake {
+        port,
+        log,
+        manifest_digest,
+        layer,
+    }
 }
 
 #[test]
@@ -142,27 +190,57 @@ fn bearer_auth_from_config_json_and_range_resume() {
     let t = tempfile::tempdir().unwrap();
     let cfg = t.path().join("config.json");
     config::login(&cfg, &host, &Credentials::new("user", "secret")).unwrap();
-    let client = RegistryClient::new(RegistryConfig::default(), Some(AuthFile::load(&cfg).unwrap()));
+    let client = RegistryClient::new(
+        RegistryConfig::default(),
+        Some(AuthFile::load(&cfg).unwrap()),
+    );
     let store = BlobStore::open(t.path().join("store")).unwrap();
     let events = Mutex::new(Vec::new());
     let progress = |e: ProgressEvent| events.lock().unwrap().push(e);
     let r = Reference::parse(&format!("{host}/app:v1")).unwrap();
-    let pulled = client.pull(&r, &store, &PullOptions::default(), &progress).unwrap();
+    let pulled = client
+        .pull(&r, &store, &PullOptions::default(), &progress)
+        .unwrap();
     assert_eq!(pulled.repo_digest.to_string(), fake.manifest_digest);
     let layer_digest = sha256_of(&fake.layer);
     assert_eq!(store.read(&layer_digest).unwrap(), fake.layer);
     let log = fake.log.lock().unwrap().join("\n");
-    assert!(log.contains(&format!("range=Some(\"bytes={}-\")", fake.layer.len() / 2)), "{log}");
-    assert!(log.contains("/token?service=fake&scope=repository%3Aapp%3Apull auth=Basic"), "{log}");
-    assert!(events.lock().unwrap().iter().any(|e| matches!(e, ProgressEvent::Retrying { .. })));
+    assert!(
+        log.contains(&format!("range=Some(\"bytes={}-\")", fake.layer.len() / 2)),
+        "{log}"
+    );
+    assert!(
+        log.contains("/token?service=fake&scope=repository%3Aapp%3Apull auth=Basic"),
+        "{log}"
+    );
+    assert!(events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| matches!(e, ProgressEvent::Retrying { .. })));
 
     // login() checks credentials against the token server.
-    client.login(&host, &Credentials::new("user", "secret")).unwrap();
-    let e = client.login(&host, &Credentials::new("user", "wrong")).unwrap_err();
+    client
+        .login(&host, &Credentials::new("user", "secret"))
+        .unwrap();
+    let e = client
+        .login(&host, &Credentials::new("user", "wrong"))
+        .unwrap_err();
     assert!(matches!(e, Error::LoginFailed { .. }), "{e}");
 
     // Without credentials the token server refuses: Docker's "pull access denied".
     let anon = RegistryClient::new(RegistryConfig::default(), None);
-    let e = anon.pull(&r, &store, &PullOptions::default(), &crate::progress::NoProgress).unwrap_err();
-    assert!(e.to_string().starts_with(&format!("pull access denied for {host}/app")), "{e}");
+    let e = anon
+        .pull(
+            &r,
+            &store,
+            &PullOptions::default(),
+            &crate::progress::NoProgress,
+        )
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with(&format!("pull access denied for {host}/app")),
+        "{e}"
+    );
 }

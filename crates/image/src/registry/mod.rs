@@ -35,7 +35,9 @@ pub struct RegistryClient {
 
 impl std::fmt::Debug for RegistryClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RegistryClient").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("RegistryClient")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -58,7 +60,12 @@ impl RegistryClient {
             .timeout_write(Duration::from_secs(120))
             .user_agent(USER_AGENT)
             .build();
-        RegistryClient { agent, config, auth_file, docker_hub: true }
+        RegistryClient {
+            agent,
+            config,
+            auth_file,
+            docker_hub: true,
+        }
     }
 
     /// Never contact Docker Hub itself: `docker.io` names go to the mirrors only
@@ -80,7 +87,14 @@ impl RegistryClient {
             if for_pull {
                 for m in &self.config.mirrors {
                     let base = m.trim_end_matches('/').to_string();
-                    let host = base.split("://").nth(1).unwrap_or(&base).split('/').next().unwrap_or("").to_string();
+                    let host = base
+                        .split("://")
+                        .nth(1)
+                        .unwrap_or(&base)
+                        .split('/')
+                        .next()
+                        .unwrap_or("")
+                        .to_string();
                     let base = if base.contains("://") {
                         base
                     } else if self.config.is_insecure(&host) {
@@ -88,7 +102,11 @@ impl RegistryClient {
                     } else {
                         format!("https://{base}")
                     };
-                    out.push(Endpoint { base, registry: host, mirror: true });
+                    out.push(Endpoint {
+                        base,
+                        registry: host,
+                        mirror: true,
+                    });
                 }
             }
             if self.docker_hub {
@@ -99,8 +117,16 @@ impl RegistryClient {
                 });
             }
         } else {
-            let scheme = if self.config.is_insecure(domain) { "http" } else { "https" };
-            out.push(Endpoint { base: format!("{scheme}://{domain}"), registry: domain.to_string(), mirror: false });
+            let scheme = if self.config.is_insecure(domain) {
+                "http"
+            } else {
+                "https"
+            };
+            out.push(Endpoint {
+                base: format!("{scheme}://{domain}"),
+                registry: domain.to_string(),
+                mirror: false,
+            });
         }
         out
     }
@@ -143,11 +169,20 @@ impl RegistryClient {
                 })
             }
             Err(ureq::Error::Transport(t)) => {
-                return Err(Error::Transport { registry: ep.registry.clone(), url, reason: t.to_string() })
+                return Err(Error::Transport {
+                    registry: ep.registry.clone(),
+                    url,
+                    reason: t.to_string(),
+                })
             }
         };
         let mut scopes = vec![format!("repository:{repository}:{actions}")];
-        scopes.extend(extra_pull.iter().filter(|r| *r != repository).map(|r| format!("repository:{r}:pull")));
+        scopes.extend(
+            extra_pull
+                .iter()
+                .filter(|r| *r != repository)
+                .map(|r| format!("repository:{r}:pull")),
+        );
         let s = Session {
             client: self,
             ep: ep.clone(),
@@ -168,17 +203,34 @@ impl RegistryClient {
             .endpoints(registry, false)
             .into_iter()
             .next()
-            .ok_or_else(|| Error::LoginFailed { registry: registry.into(), message: "no endpoint".into() })?;
+            .ok_or_else(|| Error::LoginFailed {
+                registry: registry.into(),
+                message: "no endpoint".into(),
+            })?;
         let url = format!("{}/v2/", ep.base);
-        let s = self.session(&ep, "", "pull", &[], Some(creds)).map_err(|e| match e {
-            Error::TokenRequest { status: 401, message, .. } => Error::LoginFailed { registry: registry.into(), message },
-            e => e,
-        })?;
+        let s = self
+            .session(&ep, "", "pull", &[], Some(creds))
+            .map_err(|e| match e {
+                Error::TokenRequest {
+                    status: 401,
+                    message,
+                    ..
+                } => Error::LoginFailed {
+                    registry: registry.into(),
+                    message,
+                },
+                e => e,
+            })?;
         match s.send(|a| a.get(&url), None) {
             Ok(_) => Ok(()),
-            Err(Error::RegistryStatus { status: 401, message, .. }) => {
-                Err(Error::LoginFailed { registry: registry.into(), message })
-            }
+            Err(Error::RegistryStatus {
+                status: 401,
+                message,
+                ..
+            }) => Err(Error::LoginFailed {
+                registry: registry.into(),
+                message,
+            }),
             Err(e) => Err(e),
         }
     }
@@ -215,7 +267,11 @@ impl Session<'_> {
             Challenge::None => None,
             Challenge::Basic { .. } => self.creds.as_ref().map(Credentials::basic_header),
             Challenge::Bearer { realm, service, .. } => {
-                let scopes: Vec<String> = if self.repository.is_empty() { Vec::new() } else { self.scopes.clone() };
+                let scopes: Vec<String> = if self.repository.is_empty() {
+                    Vec::new()
+                } else {
+                    self.scopes.clone()
+                };
                 let token = auth::fetch_token(
                     &self.client.agent,
                     &self.ep.registry,
@@ -259,7 +315,9 @@ impl Session<'_> {
             };
             match res {
                 Ok(r) => return Ok(r),
-                Err(ureq::Error::Status(401, _)) if !retried && self.challenge != Challenge::None => {
+                Err(ureq::Error::Status(401, _))
+                    if !retried && self.challenge != Challenge::None =>
+                {
                     retried = true;
                     self.refresh_auth()?;
                 }
@@ -277,9 +335,11 @@ impl Session<'_> {
                 status,
                 message: error_message(r),
             },
-            ureq::Error::Transport(t) => {
-                Error::Transport { registry: self.ep.registry.clone(), url, reason: t.to_string() }
-            }
+            ureq::Error::Transport(t) => Error::Transport {
+                registry: self.ep.registry.clone(),
+                url,
+                reason: t.to_string(),
+            },
         }
     }
 
@@ -326,7 +386,11 @@ pub(crate) fn error_message(r: ureq::Response) -> String {
                 return msgs.join("; ");
             }
         }
-        if let Some(d) = v.get("details").or_else(|| v.get("error")).and_then(|d| d.as_str()) {
+        if let Some(d) = v
+            .get("details")
+            .or_else(|| v.get("error"))
+            .and_then(|d| d.as_str())
+        {
             return d.to_string();
         }
     }
@@ -345,7 +409,10 @@ mod tests {
     #[test]
     fn endpoints() {
         let c = RegistryClient::new(
-            RegistryConfig { mirrors: vec!["127.0.0.1:5001".into(), "https://m.example/".into()], insecure_registries: vec![] },
+            RegistryConfig {
+                mirrors: vec!["127.0.0.1:5001".into(), "https://m.example/".into()],
+                insecure_registries: vec![],
+            },
             None,
         );
         let e = c.endpoints("docker.io", true);
@@ -357,7 +424,10 @@ mod tests {
         let c = c.without_docker_hub();
         assert_eq!(c.endpoints("docker.io", true).len(), 2);
         assert!(c.endpoints("docker.io", false).is_empty());
-        assert_eq!(c.endpoints("localhost:5000", true)[0].base, "http://localhost:5000");
+        assert_eq!(
+            c.endpoints("localhost:5000", true)[0].base,
+            "http://localhost:5000"
+        );
         assert_eq!(c.endpoints("ghcr.io", true)[0].base, "https://ghcr.io");
     }
 }

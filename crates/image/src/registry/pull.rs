@@ -34,7 +34,11 @@ pub struct PullOptions {
 
 impl Default for PullOptions {
     fn default() -> Self {
-        PullOptions { platform: PlatformSpec::default(), max_concurrent: 3, attempts: 5 }
+        PullOptions {
+            platform: PlatformSpec::default(),
+            max_concurrent: 3,
+            attempts: 5,
+        }
     }
 }
 
@@ -76,7 +80,10 @@ impl RegistryClient {
             match self.resolve_on(&ep, reference) {
                 Ok(r) => return Ok(r),
                 Err(e) if ep.mirror => {
-                    tracing::warn!("mirror {} failed for {reference}: {e}; trying the next", ep.base);
+                    tracing::warn!(
+                        "mirror {} failed for {reference}: {e}; trying the next",
+                        ep.base
+                    );
                     last = Some(e);
                 }
                 Err(e) => return Err(e),
@@ -85,15 +92,28 @@ impl RegistryClient {
         Err(last.unwrap_or_else(|| Error::RegistryProtocol {
             registry: reference.domain().to_string(),
             what: reference.familiar(),
-            reason: "no endpoint to pull from (Docker Hub disabled and no mirror configured)".into(),
+            reason: "no endpoint to pull from (Docker Hub disabled and no mirror configured)"
+                .into(),
         }))
     }
 
-    fn resolve_on(&self, ep: &Endpoint, reference: &Reference) -> Result<(Session<'_>, RawManifest)> {
-        let session = self.session(ep, reference.path(), "pull", &[], None).map_err(|e| denied(e, reference))?;
-        let what = reference.manifest_reference();
-        let raw = fetch_manifest(&session, &what, reference.digest(), None, &reference.familiar())
+    fn resolve_on(
+        &self,
+        ep: &Endpoint,
+        reference: &Reference,
+    ) -> Result<(Session<'_>, RawManifest)> {
+        let session = self
+            .session(ep, reference.path(), "pull", &[], None)
             .map_err(|e| denied(e, reference))?;
+        let what = reference.manifest_reference();
+        let raw = fetch_manifest(
+            &session,
+            &what,
+            reference.digest(),
+            None,
+            &reference.familiar(),
+        )
+        .map_err(|e| denied(e, reference))?;
         Ok((session, raw))
     }
 
@@ -105,14 +125,22 @@ impl RegistryClient {
         opts: &PullOptions,
         progress: &dyn Progress,
     ) -> Result<PulledImage> {
-        progress.event(ProgressEvent::Resolving { reference: reference.familiar() });
+        progress.event(ProgressEvent::Resolving {
+            reference: reference.familiar(),
+        });
         let (session, top) = self.resolve_session(reference)?;
         let name = reference.familiar();
         let (index, image_raw) = match &top.manifest {
             Manifest::Image(_) => (None, top.clone()),
             Manifest::Index(idx) => {
                 let desc = manifest::select_platform(idx, &opts.platform)?;
-                let raw = fetch_manifest(&session, desc.digest().as_ref(), Some(desc.digest()), Some(desc.size()), &name)?;
+                let raw = fetch_manifest(
+                    &session,
+                    desc.digest().as_ref(),
+                    Some(desc.digest()),
+                    Some(desc.size()),
+                    &name,
+                )?;
                 (Some(top.clone()), raw)
             }
         };
@@ -122,17 +150,37 @@ impl RegistryClient {
                 reason: "an index entry points at another index".into(),
             });
         };
-        progress.event(ProgressEvent::Resolved { reference: name.clone(), digest: top.digest.to_string() });
+        progress.event(ProgressEvent::Resolved {
+            reference: name.clone(),
+            digest: top.digest.to_string(),
+        });
 
         // Config first (small, and needed to describe the image), then layers in parallel.
         // Blobs this pull adds are removed again if it fails: the store is left as it was.
         let added = Mutex::new(Vec::new());
         let result = (|| -> Result<(ImageConfiguration, Vec<Digest>)> {
-            if fetch_blob(&session, store, image.config(), opts.attempts, &crate::progress::NoProgress)? {
+            if fetch_blob(
+                &session,
+                store,
+                image.config(),
+                opts.attempts,
+                &crate::progress::NoProgress,
+            )? {
                 lock_push(&added, image.config().digest().clone());
             }
-            let config = manifest::parse_config(&store.read(image.config().digest())?, image.config().digest())?;
-            let fetched = fetch_layers(&session, store, image.layers(), opts, progress, &name, &added)?;
+            let config = manifest::parse_config(
+                &store.read(image.config().digest())?,
+                image.config().digest(),
+            )?;
+            let fetched = fetch_layers(
+                &session,
+                store,
+                image.layers(),
+                opts,
+                progress,
+                &name,
+                &added,
+            )?;
             for raw in std::iter::once(&image_raw).chain(index.as_ref()) {
                 if !store.exists(&raw.digest)? {
                     store.put(&raw.bytes)?;
@@ -167,11 +215,22 @@ impl RegistryClient {
 /// 401/403/404 on a pull say what Docker says.
 fn denied(e: Error, reference: &Reference) -> Error {
     match e {
-        Error::RegistryStatus { status: 401 | 403, message, .. }
-        | Error::TokenRequest { status: 401 | 403, message, .. } => {
-            Error::PullDenied { repository: reference.familiar_name(), message }
+        Error::RegistryStatus {
+            status: 401 | 403,
+            message,
+            ..
         }
-        Error::RegistryStatus { status: 404, .. } => Error::ManifestUnknown { reference: reference.familiar() },
+        | Error::TokenRequest {
+            status: 401 | 403,
+            message,
+            ..
+        } => Error::PullDenied {
+            repository: reference.familiar_name(),
+            message,
+        },
+        Error::RegistryStatus { status: 404, .. } => Error::ManifestUnknown {
+            reference: reference.familiar(),
+        },
         e => e,
     }
 }
@@ -185,29 +244,52 @@ fn fetch_manifest(
     name: &str,
 ) -> Result<RawManifest> {
     let url = s.url(&format!("manifests/{what}"));
-    let resp = s.send(|a| a.get(&url).set("Accept", &MANIFEST_ACCEPT.join(", ")), None)?;
+    let resp = s.send(
+        |a| a.get(&url).set("Accept", &MANIFEST_ACCEPT.join(", ")),
+        None,
+    )?;
     let content_type = resp.header("content-type").map(str::to_string);
     let mut bytes = Vec::new();
     resp.into_reader()
         .take(MANIFEST_MAX + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::Transport { registry: s.ep.registry.clone(), url: url.clone(), reason: e.to_string() })?;
+        .map_err(|e| Error::Transport {
+            registry: s.ep.registry.clone(),
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
     if bytes.len() as u64 > MANIFEST_MAX {
-        return Err(Error::ManifestInvalid { what: format!("{name} ({what})"), reason: "larger than 4 MiB".into() });
+        return Err(Error::ManifestInvalid {
+            what: format!("{name} ({what})"),
+            reason: "larger than 4 MiB".into(),
+        });
     }
     let digest = dg::sha256_of(&bytes);
     if let Some(want) = expect_digest {
         if *want != digest {
-            return Err(Error::DigestMismatch { expected: want.to_string(), actual: digest.to_string() });
+            return Err(Error::DigestMismatch {
+                expected: want.to_string(),
+                actual: digest.to_string(),
+            });
         }
     }
     if let Some(size) = expect_size {
         if size != bytes.len() as u64 {
-            return Err(Error::SizeMismatch { digest: digest.to_string(), expected: size, actual: bytes.len() as u64 });
+            return Err(Error::SizeMismatch {
+                digest: digest.to_string(),
+                expected: size,
+                actual: bytes.len() as u64,
+            });
         }
     }
-    let (media_type, manifest) = manifest::parse(&bytes, content_type.as_deref(), &format!("{name}@{digest}"))?;
-    Ok(RawManifest { bytes, media_type, digest, manifest })
+    let (media_type, manifest) =
+        manifest::parse(&bytes, content_type.as_deref(), &format!("{name}@{digest}"))?;
+    Ok(RawManifest {
+        bytes,
+        media_type,
+        digest,
+        manifest,
+    })
 }
 
 fn fetch_layers(
@@ -226,9 +308,13 @@ fn fetch_layers(
             continue;
         }
         if store.exists(l.digest())? {
-            progress.event(ProgressEvent::AlreadyExists { id: short_id(l.digest()) });
+            progress.event(ProgressEvent::AlreadyExists {
+                id: short_id(l.digest()),
+            });
         } else {
-            progress.event(ProgressEvent::Waiting { id: short_id(l.digest()) });
+            progress.event(ProgressEvent::Waiting {
+                id: short_id(l.digest()),
+            });
             queue.push_back(l.clone());
         }
     }
@@ -266,7 +352,9 @@ fn fetch_layers(
         return Err(e);
     }
     if panicked {
-        return Err(Error::WorkerPanicked { reference: name.to_string() });
+        return Err(Error::WorkerPanicked {
+            reference: name.to_string(),
+        });
     }
     Ok(fetched)
 }
@@ -307,7 +395,11 @@ pub(crate) fn fetch_blob(
             let resp = match s.send(
                 |a| {
                     let r = a.get(&url);
-                    if offset > 0 { r.set("Range", &format!("bytes={offset}-")) } else { r }
+                    if offset > 0 {
+                        r.set("Range", &format!("bytes={offset}-"))
+                    } else {
+                        r
+                    }
                 },
                 None,
             ) {
@@ -343,13 +435,21 @@ pub(crate) fn fetch_blob(
                     Ok(n) => n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => {
-                        return Err(Error::Transport { registry: s.ep.registry.clone(), url: url.clone(), reason: e.to_string() })
+                        return Err(Error::Transport {
+                            registry: s.ep.registry.clone(),
+                            url: url.clone(),
+                            reason: e.to_string(),
+                        })
                     }
                 };
                 w.write_chunk(&buf[..n])?;
                 if w.written() - last_report >= 512 * 1024 || w.written() == total {
                     last_report = w.written();
-                    progress.event(ProgressEvent::Downloading { id: id.clone(), current: w.written(), total });
+                    progress.event(ProgressEvent::Downloading {
+                        id: id.clone(),
+                        current: w.written(),
+                        total,
+                    });
                 }
             }
         })();
@@ -358,18 +458,45 @@ pub(crate) fn fetch_blob(
             Ok(false) if w.written() == total => break,
             Ok(false) if attempt < attempts => {
                 // The body ended early (connection closed): resume.
-                progress.event(ProgressEvent::Retrying { id: id.clone(), attempt, offset: w.written() });
+                progress.event(ProgressEvent::Retrying {
+                    id: id.clone(),
+                    attempt,
+                    offset: w.written(),
+                });
             }
             Ok(false) => break, // commit reports the size mismatch
-            Err(e @ (Error::Transport { .. } | Error::RegistryProtocol { .. })) if attempt < attempts => {
-                tracing::debug!("blob {digest}: attempt {attempt} failed: {e}; resuming at {}", w.written());
-                progress.event(ProgressEvent::Retrying { id: id.clone(), attempt, offset: w.written() });
+            Err(e @ (Error::Transport { .. } | Error::RegistryProtocol { .. }))
+                if attempt < attempts =>
+            {
+                tracing::debug!(
+                    "blob {digest}: attempt {attempt} failed: {e}; resuming at {}",
+                    w.written()
+                );
+                progress.event(ProgressEvent::Retrying {
+                    id: id.clone(),
+                    attempt,
+                    offset: w.written(),
+                });
             }
-            Err(e @ Error::RegistryStatus { status: 500..=599, .. }) if attempt < attempts => {
+            Err(
+                e @ Error::RegistryStatus {
+                    status: 500..=599, ..
+                },
+            ) if attempt < attempts => {
                 tracing::debug!("blob {digest}: attempt {attempt} failed: {e}");
-                progress.event(ProgressEvent::Retrying { id: id.clone(), attempt, offset: w.written() });
+                progress.event(ProgressEvent::Retrying {
+                    id: id.clone(),
+                    attempt,
+                    offset: w.written(),
+                });
             }
-            Err(e @ (Error::Transport { .. } | Error::RegistryProtocol { .. } | Error::RegistryStatus { status: 500..=599, .. })) => {
+            Err(
+                e @ (Error::Transport { .. }
+                | Error::RegistryProtocol { .. }
+                | Error::RegistryStatus {
+                    status: 500..=599, ..
+                }),
+            ) => {
                 return Err(Error::DownloadFailed {
                     digest: digest.to_string(),
                     registry: s.ep.registry.clone(),

@@ -48,16 +48,37 @@ impl RegistryClient {
             .session(&ep, reference.path(), "pull,push", &opts.mount_from, None)
             .map_err(|e| denied(e, reference))?;
         let tag = reference.tag().map(str::to_string);
-        push_manifest(&session, store, reference, root, tag.as_deref(), opts, progress).map_err(|e| denied(e, reference))
+        push_manifest(
+            &session,
+            store,
+            reference,
+            root,
+            tag.as_deref(),
+            opts,
+            progress,
+        )
+        .map_err(|e| denied(e, reference))
     }
 }
 
 fn denied(e: Error, reference: &Reference) -> Error {
     match e {
-        Error::RegistryStatus { status: 401 | 403, message, registry, .. }
-        | Error::TokenRequest { status: 401 | 403, message, registry, .. } => {
-            Error::PushDenied { registry, repository: reference.familiar_name(), message }
+        Error::RegistryStatus {
+            status: 401 | 403,
+            message,
+            registry,
+            ..
         }
+        | Error::TokenRequest {
+            status: 401 | 403,
+            message,
+            registry,
+            ..
+        } => Error::PushDenied {
+            registry,
+            repository: reference.familiar_name(),
+            message,
+        },
         e => e,
     }
 }
@@ -89,7 +110,10 @@ fn push_manifest(
     }
     let target = tag.map_or_else(|| digest.to_string(), str::to_string);
     let url = s.url(&format!("manifests/{target}"));
-    let resp = s.send(|a| a.put(&url).set("Content-Type", &media_type), Some(Body::Bytes(&bytes)))?;
+    let resp = s.send(
+        |a| a.put(&url).set("Content-Type", &media_type),
+        Some(Body::Bytes(&bytes)),
+    )?;
     if let Some(got) = resp.header("docker-content-digest") {
         if got != digest.as_ref() {
             return Err(Error::PushDigestMismatch {
@@ -134,15 +158,29 @@ fn push_blob(
     }
     let size = store.size(digest)?;
     if size != desc.size() {
-        return Err(Error::SizeMismatch { digest: digest.to_string(), expected: desc.size(), actual: size });
+        return Err(Error::SizeMismatch {
+            digest: digest.to_string(),
+            expected: desc.size(),
+            actual: size,
+        });
     }
     // Cross-repository mount: 201 = done; 202 = the registry opened an upload instead.
     let mut location = None;
     for from in opts.mount_from.iter().filter(|r| **r != s.repository) {
         let url = s.url("blobs/uploads/");
-        let resp = s.send(|a| a.post(&url).query("mount", digest.as_ref()).query("from", from), Some(Body::Bytes(&[])))?;
+        let resp = s.send(
+            |a| {
+                a.post(&url)
+                    .query("mount", digest.as_ref())
+                    .query("from", from)
+            },
+            Some(Body::Bytes(&[])),
+        )?;
         if resp.status() == 201 {
-            progress.event(ProgressEvent::MountedFrom { id, repository: from.clone() });
+            progress.event(ProgressEvent::MountedFrom {
+                id,
+                repository: from.clone(),
+            });
             return Ok(());
         }
         location = resp.header("location").map(|l| s.absolute(l));
@@ -181,10 +219,17 @@ fn push_blob(
                 )?;
                 location = upload_location(s, &resp, &loc)?;
                 offset += len;
-                progress.event(ProgressEvent::Pushing { id: id.clone(), current: offset, total: size });
+                progress.event(ProgressEvent::Pushing {
+                    id: id.clone(),
+                    current: offset,
+                    total: size,
+                });
             }
             let loc = location.clone();
-            s.send(|a| a.put(&loc).query("digest", digest.as_ref()), Some(Body::Bytes(&[])))?;
+            s.send(
+                |a| a.put(&loc).query("digest", digest.as_ref()),
+                Some(Body::Bytes(&[])),
+            )?;
         }
         _ => {
             // Monolithic: one PUT with the whole blob, streamed from the store.
@@ -193,8 +238,13 @@ fn push_blob(
                 .authorize(s.agent().put(&loc).query("digest", digest.as_ref()))
                 .set("Content-Type", "application/octet-stream")
                 .set("Content-Length", &size.to_string());
-            req.send(file).map_err(|e| s.status_error("PUT", loc.clone(), e))?;
-            progress.event(ProgressEvent::Pushing { id: id.clone(), current: size, total: size });
+            req.send(file)
+                .map_err(|e| s.status_error("PUT", loc.clone(), e))?;
+            progress.event(ProgressEvent::Pushing {
+                id: id.clone(),
+                current: size,
+                total: size,
+            });
         }
     }
     progress.event(ProgressEvent::Pushed { id });
@@ -202,9 +252,11 @@ fn push_blob(
 }
 
 fn upload_location(s: &Session<'_>, resp: &ureq::Response, url: &str) -> Result<String> {
-    resp.header("location").map(|l| s.absolute(l)).ok_or_else(|| Error::RegistryProtocol {
-        registry: s.ep.registry.clone(),
-        what: format!("upload {url}"),
-        reason: "answer has no Location header".into(),
-    })
+    resp.header("location")
+        .map(|l| s.absolute(l))
+        .ok_or_else(|| Error::RegistryProtocol {
+            registry: s.ep.registry.clone(),
+            what: format!("upload {url}"),
+            reason: "answer has no Location header".into(),
+        })
 }

@@ -34,7 +34,10 @@ pub struct Expected {
 
 impl From<&Descriptor> for Expected {
     fn from(d: &Descriptor) -> Self {
-        Expected { digest: d.digest().clone(), size: Some(d.size()) }
+        Expected {
+            digest: d.digest().clone(),
+            size: Some(d.size()),
+        }
     }
 }
 
@@ -78,7 +81,9 @@ impl BlobStore {
     /// The size of a present blob.
     pub fn size(&self, digest: &Digest) -> Result<u64> {
         let p = self.blob_path(digest)?;
-        fs::metadata(&p).map(|m| m.len()).map_err(|e| self.not_found_or(digest, "stat", p, e))
+        fs::metadata(&p)
+            .map(|m| m.len())
+            .map_err(|e| self.not_found_or(digest, "stat", p, e))
     }
 
     /// Open a blob for reading.
@@ -111,7 +116,10 @@ impl BlobStore {
     /// Store bytes whose digest is computed here (manifests and configs berth writes itself).
     pub fn put(&self, bytes: &[u8]) -> Result<Digest> {
         let digest = dg::sha256_of(bytes);
-        let expected = Expected { digest, size: Some(bytes.len() as u64) };
+        let expected = Expected {
+            digest,
+            size: Some(bytes.len() as u64),
+        };
         self.ingest_reader(expected, bytes)
     }
 
@@ -148,7 +156,10 @@ impl BlobStore {
         io::copy(&mut f, &mut h).map_err(|e| Error::io("read", &p, e))?;
         let actual = dg::from_hasher(h);
         if actual != *digest {
-            return Err(Error::BlobCorrupt { digest: digest.to_string(), actual: actual.to_string() });
+            return Err(Error::BlobCorrupt {
+                digest: digest.to_string(),
+                actual: actual.to_string(),
+            });
         }
         Ok(())
     }
@@ -168,7 +179,9 @@ impl BlobStore {
 
     fn not_found_or(&self, digest: &Digest, op: &'static str, p: PathBuf, e: io::Error) -> Error {
         if e.kind() == io::ErrorKind::NotFound {
-            Error::BlobNotFound { digest: digest.to_string() }
+            Error::BlobNotFound {
+                digest: digest.to_string(),
+            }
         } else {
             Error::io(op, p, e)
         }
@@ -194,7 +207,10 @@ mod tests {
     fn put_read_list_delete() {
         let (_t, s) = store();
         let d = s.put(b"hello").unwrap();
-        assert_eq!(d.digest(), "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+        assert_eq!(
+            d.digest(),
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
         assert!(s.exists(&d).unwrap());
         assert_eq!(s.read(&d).unwrap(), b"hello");
         assert_eq!(s.size(&d).unwrap(), 5);
@@ -212,7 +228,10 @@ mod tests {
     #[test]
     fn wrong_digest_is_refused_and_leaves_nothing() {
         let (_t, s) = store();
-        let expected = Expected { digest: dg::sha256_of(b"good"), size: Some(4) };
+        let expected = Expected {
+            digest: dg::sha256_of(b"good"),
+            size: Some(4),
+        };
         let err = s.ingest_reader(expected.clone(), &b"evil"[..]).unwrap_err();
         assert!(matches!(err, Error::DigestMismatch { .. }), "{err}");
         assert!(err.to_string().contains(expected.digest.as_ref()));
@@ -224,10 +243,28 @@ mod tests {
     fn wrong_size_is_refused_and_leaves_nothing() {
         let (_t, s) = store();
         let d = dg::sha256_of(b"good");
-        let short = s.ingest_reader(Expected { digest: d.clone(), size: Some(4) }, &b"goo"[..]);
-        assert!(matches!(short, Err(Error::SizeMismatch { expected: 4, actual: 3, .. })));
+        let short = s.ingest_reader(
+            Expected {
+                digest: d.clone(),
+                size: Some(4),
+            },
+            &b"goo"[..],
+        );
+        assert!(matches!(
+            short,
+            Err(Error::SizeMismatch {
+                expected: 4,
+                actual: 3,
+                ..
+            })
+        ));
         // Oversized content is refused as soon as it passes the expected size.
-        let mut w = s.ingest(Expected { digest: d.clone(), size: Some(4) }).unwrap();
+        let mut w = s
+            .ingest(Expected {
+                digest: d.clone(),
+                size: Some(4),
+            })
+            .unwrap();
         assert!(w.write_all(b"good and more").is_err());
         drop(w);
         assert!(s.list().unwrap().is_empty());
@@ -239,12 +276,22 @@ mod tests {
         let (_t, s) = store();
         let d = dg::sha256_of(b"abcdef");
         {
-            let mut w = s.ingest(Expected { digest: d.clone(), size: None }).unwrap();
+            let mut w = s
+                .ingest(Expected {
+                    digest: d.clone(),
+                    size: None,
+                })
+                .unwrap();
             w.write_all(b"abc").unwrap();
             assert_eq!(w.written(), 3);
         }
         assert!(ingest_empty(&s));
-        let mut w = s.ingest(Expected { digest: d.clone(), size: Some(6) }).unwrap();
+        let mut w = s
+            .ingest(Expected {
+                digest: d.clone(),
+                size: Some(6),
+            })
+            .unwrap();
         w.write_all(b"xyz").unwrap();
         w.reset().unwrap();
         w.write_all(b"abcdef").unwrap();

@@ -31,9 +31,13 @@ pub struct IngestWriter {
 impl IngestWriter {
     pub(super) fn new(store: &BlobStore, expected: Expected) -> Result<Self> {
         let hex = sha256_hex(&expected.digest)?.to_string();
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = store.ingest_dir().join(format!("{hex}.{}.{nanos}.{n}", std::process::id()));
+        let tmp = store
+            .ingest_dir()
+            .join(format!("{hex}.{}.{nanos}.{n}", std::process::id()));
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -63,7 +67,8 @@ impl IngestWriter {
     /// Start over (the source could not resume): truncate and reset the hash.
     pub fn reset(&mut self) -> Result<()> {
         let f = self.file_mut()?;
-        f.set_len(0).and_then(|()| f.rewind().map(|_| ()))
+        f.set_len(0)
+            .and_then(|()| f.rewind().map(|_| ()))
             .map_err(|e| Error::io("truncate", self.tmp.clone(), e))?;
         self.hasher = Sha256::new();
         self.written = 0;
@@ -99,7 +104,9 @@ impl IngestWriter {
             }
         }
         let tmp = self.tmp.clone();
-        self.file_mut()?.write_all(chunk).map_err(|e| Error::io("write", tmp, e))?;
+        self.file_mut()?
+            .write_all(chunk)
+            .map_err(|e| Error::io("write", tmp, e))?;
         self.hasher.update(chunk);
         self.written = after;
         Ok(())
@@ -127,20 +134,23 @@ impl IngestWriter {
         }
         let file = self.file.take();
         if let Some(f) = file {
-            f.sync_all().map_err(|e| Error::io("fsync", self.tmp.clone(), e))?;
+            f.sync_all()
+                .map_err(|e| Error::io("fsync", self.tmp.clone(), e))?;
         }
-        fs::rename(&self.tmp, &self.dest).map_err(|e| Error::io("rename into store", self.dest.clone(), e))?;
+        fs::rename(&self.tmp, &self.dest)
+            .map_err(|e| Error::io("rename into store", self.dest.clone(), e))?;
         if let Ok(d) = File::open(&self.blobs_dir) {
-            d.sync_all().map_err(|e| Error::io("fsync", self.blobs_dir.clone(), e))?;
+            d.sync_all()
+                .map_err(|e| Error::io("fsync", self.blobs_dir.clone(), e))?;
         }
         Ok(digest)
     }
 
     fn file_mut(&mut self) -> Result<&mut File> {
         let tmp = self.tmp.clone();
-        self.file.as_mut().ok_or_else(|| {
-            Error::io("write", tmp, io::Error::other("ingest already committed"))
-        })
+        self.file
+            .as_mut()
+            .ok_or_else(|| Error::io("write", tmp, io::Error::other("ingest already committed")))
     }
 }
 
