@@ -238,17 +238,48 @@ fn push_blob(
                 .authorize(s.agent().put(&loc).query("digest", digest.as_ref()))
                 .set("Content-Type", "application/octet-stream")
                 .set("Content-Length", &size.to_string());
-            req.send(file)
-                .map_err(|e| s.status_error("PUT", loc.clone(), e))?;
-            progress.event(ProgressEvent::Pushing {
-                id: id.clone(),
-                current: size,
+            let reader = CountingReader {
+                inner: file,
+                id: &id,
+                done: 0,
+                reported: 0,
                 total: size,
-            });
+                progress,
+            };
+            req.send(reader)
+                .map_err(|e| s.status_error("PUT", loc.clone(), e))?;
         }
     }
     progress.event(ProgressEvent::Pushed { id });
     Ok(())
+}
+
+/// Reports `Pushing` progress while a blob streams out (every 512 KiB and at the end).
+struct CountingReader<'a, R> {
+    inner: R,
+    id: &'a str,
+    done: u64,
+    reported: u64,
+    total: u64,
+    progress: &'a dyn Progress,
+}
+
+impl<R: Read> Read for CountingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        if self.done - self.reported >= 512 * 1024
+            || (self.done == self.total && self.reported != self.done)
+        {
+            self.reported = self.done;
+            self.progress.event(ProgressEvent::Pushing {
+                id: self.id.to_string(),
+                current: self.done,
+                total: self.total,
+            });
+        }
+        Ok(n)
+    }
 }
 
 fn upload_location(s: &Session<'_>, resp: &ureq::Response, url: &str) -> Result<String> {

@@ -300,6 +300,24 @@ mod tests {
     }
 
     #[test]
+    fn leftovers_of_a_killed_ingest_are_harmless_and_cleaned() {
+        let (_t, s) = store();
+        // What a process killed mid-download leaves: a partial temp file in ingest/.
+        let d = dg::sha256_of(b"complete");
+        fs::write(
+            s.ingest_dir().join(format!("{}.1.2.3", d.digest())),
+            b"compl",
+        )
+        .unwrap();
+        assert!(!s.exists(&d).unwrap());
+        assert!(s.list().unwrap().is_empty());
+        assert_eq!(s.put(b"complete").unwrap(), d);
+        assert_eq!(s.clean_ingest().unwrap(), 1);
+        assert!(ingest_empty(&s));
+        s.verify(&d).unwrap();
+    }
+
+    #[test]
     fn verify_finds_corruption() {
         let (_t, s) = store();
         let d = s.put(b"content").unwrap();
