@@ -355,6 +355,51 @@ impl Session<'_> {
     }
 }
 
+/// Run `f` on every item with at most `workers` threads; the first error stops the
+/// others from starting new items and is returned.
+pub(crate) fn for_each_bounded<T: Send>(
+    items: Vec<T>,
+    workers: usize,
+    name: &str,
+    f: impl Fn(T) -> Result<()> + Sync,
+) -> Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let workers = workers.max(1).min(items.len().max(1));
+    let queue = Mutex::new(std::collections::VecDeque::from(items));
+    let failed = AtomicBool::new(false);
+    let first_error: Mutex<Option<Error>> = Mutex::new(None);
+    let panicked = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| loop {
+                    if failed.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let next = queue.lock().ok().and_then(|mut q| q.pop_front());
+                    let Some(item) = next else { return };
+                    if let Err(e) = f(item) {
+                        failed.store(true, Ordering::Relaxed);
+                        if let Ok(mut slot) = first_error.lock() {
+                            slot.get_or_insert(e);
+                        }
+                        return;
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join()).any(|r| r.is_err())
+    });
+    if let Some(e) = first_error.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    if panicked {
+        return Err(Error::WorkerPanicked {
+            reference: name.to_string(),
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn method_name(m: &str) -> &'static str {
     match m {
         "GET" => "GET",

@@ -7,7 +7,6 @@
 
 use std::collections::VecDeque;
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -319,43 +318,17 @@ fn fetch_layers(
         }
     }
     let fetched: Vec<Digest> = queue.iter().map(|d| d.digest().clone()).collect();
-    let queue = Mutex::new(queue);
-    let failed = AtomicBool::new(false);
-    let first_error: Mutex<Option<Error>> = Mutex::new(None);
-    let workers = opts.max_concurrent.max(1).min(fetched.len().max(1));
-    let panicked = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| loop {
-                    if failed.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    let next = queue.lock().ok().and_then(|mut q| q.pop_front());
-                    let Some(desc) = next else { return };
-                    match fetch_blob(s, store, &desc, opts.attempts, progress) {
-                        Ok(true) => lock_push(added, desc.digest().clone()),
-                        Ok(false) => {}
-                        Err(e) => {
-                            failed.store(true, Ordering::Relaxed);
-                            if let Ok(mut slot) = first_error.lock() {
-                                slot.get_or_insert(e);
-                            }
-                            return;
-                        }
-                    }
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join()).any(|r| r.is_err())
-    });
-    if let Some(e) = first_error.into_inner().ok().flatten() {
-        return Err(e);
-    }
-    if panicked {
-        return Err(Error::WorkerPanicked {
-            reference: name.to_string(),
-        });
-    }
+    super::for_each_bounded(
+        queue.into(),
+        opts.max_concurrent,
+        name,
+        |desc: Descriptor| {
+            if fetch_blob(s, store, &desc, opts.attempts, progress)? {
+                lock_push(added, desc.digest().clone());
+            }
+            Ok(())
+        },
+    )?;
     Ok(fetched)
 }
 

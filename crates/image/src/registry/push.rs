@@ -14,13 +14,25 @@ use crate::reference::Reference;
 use crate::store::BlobStore;
 
 /// How to push.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PushOptions {
     /// Upload blobs larger than this in PATCH chunks of this size; `None`: one PUT.
     pub chunk_size: Option<u64>,
     /// Repositories of the same registry that may hold the blobs already (tried as
     /// cross-repository mounts, Docker's `Mounted from …`).
     pub mount_from: Vec<String>,
+    /// Blobs uploaded at once (Docker's `max-concurrent-uploads`, default 5; 0 = 1).
+    pub max_concurrent: usize,
+}
+
+impl Default for PushOptions {
+    fn default() -> Self {
+        PushOptions {
+            chunk_size: None,
+            mount_from: Vec::new(),
+            max_concurrent: 5,
+        }
+    }
 }
 
 impl RegistryClient {
@@ -97,10 +109,15 @@ fn push_manifest(
     let (media_type, m) = manifest::parse(&bytes, None, &what)?;
     match &m {
         Manifest::Image(im) => {
-            for layer in im.layers() {
-                push_blob(s, store, layer, opts, progress)?;
+            let mut blobs: Vec<&Descriptor> = Vec::new();
+            for d in im.layers().iter().chain(std::iter::once(im.config())) {
+                if !blobs.iter().any(|b| b.digest() == d.digest()) {
+                    blobs.push(d);
+                }
             }
-            push_blob(s, store, im.config(), opts, &crate::progress::NoProgress)?;
+            super::for_each_bounded(blobs, opts.max_concurrent, &what, |d| {
+                push_blob(s, store, d, opts, progress)
+            })?;
         }
         Manifest::Index(idx) => {
             for child in idx.manifests() {
