@@ -430,3 +430,67 @@ fn docker_hub_names_pull_through_a_mirror() {
     assert_eq!(p.repo_digest.to_string(), images[0].manifest.digest);
     assert_eq!(p.reference.familiar(), "busybox:1.0");
 }
+
+#[test]
+fn many_layers_in_parallel_both_ways() {
+    let Some(reg) = Registry::start() else { return };
+    let layout = tempfile::tempdir().unwrap();
+    let built = registry::random_layers_layout(layout.path(), "big", 6, 2 * 1024 * 1024);
+    reg.skopeo_push(layout.path(), "big", "big:1", false);
+    let c = client();
+    let st = tempfile::tempdir().unwrap();
+    let store = BlobStore::open(st.path()).unwrap();
+    let events = Events::default();
+    let p = c
+        .pull(
+            &reference(&reg, "big:1"),
+            &store,
+            &PullOptions::default(),
+            &events,
+        )
+        .unwrap();
+    assert_eq!(p.repo_digest.to_string(), built.manifest.digest);
+    assert_eq!(p.fetched_layers.len(), 6);
+    assert!(events.any(
+        |e| matches!(e, ProgressEvent::Downloading { current, total, .. } if current < total)
+    ));
+    for d in store.list().unwrap() {
+        store.verify(&d).unwrap();
+    }
+    // Chunked push of 6 layers, 3 at a time, to a new name; then pull it back.
+    let events = Events::default();
+    let opts = PushOptions {
+        chunk_size: Some(512 * 1024),
+        max_concurrent: 3,
+        ..Default::default()
+    };
+    let dst = reference(&reg, "big-copy:1");
+    assert_eq!(
+        c.push(&store, &dst, &p.repo_digest, &opts, &events)
+            .unwrap(),
+        p.repo_digest
+    );
+    let pushed = events
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, ProgressEvent::Pushed { .. }))
+        .count();
+    assert_eq!(pushed, 7, "6 layers + config");
+    let st2 = tempfile::tempdir().unwrap();
+    let store2 = BlobStore::open(st2.path()).unwrap();
+    let back = c
+        .pull(
+            &dst,
+            &store2,
+            &PullOptions {
+                max_concurrent: 6,
+                ..Default::default()
+            },
+            &NoProgress,
+        )
+        .unwrap();
+    assert_eq!(back.repo_digest, p.repo_digest);
+    assert_eq!(digests(&store2), digests(&store));
+}

@@ -276,3 +276,83 @@ pub fn busybox_layout(
     .unwrap();
     (images, index_blob)
 }
+
+/// An OCI layout with `n` layers, each a gzip tar of one file of `size` pseudo-random bytes
+/// (incompressible, so uploads and downloads really move `size` bytes). Returns the manifest.
+pub fn random_layers_layout(layout: &Path, tag: &str, n: usize, size: usize) -> BuiltImage {
+    let work = tempfile::tempdir().unwrap();
+    let mut layers = Vec::new();
+    let mut diff_ids = Vec::new();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in 0..n {
+        let root = work.path().join(format!("l{i}"));
+        fs::create_dir_all(&root).unwrap();
+        let data: Vec<u8> = (0..size)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        fs::write(root.join(format!("file{i}")), data).unwrap();
+        let tar = work.path().join(format!("l{i}.tar"));
+        let st = Command::new("tar")
+            .args(["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "-C"])
+            .arg(&root)
+            .arg("-cf")
+            .arg(&tar)
+            .arg(".")
+            .status()
+            .unwrap();
+        assert!(st.success());
+        diff_ids.push(sha256_of(&fs::read(&tar).unwrap()).to_string());
+        assert!(Command::new("gzip")
+            .arg("-n")
+            .arg("-1")
+            .arg(&tar)
+            .status()
+            .unwrap()
+            .success());
+        layers.push(put_blob(
+            layout,
+            &fs::read(work.path().join(format!("l{i}.tar.gz"))).unwrap(),
+        ));
+    }
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": diff_ids}
+    });
+    let config = put_blob(layout, serde_json::to_vec(&config).unwrap().as_slice());
+    let layer_descs: Vec<_> = layers
+        .iter()
+        .map(|l| serde_json::json!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": l.digest, "size": l.size}))
+        .collect();
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config.digest, "size": config.size},
+        "layers": layer_descs
+    });
+    let manifest = put_blob(layout, serde_json::to_vec(&manifest).unwrap().as_slice());
+    let index_json = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": manifest.digest, "size": manifest.size,
+        "annotations": {"org.opencontainers.image.ref.name": tag}
+    }]});
+    fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&index_json).unwrap(),
+    )
+    .unwrap();
+    fs::write(
+        layout.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    BuiltImage {
+        manifest,
+        config,
+        layer: layers[0].clone(),
+    }
+}
