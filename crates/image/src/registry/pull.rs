@@ -20,6 +20,9 @@ use crate::progress::{short_id, Progress, ProgressEvent};
 use crate::reference::Reference;
 use crate::store::{BlobStore, Expected};
 
+/// Image configs are read into memory; a descriptor claiming more is refused.
+const CONFIG_MAX: u64 = 16 * 1024 * 1024;
+
 /// How to pull.
 #[derive(Debug, Clone)]
 pub struct PullOptions {
@@ -154,6 +157,15 @@ impl RegistryClient {
             digest: top.digest.to_string(),
         });
 
+        if image.config().size() > CONFIG_MAX {
+            return Err(Error::ConfigInvalid {
+                digest: image.config().digest().to_string(),
+                reason: format!(
+                    "declared size {} is over the 16 MiB limit",
+                    image.config().size()
+                ),
+            });
+        }
         // Config first (small, and needed to describe the image), then layers in parallel.
         // Blobs this pull adds are removed again if it fails: the store is left as it was.
         let added = Mutex::new(Vec::new());
