@@ -3,6 +3,8 @@
 //! `Already exists`, `Pushing`, `Layer already exists`, `Mounted from`, `Pushed`), so the
 //! CLI can draw Docker-style bars on a terminal and plain lines otherwise.
 
+use oci_spec::image::Digest;
+
 /// One event. `id` is the short blob id Docker shows (12 hex characters of the digest).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProgressEvent {
@@ -13,7 +15,7 @@ pub enum ProgressEvent {
     /// Pull: a layer is queued.
     Waiting { id: String },
     /// Pull: a layer is already in the store and will not be fetched.
-    AlreadyExists { id: String },
+    AlreadyExists { id: String, digest: Digest },
     /// Pull: bytes received (`current` of `total`).
     Downloading {
         id: String,
@@ -26,8 +28,10 @@ pub enum ProgressEvent {
         attempt: u32,
         offset: u64,
     },
-    /// Pull: size and digest checked, blob committed.
-    DownloadComplete { id: String },
+    /// Pull: size and digest checked, blob committed. Sent from the download worker as
+    /// soon as the layer is in the store, so a caller can start unpacking it while the
+    /// other layers are still downloading.
+    DownloadComplete { id: String, digest: Digest },
     /// Push: the registry already has the blob.
     LayerAlreadyExists { id: String },
     /// Push: the blob was mounted from another repository of the same registry.

@@ -321,6 +321,7 @@ fn fetch_layers(
         if store.exists(l.digest())? {
             progress.event(ProgressEvent::AlreadyExists {
                 id: short_id(l.digest()),
+                digest: l.digest().clone(),
             });
         } else {
             progress.event(ProgressEvent::Waiting {
@@ -494,6 +495,9 @@ pub(crate) fn fetch_blob(
         std::thread::sleep(Duration::from_millis(100 * u64::from(attempt)));
     }
     w.commit()?;
-    progress.event(ProgressEvent::DownloadComplete { id });
+    progress.event(ProgressEvent::DownloadComplete {
+        id,
+        digest: digest.clone(),
+    });
     Ok(true)
 }
