@@ -60,7 +60,18 @@ struct Fake {
 
 /// Serves repository `app`, tag `v1`, behind a token server at `/token` that wants
 /// `user:secret`; the first layer download is cut after half the bytes.
-fn start_fake() -> Fake {
+/// How the layer download misbehaves.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// First answer cut half-way; ranged requests honoured.
+    CutThenRange,
+    /// First answer cut half-way; `Range` ignored (a full 200 each time).
+    CutIgnoringRange,
+    /// First answer a 500; then the whole blob.
+    ErrorOnce,
+}
+
+fn start_fake(mode: Mode) -> Fake {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let layer: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
@@ -136,6 +147,15 @@ fn start_fake() -> Fake {
                 p if p == format!("/v2/app/blobs/{cd}") => respond(&s, "200 OK", &[], &config),
                 p if p == format!("/v2/app/blobs/{ld}") => {
                     layer_requests += 1;
+                    if mode == Mode::ErrorOnce && layer_requests == 1 {
+                        respond(&s, "500 Internal Server Error", &[], b"try again");
+                        continue;
+                    }
+                    let range = if mode == Mode::CutIgnoringRange {
+                        None
+                    } else {
+                        range
+                    };
                     match range
                         .as_deref()
                         .and_then(|r| r.strip_prefix("bytes="))
@@ -185,7 +205,7 @@ fn start_fake() -> Fake {
 
 #[test]
 fn bearer_auth_from_config_json_and_range_resume() {
-    let fake = start_fake();
+    let fake = start_fake(Mode::CutThenRange);
     let host = format!("127.0.0.1:{}", fake.port);
     let t = tempfile::tempdir().unwrap();
     let cfg = t.path().join("config.json");
@@ -243,4 +263,68 @@ fn bearer_auth_from_config_json_and_range_resume() {
             .starts_with(&format!("pull access denied for {host}/app")),
         "{e}"
     );
+}
+
+#[test]
+fn restarts_when_range_is_ignored_and_retries_a_500() {
+    for mode in [Mode::CutIgnoringRange, Mode::ErrorOnce] {
+        let fake = start_fake(mode);
+        let host = format!("127.0.0.1:{}", fake.port);
+        let t = tempfile::tempdir().unwrap();
+        let cfg = t.path().join("config.json");
+        config::login(&cfg, &host, &Credentials::new("user", "secret")).unwrap();
+        let client = RegistryClient::new(
+            RegistryConfig::default(),
+            Some(AuthFile::load(&cfg).unwrap()),
+        );
+        let store = BlobStore::open(t.path().join("store")).unwrap();
+        let r = Reference::parse(&format!("{host}/app:v1")).unwrap();
+        client
+            .pull(
+                &r,
+                &store,
+                &PullOptions::default(),
+                &crate::progress::NoProgress,
+            )
+            .unwrap();
+        assert_eq!(store.read(&sha256_of(&fake.layer)).unwrap(), fake.layer);
+        let log = fake.log.lock().unwrap();
+        let layer_gets = log.iter().filter(|l| l.contains("/blobs/")).count();
+        assert_eq!(layer_gets, 3, "config + two layer attempts: {log:?}");
+
+        // One attempt only: the failure is reported with the blob and the registry.
+        let store2 = BlobStore::open(t.path().join("store2")).unwrap();
+        let fake2 = start_fake(mode);
+        let host2 = format!("127.0.0.1:{}", fake2.port);
+        config::login(&cfg, &host2, &Credentials::new("user", "secret")).unwrap();
+        let client2 = RegistryClient::new(
+            RegistryConfig::default(),
+            Some(AuthFile::load(&cfg).unwrap()),
+        );
+        let r2 = Reference::parse(&format!("{host2}/app:v1")).unwrap();
+        let opts = PullOptions {
+            attempts: 1,
+            ..Default::default()
+        };
+        let e = client2
+            .pull(&r2, &store2, &opts, &crate::progress::NoProgress)
+            .unwrap_err();
+        let msg = e.to_string();
+        if mode == Mode::ErrorOnce {
+            assert!(
+                matches!(e, Error::DownloadFailed { attempts: 1, .. }),
+                "{msg}"
+            );
+            assert!(
+                msg.contains(&host2) && msg.contains(&sha256_of(&fake.layer).to_string()),
+                "{msg}"
+            );
+        } else {
+            assert!(
+                matches!(e, Error::DownloadFailed { .. } | Error::SizeMismatch { .. }),
+                "{msg}"
+            );
+        }
+        assert!(store2.list().unwrap().is_empty(), "rolled back");
+    }
 }
