@@ -1,2 +1,30 @@
-//! berth `image` crate: filled by its own issue (see DESIGN.md §2).
+//! berth `image` crate: image references, the content-addressed blob store, manifests and
+//! indexes (OCI and Docker schema 2), and the registry client (DESIGN.md §2).
+//!
+//! - [`reference`]: names parsed and normalised as Docker does (`busybox` =
+//!   `docker.io/library/busybox:latest`).
+//! - [`store`]: `<root>/blobs/sha256/<hex>`, every blob checked (size, sha256) on the way in.
+//! - [`manifest`]: manifests, indexes, platform selection, configs (oci-spec types).
+//! - [`registry`]: Registry HTTP API v2: auth, pull, push, `config.json` credentials.
+//! - [`progress`]: events for Docker-style progress output.
+//!
+//! It knows nothing of containers or the state database: the engine maps names to digests.
 #![forbid(unsafe_code)]
+
+pub mod digest;
+pub mod error;
+pub mod manifest;
+pub mod progress;
+pub mod reference;
+pub mod registry;
+pub mod store;
+
+pub use error::{Error, ReferenceError, Result};
+pub use manifest::{Manifest, PlatformSpec, RawManifest};
+pub use oci_spec;
+pub use progress::{NoProgress, Progress, ProgressEvent};
+pub use reference::Reference;
+pub use registry::{
+    AuthFile, Credentials, PullOptions, PulledImage, PushOptions, RegistryClient, RegistryConfig,
+};
+pub use store::{BlobStore, Expected, IngestWriter};
