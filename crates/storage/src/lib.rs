@@ -7,5 +7,8 @@ pub mod error;
 pub mod unpack;
 pub mod whiteout;
 
+#[cfg(test)]
+pub(crate) mod testutil;
+
 pub use error::{Result, StorageError};
 pub use unpack::{remove_interrupted, unpack_layer, Compression, UnpackOptions, UnpackStats};

@@ -2,7 +2,7 @@
 
 use std::ffi::OsStr;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -239,14 +239,23 @@ impl<'o> Unpacker<'o> {
         )
         .map_err(|e| self.entry_err(raw, "create file")(e.into()))?;
         let mut file = File::from(fd);
-        let written = io::copy(&mut data.take(remaining.saturating_add(1)), &mut file).map_err(|e| {
-            // A read error is the archive's fault, a write error the disk's.
-            if e.kind() == io::ErrorKind::UnexpectedEof || e.kind() == io::ErrorKind::InvalidData {
-                self.read_err(e)
-            } else {
-                self.entry_err(raw, "write file data")(e)
+        // Copied by hand so a read error (the archive's fault) and a write error (the
+        // disk's) are reported as what they are.
+        let mut buf = vec![0u8; 128 * 1024];
+        let mut written: u64 = 0;
+        loop {
+            let n = match data.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.read_err(e)),
+            };
+            written += n as u64;
+            if written > remaining {
+                return Err(too_many());
             }
-        })?;
+            file.write_all(&buf[..n]).map_err(self.entry_err(raw, "write file data"))?;
+        }
         if written > remaining {
             return Err(too_many());
         }

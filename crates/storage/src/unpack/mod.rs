@@ -133,3 +133,6 @@ fn remove_tree_logged(path: &Path) {
         tracing::warn!(path = %path.display(), error = %e, "could not remove unfinished layer directory");
     }
 }
+
+#[cfg(test)]
+mod tests;
