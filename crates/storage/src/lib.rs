@@ -4,6 +4,9 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+mod fsutil;
+pub mod snapshot;
+pub mod diff;
 pub mod unpack;
 pub mod whiteout;
 
