@@ -84,16 +84,16 @@ fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
     v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
 }
 
-type Make = fn(&Path) -> Box<dyn Snapshotter>;
+pub(crate) type Make = fn(&Path) -> Box<dyn Snapshotter>;
 
-fn drivers() -> Vec<(&'static str, Make)> {
+pub(crate) fn drivers() -> Vec<(&'static str, Make)> {
     vec![
         ("overlay", |root: &Path| Box::new(OverlaySnapshotter::new(&root.join("overlay")).unwrap()) as Box<dyn Snapshotter>),
         ("vfs", |root: &Path| Box::new(VfsSnapshotter::new(&root.join("vfs")).unwrap()) as Box<dyn Snapshotter>),
     ]
 }
 
-fn two_layers(env: &mut Env) -> Vec<PathBuf> {
+pub(crate) fn two_layers(env: &mut Env) -> Vec<PathBuf> {
     let l1 = env.layer(
         RawTar::new()
             .file("etc/hosts", b"hosts")

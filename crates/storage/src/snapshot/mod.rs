@@ -11,7 +11,7 @@ pub mod overlay;
 pub mod vfs;
 
 #[cfg(test)]
-mod conformance;
+pub(crate) mod conformance;
 
 use std::path::{Path, PathBuf};
 
