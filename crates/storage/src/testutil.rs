@@ -90,6 +90,19 @@ impl RawTar {
         self.file(name, data)
     }
 
+    /// A regular file whose real name comes from a PAX `path` record (and a benign header
+    /// name), the way long or hostile names travel in PAX archives.
+    pub(crate) fn file_pax_path(&mut self, pax_path: &str, data: &[u8]) -> &mut Self {
+        self.b.append_pax_extensions([("path", pax_path.as_bytes())]).unwrap();
+        self.file("benign", data)
+    }
+
+    /// A hard link whose target comes from a PAX `linkpath` record.
+    pub(crate) fn hardlink_pax(&mut self, name: &str, pax_target: &str) -> &mut Self {
+        self.b.append_pax_extensions([("linkpath", pax_target.as_bytes())]).unwrap();
+        self.hardlink(name, "benign")
+    }
+
     pub(crate) fn finish(&mut self) -> Vec<u8> {
         let b = std::mem::replace(&mut self.b, tar::Builder::new(Vec::new()));
         b.into_inner().unwrap()

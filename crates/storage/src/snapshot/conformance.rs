@@ -225,3 +225,16 @@ fn probe_finds_overlay_and_detect_picks_it() {
     let left: Vec<_> = std::fs::read_dir(env.tmp.path().join("overlay")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(left.iter().all(|n| !n.to_string_lossy().starts_with(".probe")), "{left:?}");
 }
+
+#[test]
+fn overlay_root_must_be_safe_in_mount_options() {
+    let env = Env::new();
+    for bad in ["rel/dir", "/tmp/a,b", "/tmp/a:b", "/tmp/a b"] {
+        assert!(OverlaySnapshotter::new(Path::new(bad)).is_err(), "{bad}");
+    }
+    let sn = OverlaySnapshotter::new(&env.tmp.path().join("ok")).unwrap();
+    let m = sn.prepare("c", &[]).unwrap();
+    for fixed in overlay::FIXED_OPTIONS {
+        assert!(m[0].options.iter().any(|o| o == fixed), "{fixed}");
+    }
+}

@@ -20,6 +20,11 @@ use sha2::{Digest, Sha256};
 use super::{meta, usage_of, Kind, Mount, Snapshotter, Usage};
 use crate::error::{io_err, Result, StorageError};
 
+/// Options every overlay mount gets: no redirects or metacopy (diffs read the upper dir as
+/// plain files and whiteouts, and a layer must never steer lookups elsewhere), no index.
+/// The probe mounts with them too, so a kernel that lacks them gets the vfs driver.
+pub const FIXED_OPTIONS: [&str; 3] = ["index=off", "redirect_dir=off", "metacopy=off"];
+
 /// Length of a short link name (base32, 50 bits: no collisions in practice, and checked).
 const LINK_LEN: usize = 10;
 const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
@@ -34,6 +39,7 @@ impl OverlaySnapshotter {
     /// Opens (creating) an overlay snapshotter rooted at `root`. Does not probe; call
     /// [`probe`] (or use [`super::detect`]) to find out whether overlay works here.
     pub fn new(root: &Path) -> Result<Self> {
+        check_root(root)?;
         for d in [root.to_path_buf(), root.join("l"), root.join("snapshots")] {
             std::fs::create_dir_all(&d).map_err(io_err("create directory", &d))?;
         }
@@ -117,6 +123,7 @@ impl OverlaySnapshotter {
             } else {
                 opts.push("ro".into());
             }
+            opts.extend(FIXED_OPTIONS.iter().map(|o| o.to_string()));
             opts
         };
         let limit = rustix::param::page_size() - 1;
@@ -198,10 +205,22 @@ impl Snapshotter for OverlaySnapshotter {
     }
 }
 
+/// The root appears in mount options, where `,` `:` and whitespace are separators.
+fn check_root(root: &Path) -> Result<()> {
+    match root.to_str() {
+        Some(s) if root.is_absolute() && !s.contains([',', ':', ' ', '\t', '\n', '\\']) => Ok(()),
+        _ => Err(io_err("use overlay snapshotter root", root)(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the root must be an absolute UTF-8 path without ',', ':', '\\' or whitespace (it goes into overlay mount options)",
+        ))),
+    }
+}
+
 /// Trial-mounts an overlay (two lowers, an upper, a whiteout) under `root` and unmounts it:
 /// the only reliable test of overlay support for that filesystem (containerd's
 /// overlayutils/check.go does the same). Needs CAP_SYS_ADMIN.
 pub fn probe(root: &Path) -> Result<()> {
+    check_root(root)?;
     std::fs::create_dir_all(root).map_err(io_err("create directory", root))?;
     let dir = root.join(format!(".probe-{:016x}", fastrand::u64(..)));
     let result = probe_in(&dir, root);
@@ -217,8 +236,9 @@ fn probe_in(dir: &Path, root: &Path) -> Result<()> {
         std::fs::create_dir_all(dir.join(sub)).map_err(unsupported)?;
     }
     let data = format!(
-        "lowerdir={0}/l2:{0}/l1,upperdir={0}/upper,workdir={0}/work",
-        dir.display()
+        "lowerdir={0}/l2:{0}/l1,upperdir={0}/upper,workdir={0}/work,{1}",
+        dir.display(),
+        FIXED_OPTIONS.join(",")
     );
     let data = CString::new(data).map_err(|e| unsupported(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
     let merged = dir.join("merged");

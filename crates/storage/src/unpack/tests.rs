@@ -271,6 +271,14 @@ fn hostile_layers_are_refused_and_nothing_escapes() {
         ("opaque through symlink", Box::new(|s| {
             RawTar::new().symlink("l", &abs(&s.outside)).file("l/.wh..wh..opq", b"").finish()
         }), through),
+        ("PAX path with dotdot", Box::new(|_| RawTar::new().file_pax_path("../outside/victim", b"pwned").finish()), escapes),
+        ("PAX long path with dotdot", Box::new(|_| {
+            let long = format!("{}/{}../../outside/victim", "a/".repeat(60), "../".repeat(60));
+            RawTar::new().file_pax_path(&long, b"pwned").finish()
+        }), escapes),
+        ("PAX linkpath out", Box::new(|_| RawTar::new().file("benign", b"").hardlink_pax("h", "../outside/victim").finish()), link),
+        ("file under a file", Box::new(|_| RawTar::new().file("f", b"").file("f/x", b"").finish()), through),
+        ("hard link to a directory", Box::new(|_| RawTar::new().dir("d/", 0o755).hardlink("h", "d").finish()), link),
         ("whiteout of dotdot", Box::new(|_| RawTar::new().file(".wh..", b"").finish()), escapes),
         ("device under symlink", Box::new(|s| {
             let mut t = RawTar::new();
