@@ -238,3 +238,35 @@ fn overlay_root_must_be_safe_in_mount_options() {
         assert!(m[0].options.iter().any(|o| o == fixed), "{fixed}");
     }
 }
+
+#[test]
+fn detect_falls_back_to_vfs_where_overlay_cannot_be_the_upper() {
+    let mut env = Env::new();
+    let parents = two_layers(&mut env);
+    // An overlay filesystem cannot hold overlay upper dirs: the probe must fail there.
+    let base = env.tmp.path();
+    for d in ["l", "u", "w", "m"] {
+        std::fs::create_dir(base.join(d)).unwrap();
+    }
+    let outer = Mount {
+        fs_type: "overlay".into(),
+        source: "overlay".into(),
+        target: PathBuf::new(),
+        options: vec![format!(
+            "lowerdir={0}/l,upperdir={0}/u,workdir={0}/w",
+            base.display()
+        )],
+        cwd: None,
+    };
+    let _outer = mount(&outer, &base.join("m"));
+    let root = base.join("m/berth");
+    assert!(probe(&root.join("overlay")).is_err());
+    let sn = detect(&root).unwrap();
+    assert_eq!(sn.name(), "vfs");
+    let mounts = sn.prepare("c1", &parents).unwrap();
+    let target = env.target("merged");
+    let m = mount(&mounts[0], &target);
+    assert_eq!(files(&tree(&target)), pairs(&[("etc/passwd", "root"), ("keep", "2"), ("var/c", "c")]));
+    drop(m);
+    sn.remove("c1").unwrap();
+}

@@ -186,6 +186,10 @@ fn interrupted_unpack_leaves_no_finished_layer() {
     let err = s.unpack(&gz[..gz.len() / 2]).unwrap_err();
     assert!(matches!(err, StorageError::ReadArchive { .. }), "{err}");
     s.assert_nothing_unpacked();
+    // Bytes that are not a tar at all.
+    let err = s.unpack(&b"this is not a tar archive, just text. ".repeat(40)).unwrap_err();
+    assert!(matches!(err, StorageError::ReadArchive { .. }), "{err}");
+    s.assert_nothing_unpacked();
     // A process killed mid-unpack leaves only a *.tmp-* directory, which is cleaned up.
     std::fs::create_dir_all(s.layers.join("layer1.tmp-0123/a")).unwrap();
     assert!(!s.dest().exists());
