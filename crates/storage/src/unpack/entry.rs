@@ -60,7 +60,7 @@ impl<'o> Unpacker<'o> {
 
     pub(crate) fn run<R: Read>(mut self, reader: R) -> Result<UnpackStats> {
         let (decoded, compression) = compression::decoder(reader, &self.layer)?;
-        let mut archive = tar::Archive::new(decoded);
+        let mut archive = tar::Archive::new(super::guard::HeaderGuard::new(decoded));
         let entries = archive.entries().map_err(|e| self.read_err(e))?;
         for entry in entries {
             let entry = entry.map_err(|e| self.read_err(e))?;

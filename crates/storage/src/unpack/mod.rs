@@ -10,6 +10,7 @@
 
 mod compression;
 mod entry;
+mod guard;
 pub(crate) mod safe_path;
 
 use std::ffi::OsString;

@@ -240,6 +240,26 @@ fn limits_stop_bombs() {
     s.assert_nothing_unpacked();
 }
 
+#[test]
+fn huge_extension_headers_are_refused_without_buffering_them() {
+    let s = Scratch::new();
+    // A GNU long-name record claiming 8 GiB, gzipped: a few MB of input, 8 GiB of memory if
+    // buffered whole.
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(EntryType::GNULongName);
+    h.set_size(8 << 30);
+    h.set_cksum();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(h.as_bytes()).unwrap();
+    io::copy(&mut io::repeat(b'a').take(4 << 20), &mut gz).unwrap();
+    let gz = gz.finish().unwrap();
+    let err = s.unpack(&gz).unwrap_err();
+    assert!(matches!(err, StorageError::ReadArchive { .. }), "{err}");
+    let chain = format!("{err}: {}", std::error::Error::source(&err).map(ToString::to_string).unwrap_or_default());
+    assert!(chain.contains("exceeds"), "{chain}");
+    s.assert_nothing_unpacked();
+}
+
 /// Each hostile layer must fail (or be contained) and write nothing outside.
 #[test]
 fn hostile_layers_are_refused_and_nothing_escapes() {
