@@ -110,6 +110,12 @@ pub fn write_layer<W: Write>(upper: &Path, lowers: &[PathBuf], kind: UpperKind, 
     tar_out::write(upper, &ops, out)
 }
 
+/// The whole tree under `root` (a mounted container root filesystem) as a tar, for
+/// `docker export`: every object, no whiteouts.
+pub fn export_tree<W: Write>(root: &Path, out: W) -> Result<W> {
+    write_layer(root, &[], UpperKind::FullTree, out)
+}
+
 /// [`changes`] of a snapshot.
 pub fn snapshot_changes(sn: &dyn Snapshotter, key: &str) -> Result<Vec<Change>> {
     changes(&sn.upper_dir(key)?, &sn.parents(key)?, upper_kind(sn))

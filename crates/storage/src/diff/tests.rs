@@ -148,3 +148,14 @@ fn unchanged_snapshot_has_no_changes() {
         let _ = unpack_layer(&buf[..], &env.tmp.path().join("layers/empty"), &UnpackOptions { sync: false, ..Default::default() }).unwrap();
     }
 }
+
+#[test]
+fn export_writes_every_object() {
+    let mut env = Env::new();
+    let layer = env.layer(RawTar::new().dir("a/", 0o755).file("a/b", b"b").symlink("a/c", "b").file("top", b"t").finish());
+    let tar = export_tree(&layer, Vec::new()).unwrap();
+    let names: Vec<String> = entries(&tar).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(names, ["a", "a/b", "a/c", "top"]);
+    let again = env.layer(tar);
+    assert_eq!(tree(&again), tree(&layer));
+}

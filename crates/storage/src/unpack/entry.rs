@@ -335,10 +335,10 @@ impl<'o> Unpacker<'o> {
     }
 
     fn finish_dirs(&mut self) -> Result<()> {
-        // Deepest first is not needed for correctness (a directory's own mtime does not move
-        // when its metadata changes), but keeps modes restrictive only at the very end.
+        // In entry order, so a directory listed twice ends with its last entry's metadata
+        // (setting a directory's metadata does not move its parent's mtime).
         let dirs = std::mem::take(&mut self.dirs);
-        for d in dirs.iter().rev() {
+        for d in &dirs {
             let shown = Path::new("/").join(&d.rel);
             let fd = safe_path::open_dir(&self.root, &d.rel).map_err(|e| {
                 if safe_path::is_blocked_walk(&e) {

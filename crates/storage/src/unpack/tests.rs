@@ -125,6 +125,15 @@ fn whiteouts_become_overlay_whiteouts() {
     assert_eq!(tree(&d).len(), 4); // etc, etc/hosts, var, var/new
 }
 
+#[test]
+fn a_directory_listed_twice_keeps_the_last_metadata() {
+    let s = Scratch::new();
+    s.unpack(&RawTar::new().dir("d/", 0o700).file("d/f", b"").dir("d/", 0o751).finish()).unwrap();
+    let md = std::fs::metadata(s.dest().join("d")).unwrap();
+    assert_eq!(md.mode() & 0o7777, 0o751);
+    assert!(s.dest().join("d/f").exists(), "an existing directory is kept, not replaced");
+}
+
 fn sample_tree_tar() -> Vec<u8> {
     RawTar::new().dir("a/", 0o755).file("a/b", &b"0123456789".repeat(1000)).symlink("a/c", "b").finish()
 }
