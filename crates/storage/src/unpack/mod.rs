@@ -3,7 +3,7 @@
 //! The layer is written to `<dest>.tmp-<random>` beside `dest` and renamed to `dest` only
 //! when every entry is on disk (and, with [`UnpackOptions::sync`], synced), so a crash or an
 //! error leaves nothing that looks like a finished layer; [`remove_interrupted`] clears the
-//! leftovers. Every entry is created relative to the layer root fd (see [`safe_path`]).
+//! leftovers. Every entry is created relative to the layer root fd (see `unpack/safe_path.rs`).
 //!
 //! Why not `tar::Archive::unpack`: it follows symlinks that earlier entries planted in some
 //! cases, does not use `openat2`, and knows nothing of overlay whiteouts or byte limits.
