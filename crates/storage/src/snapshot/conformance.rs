@@ -211,7 +211,18 @@ fn removal_and_errors() {
         assert_eq!(tree(&parents[0]).len(), 7, "{name}: layers survive snapshot removal");
         // The key is free again.
         sn.prepare("c1", &parents).unwrap();
+        sn.view("v1", &parents).unwrap();
+        assert_eq!(sn.list().unwrap(), ["c1", "v1"], "{name}");
         sn.remove("c1").unwrap();
+        sn.remove("v1").unwrap();
+        assert!(sn.list().unwrap().is_empty(), "{name}");
+        // Leftovers of a crash in prepare or remove are found and removed.
+        let snaps = env.tmp.path().join(name).join("snapshots");
+        std::fs::create_dir_all(snaps.join(".tmp-c2-0000/upper")).unwrap();
+        std::fs::create_dir_all(snaps.join(".rm-c3-0000/upper")).unwrap();
+        assert_eq!(sn.cleanup().unwrap().len(), 2, "{name}");
+        assert!(sn.list().unwrap().is_empty(), "{name}");
+        assert_eq!(std::fs::read_dir(&snaps).unwrap().count(), 0, "{name}");
     }
 }
 
@@ -269,4 +280,26 @@ fn detect_falls_back_to_vfs_where_overlay_cannot_be_the_upper() {
     assert_eq!(files(&tree(&target)), pairs(&[("etc/passwd", "root"), ("keep", "2"), ("var/c", "c")]));
     drop(m);
     sn.remove("c1").unwrap();
+}
+
+#[test]
+fn overlay_links_are_shared_and_pruned_when_layers_go() {
+    let mut env = Env::new();
+    let parents = two_layers(&mut env);
+    let sn = OverlaySnapshotter::new(&env.tmp.path().join("overlay")).unwrap();
+    let a = sn.prepare("a", &parents).unwrap();
+    let b = sn.prepare("b", &parents).unwrap();
+    let lower = |m: &[Mount]| m[0].options.iter().find(|o| o.starts_with("lowerdir=")).cloned().unwrap();
+    assert_eq!(lower(&a), lower(&b), "both snapshots use the same short links");
+    let links = env.tmp.path().join("overlay/l");
+    assert_eq!(std::fs::read_dir(&links).unwrap().count(), 2);
+    for l in std::fs::read_dir(&links).unwrap() {
+        let target = std::fs::read_link(l.unwrap().path()).unwrap();
+        assert!(parents.contains(&target));
+    }
+    sn.remove("a").unwrap();
+    sn.remove("b").unwrap();
+    std::fs::remove_dir_all(&parents[1]).unwrap();
+    sn.cleanup().unwrap();
+    assert_eq!(std::fs::read_dir(&links).unwrap().count(), 1, "the dangling link is gone, the live one kept");
 }

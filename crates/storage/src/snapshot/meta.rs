@@ -78,6 +78,12 @@ pub(crate) fn create_atomically(
             }
         })
     });
+    if done.is_ok() {
+        // Make the rename durable before callers record the snapshot elsewhere.
+        if let Err(e) = std::fs::File::open(snapshots).and_then(|d| d.sync_all()) {
+            tracing::warn!(path = %snapshots.display(), error = %e, "could not fsync snapshots directory");
+        }
+    }
     if let Err(e) = done {
         if let Err(rm) = std::fs::remove_dir_all(&tmp) {
             tracing::warn!(path = %tmp.display(), error = %rm, "could not remove unfinished snapshot");
@@ -97,4 +103,38 @@ pub(crate) fn remove(snapshots: &Path, key: &str) -> Result<()> {
     let aside = snapshots.join(format!(".rm-{key}-{:016x}", fastrand::u64(..)));
     std::fs::rename(&dir, &aside).map_err(io_err("rename snapshot for removal", &dir))?;
     std::fs::remove_dir_all(&aside).map_err(io_err("remove snapshot", &aside))
+}
+
+/// The keys of complete snapshots in `snapshots`, sorted.
+pub(crate) fn list(snapshots: &Path) -> Result<Vec<String>> {
+    let mut keys = Vec::new();
+    for ent in std::fs::read_dir(snapshots).map_err(io_err("read directory", snapshots))? {
+        let ent = ent.map_err(io_err("read directory", snapshots))?;
+        let name = ent.file_name();
+        if let Some(name) = name.to_str() {
+            if !name.starts_with('.') && ent.path().join(META).exists() {
+                keys.push(name.to_string());
+            }
+        }
+    }
+    keys.sort();
+    Ok(keys)
+}
+
+/// Removes unfinished (`.tmp-*`) and half-removed (`.rm-*`) snapshot directories.
+pub(crate) fn cleanup(snapshots: &Path) -> Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    for ent in std::fs::read_dir(snapshots).map_err(io_err("read directory", snapshots))? {
+        let ent = ent.map_err(io_err("read directory", snapshots))?;
+        let name = ent.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".tmp-") || name.starts_with(".rm-") {
+            let path = ent.path();
+            match std::fs::remove_dir_all(&path) {
+                Ok(()) => removed.push(path),
+                Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not remove snapshot leftovers"),
+            }
+        }
+    }
+    Ok(removed)
 }

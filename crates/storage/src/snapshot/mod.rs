@@ -102,6 +102,14 @@ pub trait Snapshotter: Send + Sync {
 
     /// Disk space used by the snapshot's own data.
     fn usage(&self, key: &str) -> Result<Usage>;
+
+    /// The keys of all snapshots, sorted (for garbage collection by reachability).
+    fn list(&self) -> Result<Vec<String>>;
+
+    /// Removes what interrupted `prepare`/`view`/`remove` calls left behind (and, for
+    /// overlay, links to layers that are gone); for `berth system check`. Carries on past a
+    /// failed removal and returns what was removed.
+    fn cleanup(&self) -> Result<Vec<PathBuf>>;
 }
 
 /// Picks overlay when a trial mount under `root` works, else vfs (as Docker does when

@@ -203,6 +203,16 @@ impl Snapshotter for OverlaySnapshotter {
         let upper = self.upper_dir(key)?;
         usage_of(&upper)
     }
+
+    fn list(&self) -> Result<Vec<String>> {
+        meta::list(&self.snapshots())
+    }
+
+    fn cleanup(&self) -> Result<Vec<PathBuf>> {
+        let removed = meta::cleanup(&self.snapshots())?;
+        self.prune_links()?;
+        Ok(removed)
+    }
 }
 
 /// The root appears in mount options, where `,` `:` and whitespace are separators.

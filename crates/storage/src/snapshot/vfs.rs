@@ -92,4 +92,12 @@ impl Snapshotter for VfsSnapshotter {
         let dir = self.upper_dir(key)?;
         usage_of(&dir)
     }
+
+    fn list(&self) -> Result<Vec<String>> {
+        meta::list(&self.snapshots())
+    }
+
+    fn cleanup(&self) -> Result<Vec<PathBuf>> {
+        meta::cleanup(&self.snapshots())
+    }
 }
