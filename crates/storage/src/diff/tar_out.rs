@@ -3,10 +3,13 @@
 //! the OCI whiteout forms.
 
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
+use rustix::fs::{Mode, OFlags, ResolveFlags};
 use tar::{EntryType, Header};
 
 use super::Op;
@@ -15,12 +18,14 @@ use crate::fsutil;
 use crate::whiteout::{OPAQUE_MARKER, OVERLAY_XATTR_PREFIX, WHITEOUT_PREFIX};
 
 pub(crate) fn write<W: Write>(upper: &Path, ops: &[Op], out: W) -> Result<W> {
+    let root = crate::unpack::safe_path::open_root(upper)
+        .map_err(|source| StorageError::WriteDiff { upper: upper.to_path_buf(), entry: PathBuf::new(), source })?;
     let mut b = tar::Builder::new(out);
     b.follow_symlinks(false);
     let mut links: HashMap<(u64, u64), PathBuf> = HashMap::new();
     for op in ops {
         let (rel, res) = match op {
-            Op::Put(rel) => (rel, put(&mut b, upper, rel, &mut links)),
+            Op::Put(rel) => (rel, put(&mut b, &root, upper, rel, &mut links)),
             Op::Whiteout(rel) => {
                 let name = format!("{WHITEOUT_PREFIX}{}", rel.file_name().unwrap_or_default().to_string_lossy());
                 (rel, marker(&mut b, &rel.with_file_name(name)))
@@ -54,7 +59,13 @@ fn marker<W: Write>(b: &mut tar::Builder<W>, path: &Path) -> io::Result<()> {
     b.append_data(&mut h, path, io::empty())
 }
 
-fn put<W: Write>(b: &mut tar::Builder<W>, upper: &Path, rel: &Path, links: &mut HashMap<(u64, u64), PathBuf>) -> io::Result<()> {
+fn put<W: Write>(
+    b: &mut tar::Builder<W>,
+    root: &OwnedFd,
+    upper: &Path,
+    rel: &Path,
+    links: &mut HashMap<(u64, u64), PathBuf>,
+) -> io::Result<()> {
     let p = upper.join(rel);
     let md = std::fs::symlink_metadata(&p)?;
     let ft = md.file_type();
@@ -85,10 +96,26 @@ fn put<W: Write>(b: &mut tar::Builder<W>, upper: &Path, rel: &Path, links: &mut 
             }
             links.insert((md.dev(), md.ino()), rel.to_path_buf());
         }
-        let mut h = base_header(&md, EntryType::Regular);
-        h.set_size(md.size());
-        let f = std::fs::File::open(&p)?;
-        return b.append_data(&mut h, rel, f);
+        // The data is read through an fd opened inside the upper dir without following any
+        // symlink: a running container that swaps a directory for a symlink to `/` between
+        // the walk and this read cannot make berth copy a host file into the image
+        // (the docker cp race, CVE-2018-15664).
+        let f = File::from(rustix::fs::openat2(
+            root,
+            rel,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::IN_ROOT | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+        )?);
+        let fmd = f.metadata()?;
+        if !fmd.is_file() {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "changed type while being read"));
+        }
+        let mut h = base_header(&fmd, EntryType::Regular);
+        h.set_size(fmd.size());
+        // A file that grows meanwhile is cut at the size in its header; one that shrinks
+        // fails the copy (tar cannot describe it).
+        return b.append_data(&mut h, rel, f.take(fmd.size()));
     }
     let kind = if ft.is_char_device() {
         EntryType::Char
@@ -104,4 +131,29 @@ fn put<W: Write>(b: &mut tar::Builder<W>, upper: &Path, rel: &Path, links: &mut 
     h.set_device_major(rustix::fs::major(md.rdev()))?;
     h.set_device_minor(rustix::fs::minor(md.rdev()))?;
     b.append_data(&mut h, rel, io::empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_swapped_for_a_symlink_cannot_leak_host_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let upper = tmp.path().join("upper");
+        let outside = tmp.path().join("outside");
+        std::fs::create_dir_all(&upper).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("shadow"), b"host secret").unwrap();
+        // The walk saw upper/etc/shadow; then the container replaced etc with a symlink.
+        std::os::unix::fs::symlink(&outside, upper.join("etc")).unwrap();
+        let err = write(&upper, &[Op::Put(PathBuf::from("etc/shadow"))], Vec::new()).unwrap_err();
+        assert!(matches!(err, StorageError::WriteDiff { .. }), "{err}");
+        // And a symlink in the walk itself is written as a symlink, not followed.
+        let out = write(&upper, &[Op::Put(PathBuf::from("etc"))], Vec::new()).unwrap();
+        assert!(!out.windows(11).any(|w| w == b"host secret"));
+        let mut a = tar::Archive::new(&out[..]);
+        let e = a.entries().unwrap().next().unwrap().unwrap();
+        assert_eq!(e.header().entry_type(), EntryType::Symlink);
+    }
 }
