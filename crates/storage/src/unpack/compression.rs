@@ -18,14 +18,18 @@ pub enum Compression {
 const GZIP: &[u8] = &[0x1f, 0x8b];
 const ZSTD: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 const XZ: &[u8] = &[0xfd, b'7', b'z', b'X', b'Z', 0x00];
-const BZIP2: &[u8] = b"BZh";
+/// "BZh", a block-size digit, then the block magic (pi): a tar whose first file is named
+/// `BZh…` must not be mistaken for bzip2.
+fn is_bzip2(head: &[u8]) -> bool {
+    head.len() >= 10 && head.starts_with(b"BZh") && (b'1'..=b'9').contains(&head[3]) && &head[4..10] == b"1AY&SY"
+}
 
 /// Reads the first bytes of `reader` and returns a reader of the decompressed tar stream.
 pub(crate) fn decoder<'a, R: Read + 'a>(
     mut reader: R,
     layer: &str,
 ) -> Result<(Box<dyn Read + 'a>, Compression)> {
-    let mut head = [0u8; 6];
+    let mut head = [0u8; 10];
     let mut filled = 0;
     while filled < head.len() {
         match reader.read(&mut head[filled..]) {
@@ -48,7 +52,7 @@ pub(crate) fn decoder<'a, R: Read + 'a>(
         Ok((Box::new(dec), Compression::Zstd))
     } else if head.starts_with(XZ) {
         Err(StorageError::UnsupportedCompression { layer: layer.to_string(), format: "xz" })
-    } else if head.starts_with(BZIP2) {
+    } else if is_bzip2(head) {
         Err(StorageError::UnsupportedCompression { layer: layer.to_string(), format: "bzip2" })
     } else {
         Ok((Box::new(whole), Compression::None))
@@ -80,6 +84,8 @@ mod tests {
         assert_eq!(roundtrip(&zs), (payload.clone(), Compression::Zstd));
 
         assert_eq!(roundtrip(b"ab"), (b"ab".to_vec(), Compression::None));
+        assert_eq!(roundtrip(b"BZh-not-bzip2"), (b"BZh-not-bzip2".to_vec(), Compression::None));
+        assert!(decoder(&b"BZh91AY&SYxxxx"[..], "l").is_err());
         assert!(matches!(
             decoder(&XZ.repeat(2)[..], "l").err(),
             Some(StorageError::UnsupportedCompression { format: "xz", .. })
