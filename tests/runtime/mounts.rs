@@ -148,8 +148,25 @@ fn no_pivot_falls_back_to_move_and_chroot() {
         return;
     }
     let rt = Runtime::new();
-    let b = Bundle::new(&["sh", "-c", "cat /etc/passwd | head -1; ls /proc/1/root/bin/busybox"]);
-    let out = rt.run(&["run", "--no-pivot", "--bundle", b.path().to_str().unwrap(), "np"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "root:x:0:0:root:/root:/bin/sh\n/proc/1/root/bin/busybox\n");
+    let b = Bundle::new(&[
+        "sh",
+        "-c",
+        "cat /etc/passwd | head -1; ls /proc/1/root/bin/busybox",
+    ]);
+    let out = rt.run(&[
+        "run",
+        "--no-pivot",
+        "--bundle",
+        b.path().to_str().unwrap(),
+        "np",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "root:x:0:0:root:/root:/bin/sh\n/proc/1/root/bin/busybox\n"
+    );
 }

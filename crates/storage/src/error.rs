@@ -30,7 +30,9 @@ pub enum StorageError {
     },
 
     /// The entry's name climbs out of the layer root (`../`).
-    #[error("layer {layer}: entry {entry:?} points outside the layer root; refusing the hostile layer")]
+    #[error(
+        "layer {layer}: entry {entry:?} points outside the layer root; refusing the hostile layer"
+    )]
     PathEscapes { layer: String, entry: PathBuf },
 
     /// The entry would be written through a symbolic link (or under a non-directory).
@@ -95,7 +97,9 @@ pub enum StorageError {
     SnapshotNotFound { key: String },
 
     /// The overlay trial mount failed.
-    #[error("overlayfs is not usable under {root:?} (trial mount failed; use the vfs snapshotter)")]
+    #[error(
+        "overlayfs is not usable under {root:?} (trial mount failed; use the vfs snapshotter)"
+    )]
     OverlayUnsupported {
         root: PathBuf,
         #[source]
@@ -125,7 +129,10 @@ pub enum StorageError {
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
 /// Builds a closure mapping an `io::Error` to [`StorageError::Io`] for `op` on `path`.
-pub(crate) fn io_err<P: Into<PathBuf>>(op: &'static str, path: P) -> impl FnOnce(io::Error) -> StorageError {
+pub(crate) fn io_err<P: Into<PathBuf>>(
+    op: &'static str,
+    path: P,
+) -> impl FnOnce(io::Error) -> StorageError {
     let path = path.into();
     move |source| StorageError::Io { op, path, source }
 }

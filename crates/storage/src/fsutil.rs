@@ -46,14 +46,30 @@ pub(crate) fn xattr(path: &Path, name: &str) -> io::Result<Option<Vec<u8>>> {
 
 /// Sets an xattr on `path` without following a symlink.
 pub(crate) fn set_xattr(path: &Path, name: &OsStr, value: &[u8]) -> io::Result<()> {
-    Ok(rustix::fs::lsetxattr(path, name, value, XattrFlags::empty())?)
+    Ok(rustix::fs::lsetxattr(
+        path,
+        name,
+        value,
+        XattrFlags::empty(),
+    )?)
 }
 
 /// Sets atime and mtime of `path` (not following a symlink).
 pub(crate) fn set_times(path: &Path, atime: (i64, i64), mtime: (i64, i64)) -> io::Result<()> {
-    let ts = |(s, ns): (i64, i64)| Timespec { tv_sec: s, tv_nsec: ns };
-    let t = Timestamps { last_access: ts(atime), last_modification: ts(mtime) };
-    Ok(rustix::fs::utimensat(CWD, path, &t, AtFlags::SYMLINK_NOFOLLOW)?)
+    let ts = |(s, ns): (i64, i64)| Timespec {
+        tv_sec: s,
+        tv_nsec: ns,
+    };
+    let t = Timestamps {
+        last_access: ts(atime),
+        last_modification: ts(mtime),
+    };
+    Ok(rustix::fs::utimensat(
+        CWD,
+        path,
+        &t,
+        AtFlags::SYMLINK_NOFOLLOW,
+    )?)
 }
 
 /// Whether `path` is an overlay whiteout (a character device 0:0).
@@ -69,7 +85,9 @@ pub(crate) fn is_opaque(path: &Path) -> io::Result<bool> {
 
 /// Names in directory `dir`, sorted (so diffs and copies are deterministic).
 pub(crate) fn sorted_names(dir: &Path) -> io::Result<Vec<OsString>> {
-    let mut names = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.file_name())).collect::<io::Result<Vec<_>>>()?;
+    let mut names = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<io::Result<Vec<_>>>()?;
     names.sort();
     Ok(names)
 }

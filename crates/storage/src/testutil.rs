@@ -13,7 +13,9 @@ pub(crate) struct RawTar {
 
 impl RawTar {
     pub(crate) fn new() -> Self {
-        RawTar { b: tar::Builder::new(Vec::new()) }
+        RawTar {
+            b: tar::Builder::new(Vec::new()),
+        }
     }
 
     fn header(name: &str, kind: EntryType, size: u64, mode: u32) -> Header {
@@ -41,7 +43,14 @@ impl RawTar {
         self.push(h, data)
     }
 
-    pub(crate) fn file_owned(&mut self, name: &str, data: &[u8], mode: u32, uid: u64, gid: u64) -> &mut Self {
+    pub(crate) fn file_owned(
+        &mut self,
+        name: &str,
+        data: &[u8],
+        mode: u32,
+        uid: u64,
+        gid: u64,
+    ) -> &mut Self {
         let mut h = Self::header(name, EntryType::Regular, data.len() as u64, mode);
         h.set_uid(uid);
         h.set_gid(gid);
@@ -69,7 +78,13 @@ impl RawTar {
         self.link_kind(name, EntryType::Link, target)
     }
 
-    pub(crate) fn device(&mut self, name: &str, kind: EntryType, major: u32, minor: u32) -> &mut Self {
+    pub(crate) fn device(
+        &mut self,
+        name: &str,
+        kind: EntryType,
+        major: u32,
+        minor: u32,
+    ) -> &mut Self {
         let mut h = Header::new_ustar();
         h.set_path(name).unwrap();
         h.set_entry_type(kind);
@@ -84,22 +99,36 @@ impl RawTar {
     }
 
     /// A regular file carrying PAX xattrs.
-    pub(crate) fn file_with_xattrs(&mut self, name: &str, data: &[u8], xattrs: &[(&str, &[u8])]) -> &mut Self {
-        let pax: Vec<(String, &[u8])> = xattrs.iter().map(|(k, v)| (format!("SCHILY.xattr.{k}"), *v)).collect();
-        self.b.append_pax_extensions(pax.iter().map(|(k, v)| (k.as_str(), *v))).unwrap();
+    pub(crate) fn file_with_xattrs(
+        &mut self,
+        name: &str,
+        data: &[u8],
+        xattrs: &[(&str, &[u8])],
+    ) -> &mut Self {
+        let pax: Vec<(String, &[u8])> = xattrs
+            .iter()
+            .map(|(k, v)| (format!("SCHILY.xattr.{k}"), *v))
+            .collect();
+        self.b
+            .append_pax_extensions(pax.iter().map(|(k, v)| (k.as_str(), *v)))
+            .unwrap();
         self.file(name, data)
     }
 
     /// A regular file whose real name comes from a PAX `path` record (and a benign header
     /// name), the way long or hostile names travel in PAX archives.
     pub(crate) fn file_pax_path(&mut self, pax_path: &str, data: &[u8]) -> &mut Self {
-        self.b.append_pax_extensions([("path", pax_path.as_bytes())]).unwrap();
+        self.b
+            .append_pax_extensions([("path", pax_path.as_bytes())])
+            .unwrap();
         self.file("benign", data)
     }
 
     /// A hard link whose target comes from a PAX `linkpath` record.
     pub(crate) fn hardlink_pax(&mut self, name: &str, pax_target: &str) -> &mut Self {
-        self.b.append_pax_extensions([("linkpath", pax_target.as_bytes())]).unwrap();
+        self.b
+            .append_pax_extensions([("linkpath", pax_target.as_bytes())])
+            .unwrap();
         self.hardlink(name, "benign")
     }
 
@@ -135,11 +164,21 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Node>) {
         let ft = md.file_type();
         let node = if ft.is_dir() {
             walk(root, &p, out);
-            Node::Dir { mode: md.mode() & 0o7777 }
+            Node::Dir {
+                mode: md.mode() & 0o7777,
+            }
         } else if ft.is_file() {
-            Node::File { mode: md.mode() & 0o7777, data: std::fs::read(&p).unwrap() }
+            Node::File {
+                mode: md.mode() & 0o7777,
+                data: std::fs::read(&p).unwrap(),
+            }
         } else if ft.is_symlink() {
-            Node::Symlink(std::fs::read_link(&p).unwrap().to_string_lossy().into_owned())
+            Node::Symlink(
+                std::fs::read_link(&p)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+            )
         } else if ft.is_char_device() {
             Node::Char(md.rdev())
         } else {

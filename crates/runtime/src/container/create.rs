@@ -16,7 +16,7 @@ use crate::process::init::{self, Gate, InitCtx};
 use crate::security;
 use crate::spec::Bundle;
 use crate::state::{self, ContainerDir, HookState, Saved, Status};
-use crate::sys::{clone3, CloneResult};
+use crate::sys::CloneResult;
 
 pub struct CreateOpts<'a> {
     pub root: &'a Path,
@@ -143,13 +143,9 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
     };
     // The child joins its cgroups itself (see cgroups::join); the runtime writes the
     // pid only if that is not possible here.
-    let mut join = cg.self_join().ok();
-    let mut cloned = clone3(flags, join.as_ref().and_then(|j| j.clone_into()));
-    if cloned.is_err() && join.as_ref().is_some_and(|j| j.has_clone_into()) {
-        join = None;
-        cloned = clone3(flags, None);
-    }
-    let pid = match cloned.ctx(|| format!("clone with namespaces {:?}", plan.clone_flags))? {
+    let (cloned, join) = crate::process::spawn::clone_into_cgroups(flags, &cg)
+        .ctx(|| format!("clone with namespaces {:?}", plan.clone_flags))?;
+    let pid = match cloned {
         CloneResult::Child => {
             drop(parent_chan);
             init::run(InitCtx {

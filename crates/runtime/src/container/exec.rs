@@ -14,7 +14,7 @@ use crate::namespaces::{clone_flag, proc_name};
 use crate::process::channel::{Channel, Msg};
 use crate::process::finish::{self, Tail};
 use crate::state::Status;
-use crate::sys::{clone3, CloneResult};
+use crate::sys::CloneResult;
 
 pub struct ExecOpts<'a> {
     pub root: &'a Path,
@@ -89,13 +89,9 @@ pub fn exec(o: ExecOpts<'_>) -> Result<Execed> {
     }
     let cg = c.cgroup();
     let (parent_chan, child_chan) = Channel::pair()?;
-    let mut join = cg.self_join().ok();
-    let mut cloned = clone3(0, join.as_ref().and_then(|j| j.clone_into()));
-    if cloned.is_err() && join.as_ref().is_some_and(|j| j.has_clone_into()) {
-        join = None;
-        cloned = clone3(0, None);
-    }
-    match cloned.ctx(|| "clone for exec")? {
+    let (cloned, mut join) =
+        crate::process::spawn::clone_into_cgroups(0, &cg).ctx(|| "clone for exec")?;
+    match cloned {
         CloneResult::Child => {
             drop(parent_chan);
             if let Some(j) = &join {

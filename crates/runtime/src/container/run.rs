@@ -12,24 +12,21 @@ use crate::error::{Result, RuntimeError, SysContext};
 use crate::hooks::{self, Point};
 use crate::process::channel::{recv_fd, Msg};
 
-/// A socketpair standing in for a console socket when the runtime relays the pty.
-fn relay_pair(wanted: bool) -> Result<Option<(OwnedFd, OwnedFd)>> {
+/// When wanted, a socketpair standing in for a console socket so the runtime can relay
+/// the pty: the far end goes into `console`, our end is returned.
+fn relay_pair(wanted: bool, console: &mut Option<OwnedFd>) -> Result<Option<OwnedFd>> {
     if !wanted {
         return Ok(None);
     }
-    let (a, b) = UnixStream::pair().ctx(|| "socketpair for the pty relay")?;
-    Ok(Some((OwnedFd::from(a), OwnedFd::from(b))))
+    let (ours, theirs) = UnixStream::pair().ctx(|| "socketpair for the pty relay")?;
+    *console = Some(OwnedFd::from(theirs));
+    Ok(Some(OwnedFd::from(ours)))
 }
 
 /// Runs a container; returns its exit code (0 when detached).
 pub fn run(mut o: CreateOpts<'_>, detach: bool) -> Result<i32> {
     let terminal = o.bundle.spec.process().as_ref().and_then(|p| p.terminal()) == Some(true);
-    let relay = relay_pair(terminal && o.console.is_none() && !detach)?;
-    let mut ours = None;
-    if let Some((mine, theirs)) = relay {
-        o.console = Some(theirs);
-        ours = Some(mine);
-    }
+    let ours = relay_pair(terminal && o.console.is_none() && !detach, &mut o.console)?;
     if !detach {
         foreground::block_signals()?;
         crate::sys::set_child_subreaper().ctx(|| "become child subreaper")?;
@@ -70,12 +67,8 @@ pub fn run(mut o: CreateOpts<'_>, detach: bool) -> Result<i32> {
 
 /// Runs a process in a container; returns its exit code (0 when detached).
 pub fn exec_run(mut o: ExecOpts<'_>, detach: bool) -> Result<i32> {
-    let relay = relay_pair(o.process.terminal() == Some(true) && o.console.is_none() && !detach)?;
-    let mut ours = None;
-    if let Some((mine, theirs)) = relay {
-        o.console = Some(theirs);
-        ours = Some(mine);
-    }
+    let wanted = o.process.terminal() == Some(true) && o.console.is_none() && !detach;
+    let ours = relay_pair(wanted, &mut o.console)?;
     if !detach {
         foreground::block_signals()?;
     }

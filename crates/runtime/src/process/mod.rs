@@ -6,3 +6,4 @@ pub mod channel;
 pub mod finish;
 pub mod init;
 pub mod lookup;
+pub mod spawn;

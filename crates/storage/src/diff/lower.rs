@@ -16,7 +16,11 @@ enum InLayer {
     /// A whiteout or a non-directory ancestor deletes the path.
     Deleted,
     /// Present; `stop` when the path or an ancestor is opaque in this layer.
-    Found { path: PathBuf, md: Metadata, stop: bool },
+    Found {
+        path: PathBuf,
+        md: Metadata,
+        stop: bool,
+    },
 }
 
 fn in_layer(layer: &Path, rel: &Path) -> Result<InLayer> {
@@ -27,7 +31,9 @@ fn in_layer(layer: &Path, rel: &Path) -> Result<InLayer> {
         cur.push(c);
         let md = match std::fs::symlink_metadata(&cur) {
             Ok(md) => md,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(InLayer::Missing { stop: opaque }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(InLayer::Missing { stop: opaque })
+            }
             Err(e) => return Err(io_err("stat", &cur)(e)),
         };
         if fsutil::is_whiteout(&md) {
@@ -41,12 +47,20 @@ fn in_layer(layer: &Path, rel: &Path) -> Result<InLayer> {
             opaque = true;
         }
         if last {
-            return Ok(InLayer::Found { path: cur, md, stop: opaque });
+            return Ok(InLayer::Found {
+                path: cur,
+                md,
+                stop: opaque,
+            });
         }
     }
     // rel is empty: the layer root.
     let md = std::fs::symlink_metadata(layer).map_err(io_err("stat", layer))?;
-    Ok(InLayer::Found { path: layer.to_path_buf(), md, stop: false })
+    Ok(InLayer::Found {
+        path: layer.to_path_buf(),
+        md,
+        stop: false,
+    })
 }
 
 /// The layers, lowest first (as snapshots take them).
@@ -82,9 +96,12 @@ impl<'a> Lowers<'a> {
                     if !md.is_dir() {
                         break;
                     }
-                    for name in fsutil::sorted_names(&path).map_err(io_err("read directory", &path))? {
+                    for name in
+                        fsutil::sorted_names(&path).map_err(io_err("read directory", &path))?
+                    {
                         let child = path.join(&name);
-                        let cmd = std::fs::symlink_metadata(&child).map_err(io_err("stat", &child))?;
+                        let cmd =
+                            std::fs::symlink_metadata(&child).map_err(io_err("stat", &child))?;
                         seen.entry(name).or_insert(!fsutil::is_whiteout(&cmd));
                     }
                     if stop {
@@ -93,6 +110,9 @@ impl<'a> Lowers<'a> {
                 }
             }
         }
-        Ok(seen.into_iter().filter_map(|(n, visible)| visible.then_some(n)).collect())
+        Ok(seen
+            .into_iter()
+            .filter_map(|(n, visible)| visible.then_some(n))
+            .collect())
     }
 }

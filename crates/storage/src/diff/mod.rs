@@ -83,7 +83,13 @@ pub fn changes(upper: &Path, lowers: &[PathBuf], kind: UpperKind) -> Result<Vec<
     let mut out = Vec::new();
     let mut ops = Vec::new();
     match kind {
-        UpperKind::Overlay => walk_overlay(upper, Path::new(""), &Lowers::new(lowers), &mut out, &mut ops)?,
+        UpperKind::Overlay => walk_overlay(
+            upper,
+            Path::new(""),
+            &Lowers::new(lowers),
+            &mut out,
+            &mut ops,
+        )?,
         UpperKind::FullTree => walk_full(upper, Path::new(""), &Lowers::new(lowers), &mut out)?,
     }
     out.sort();
@@ -92,7 +98,12 @@ pub fn changes(upper: &Path, lowers: &[PathBuf], kind: UpperKind) -> Result<Vec<
 
 /// Writes the changes in `upper` relative to `lowers` as an uncompressed OCI layer tar into
 /// `out` and returns it (the caller compresses and hashes as it likes).
-pub fn write_layer<W: Write>(upper: &Path, lowers: &[PathBuf], kind: UpperKind, out: W) -> Result<W> {
+pub fn write_layer<W: Write>(
+    upper: &Path,
+    lowers: &[PathBuf],
+    kind: UpperKind,
+    out: W,
+) -> Result<W> {
     let lw = Lowers::new(lowers);
     let mut ops = Vec::new();
     match kind {
@@ -127,14 +138,24 @@ pub fn snapshot_layer<W: Write>(sn: &dyn Snapshotter, key: &str, out: W) -> Resu
 }
 
 fn upper_kind(sn: &dyn Snapshotter) -> UpperKind {
-    if sn.upper_is_full_tree() { UpperKind::FullTree } else { UpperKind::Overlay }
+    if sn.upper_is_full_tree() {
+        UpperKind::FullTree
+    } else {
+        UpperKind::Overlay
+    }
 }
 
 fn abs(rel: &Path) -> PathBuf {
     Path::new("/").join(rel)
 }
 
-fn walk_overlay(upper: &Path, rel: &Path, lowers: &Lowers<'_>, out: &mut Vec<Change>, ops: &mut Vec<Op>) -> Result<()> {
+fn walk_overlay(
+    upper: &Path,
+    rel: &Path,
+    lowers: &Lowers<'_>,
+    out: &mut Vec<Change>,
+    ops: &mut Vec<Op>,
+) -> Result<()> {
     let dir = upper.join(rel);
     for name in fsutil::sorted_names(&dir).map_err(io_err("read directory", &dir))? {
         let r = rel.join(&name);
@@ -144,14 +165,24 @@ fn walk_overlay(upper: &Path, rel: &Path, lowers: &Lowers<'_>, out: &mut Vec<Cha
             // A whiteout of something that never existed below (created and deleted in the
             // container) is still written: harmless, and what overlay recorded.
             if lowers.lookup(&r)?.is_some() {
-                out.push(Change { path: abs(&r), kind: ChangeKind::Deleted });
+                out.push(Change {
+                    path: abs(&r),
+                    kind: ChangeKind::Deleted,
+                });
             }
             ops.push(Op::Whiteout(r));
             continue;
         }
         let below = lowers.lookup(&r)?;
-        let kind = if below.is_some() { ChangeKind::Modified } else { ChangeKind::Added };
-        out.push(Change { path: abs(&r), kind });
+        let kind = if below.is_some() {
+            ChangeKind::Modified
+        } else {
+            ChangeKind::Added
+        };
+        out.push(Change {
+            path: abs(&r),
+            kind,
+        });
         ops.push(Op::Put(r.clone()));
         if md.is_dir() {
             if fsutil::is_opaque(&p).map_err(io_err("read xattrs of", &p))? {
@@ -160,7 +191,10 @@ fn walk_overlay(upper: &Path, rel: &Path, lowers: &Lowers<'_>, out: &mut Vec<Cha
                 if matches!(&below, Some((_, lmd)) if lmd.is_dir()) {
                     for child in lowers.children(&r)? {
                         if std::fs::symlink_metadata(p.join(&child)).is_err() {
-                            out.push(Change { path: abs(&r.join(&child)), kind: ChangeKind::Deleted });
+                            out.push(Change {
+                                path: abs(&r.join(&child)),
+                                kind: ChangeKind::Deleted,
+                            });
                         }
                     }
                 }
@@ -179,10 +213,16 @@ fn walk_full(tree: &Path, rel: &Path, lowers: &Lowers<'_>, out: &mut Vec<Change>
         let p = tree.join(&r);
         let md = std::fs::symlink_metadata(&p).map_err(io_err("stat", &p))?;
         match lowers.lookup(&r)? {
-            None => out.push(Change { path: abs(&r), kind: ChangeKind::Added }),
+            None => out.push(Change {
+                path: abs(&r),
+                kind: ChangeKind::Added,
+            }),
             Some((lp, lmd)) => {
                 if differs(&p, &md, &lp, &lmd)? {
-                    out.push(Change { path: abs(&r), kind: ChangeKind::Modified });
+                    out.push(Change {
+                        path: abs(&r),
+                        kind: ChangeKind::Modified,
+                    });
                 }
             }
         }
@@ -192,7 +232,10 @@ fn walk_full(tree: &Path, rel: &Path, lowers: &Lowers<'_>, out: &mut Vec<Change>
     }
     for gone in lowers.children(rel)? {
         if !names.contains(&gone) {
-            out.push(Change { path: abs(&rel.join(gone)), kind: ChangeKind::Deleted });
+            out.push(Change {
+                path: abs(&rel.join(gone)),
+                kind: ChangeKind::Deleted,
+            });
         }
     }
     Ok(())
@@ -207,7 +250,10 @@ fn differs(p: &Path, md: &std::fs::Metadata, lp: &Path, lmd: &std::fs::Metadata)
     {
         return Ok(true);
     }
-    if md.mtime() != lmd.mtime() || md.mtime_nsec() != lmd.mtime_nsec() || (!md.is_dir() && md.size() != lmd.size()) {
+    if md.mtime() != lmd.mtime()
+        || md.mtime_nsec() != lmd.mtime_nsec()
+        || (!md.is_dir() && md.size() != lmd.size())
+    {
         return Ok(true);
     }
     if md.file_type().is_symlink() {
@@ -219,7 +265,10 @@ fn differs(p: &Path, md: &std::fs::Metadata, lp: &Path, lmd: &std::fs::Metadata)
     }
     let strip = |v: Vec<(std::ffi::OsString, Vec<u8>)>| {
         v.into_iter()
-            .filter(|(n, _)| !n.as_encoded_bytes().starts_with(crate::whiteout::OVERLAY_XATTR_PREFIX.as_bytes()))
+            .filter(|(n, _)| {
+                !n.as_encoded_bytes()
+                    .starts_with(crate::whiteout::OVERLAY_XATTR_PREFIX.as_bytes())
+            })
             .collect::<Vec<_>>()
     };
     let a = strip(fsutil::xattrs(p).map_err(io_err("read xattrs of", p))?);
@@ -234,7 +283,12 @@ fn ops_for_changes(changes: &[Change]) -> Vec<Op> {
     let mut put = std::collections::BTreeSet::new();
     for c in changes {
         let rel = c.path.strip_prefix("/").unwrap_or(&c.path).to_path_buf();
-        let mut ancestors: Vec<PathBuf> = rel.ancestors().skip(1).filter(|a| !a.as_os_str().is_empty()).map(Path::to_path_buf).collect();
+        let mut ancestors: Vec<PathBuf> = rel
+            .ancestors()
+            .skip(1)
+            .filter(|a| !a.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .collect();
         ancestors.reverse();
         for a in ancestors {
             if put.insert(a.clone()) {

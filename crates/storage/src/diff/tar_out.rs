@@ -18,8 +18,12 @@ use crate::fsutil;
 use crate::whiteout::{OPAQUE_MARKER, OVERLAY_XATTR_PREFIX, WHITEOUT_PREFIX};
 
 pub(crate) fn write<W: Write>(upper: &Path, ops: &[Op], out: W) -> Result<W> {
-    let root = crate::unpack::safe_path::open_root(upper)
-        .map_err(|source| StorageError::WriteDiff { upper: upper.to_path_buf(), entry: PathBuf::new(), source })?;
+    let root =
+        crate::unpack::safe_path::open_root(upper).map_err(|source| StorageError::WriteDiff {
+            upper: upper.to_path_buf(),
+            entry: PathBuf::new(),
+            source,
+        })?;
     let mut b = tar::Builder::new(out);
     b.follow_symlinks(false);
     let mut links: HashMap<(u64, u64), PathBuf> = HashMap::new();
@@ -27,14 +31,25 @@ pub(crate) fn write<W: Write>(upper: &Path, ops: &[Op], out: W) -> Result<W> {
         let (rel, res) = match op {
             Op::Put(rel) => (rel, put(&mut b, &root, upper, rel, &mut links)),
             Op::Whiteout(rel) => {
-                let name = format!("{WHITEOUT_PREFIX}{}", rel.file_name().unwrap_or_default().to_string_lossy());
+                let name = format!(
+                    "{WHITEOUT_PREFIX}{}",
+                    rel.file_name().unwrap_or_default().to_string_lossy()
+                );
                 (rel, marker(&mut b, &rel.with_file_name(name)))
             }
             Op::Opaque(rel) => (rel, marker(&mut b, &rel.join(OPAQUE_MARKER))),
         };
-        res.map_err(|source| StorageError::WriteDiff { upper: upper.to_path_buf(), entry: rel.clone(), source })?;
+        res.map_err(|source| StorageError::WriteDiff {
+            upper: upper.to_path_buf(),
+            entry: rel.clone(),
+            source,
+        })?;
     }
-    b.into_inner().map_err(|source| StorageError::WriteDiff { upper: upper.to_path_buf(), entry: PathBuf::new(), source })
+    b.into_inner().map_err(|source| StorageError::WriteDiff {
+        upper: upper.to_path_buf(),
+        entry: PathBuf::new(),
+        source,
+    })
 }
 
 fn base_header(md: &std::fs::Metadata, kind: EntryType) -> Header {
@@ -72,7 +87,10 @@ fn put<W: Write>(
 
     let xattrs: Vec<(String, Vec<u8>)> = fsutil::xattrs(&p)?
         .into_iter()
-        .filter(|(n, _)| !n.as_encoded_bytes().starts_with(OVERLAY_XATTR_PREFIX.as_bytes()))
+        .filter(|(n, _)| {
+            !n.as_encoded_bytes()
+                .starts_with(OVERLAY_XATTR_PREFIX.as_bytes())
+        })
         .map(|(n, v)| (format!("SCHILY.xattr.{}", n.to_string_lossy()), v))
         .collect();
     if !xattrs.is_empty() {
@@ -109,7 +127,10 @@ fn put<W: Write>(
         )?);
         let fmd = f.metadata()?;
         if !fmd.is_file() {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "changed type while being read"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "changed type while being read",
+            ));
         }
         let mut h = base_header(&fmd, EntryType::Regular);
         h.set_size(fmd.size());

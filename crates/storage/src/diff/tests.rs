@@ -16,7 +16,12 @@ fn entries(tar: &[u8]) -> Vec<(String, u8)> {
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
-            let p = e.path().unwrap().to_string_lossy().trim_end_matches('/').to_string();
+            let p = e
+                .path()
+                .unwrap()
+                .to_string_lossy()
+                .trim_end_matches('/')
+                .to_string();
             (p, e.header().entry_type().as_byte())
         })
         .collect()
@@ -61,7 +66,10 @@ fn unpacked_layer_diffs_back_to_the_same_entries() {
     want.sort();
     got.sort();
     assert_eq!(got, want);
-    assert_eq!(xattr_of(&diff, "cap", "user.berth").as_deref(), Some(&b"1"[..]));
+    assert_eq!(
+        xattr_of(&diff, "cap", "user.berth").as_deref(),
+        Some(&b"1"[..])
+    );
     // And unpacking the diff gives the same directory.
     let again = env.layer(diff);
     assert_eq!(tree(&again), tree(&layer));
@@ -70,8 +78,16 @@ fn unpacked_layer_diffs_back_to_the_same_entries() {
 
 fn expected_changes() -> Vec<String> {
     [
-        "C /etc", "D /etc/passwd", "C /keep", "A /new", "A /newdir", "A /newdir/sub", "A /newdir/sub/f",
-        "C /var", "D /var/c", "A /var/d",
+        "C /etc",
+        "D /etc/passwd",
+        "C /keep",
+        "A /new",
+        "A /newdir",
+        "A /newdir/sub",
+        "A /newdir/sub/f",
+        "C /var",
+        "D /var/c",
+        "A /var/d",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -102,19 +118,40 @@ fn container_changes_round_trip_through_a_new_layer() {
         let seen = tree(&target);
         drop(m);
 
-        let changes: Vec<String> = snapshot_changes(sn.as_ref(), "c1").unwrap().iter().map(|c| c.to_string()).collect();
+        let changes: Vec<String> = snapshot_changes(sn.as_ref(), "c1")
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         assert_eq!(changes, expected_changes(), "{name}");
 
         let diff = snapshot_layer(sn.as_ref(), "c1", Vec::new()).unwrap();
         let names: Vec<String> = entries(&diff).into_iter().map(|(p, _)| p).collect();
-        assert!(names.contains(&"etc/.wh.passwd".to_string()), "{name}: {names:?}");
-        assert!(names.contains(&"new".to_string()) && names.contains(&"newdir/sub/f".to_string()), "{name}: {names:?}");
+        assert!(
+            names.contains(&"etc/.wh.passwd".to_string()),
+            "{name}: {names:?}"
+        );
+        assert!(
+            names.contains(&"new".to_string()) && names.contains(&"newdir/sub/f".to_string()),
+            "{name}: {names:?}"
+        );
         if name == "overlay" {
-            assert!(names.contains(&"var/.wh..wh..opq".to_string()), "{name}: {names:?}");
+            assert!(
+                names.contains(&"var/.wh..wh..opq".to_string()),
+                "{name}: {names:?}"
+            );
         } else {
-            assert!(names.contains(&"var/.wh.c".to_string()), "{name}: {names:?}");
+            assert!(
+                names.contains(&"var/.wh.c".to_string()),
+                "{name}: {names:?}"
+            );
         }
-        assert!(!names.iter().any(|n| n.starts_with("var/c") || n == "etc/hosts" || n == "etc/.wh.hosts"), "{name}: {names:?}");
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.starts_with("var/c") || n == "etc/hosts" || n == "etc/.wh.hosts"),
+            "{name}: {names:?}"
+        );
 
         // The diff applied as a third layer reproduces what the container saw.
         let l3 = env.layer(diff);
@@ -137,7 +174,11 @@ fn unchanged_snapshot_has_no_changes() {
         let parents = two_layers(&mut env);
         let sn = make(env.tmp.path());
         sn.prepare("c1", &parents).unwrap();
-        assert_eq!(snapshot_changes(sn.as_ref(), "c1").unwrap(), vec![], "{name}");
+        assert_eq!(
+            snapshot_changes(sn.as_ref(), "c1").unwrap(),
+            vec![],
+            "{name}"
+        );
         let diff = snapshot_layer(sn.as_ref(), "c1", Vec::new()).unwrap();
         assert!(entries(&diff).is_empty(), "{name}");
         // An empty tar still ends with its two zero blocks.
@@ -145,14 +186,29 @@ fn unchanged_snapshot_has_no_changes() {
         let mut r = &diff[..];
         let mut buf = Vec::new();
         r.read_to_end(&mut buf).unwrap();
-        let _ = unpack_layer(&buf[..], &env.tmp.path().join("layers/empty"), &UnpackOptions { sync: false, ..Default::default() }).unwrap();
+        let _ = unpack_layer(
+            &buf[..],
+            &env.tmp.path().join("layers/empty"),
+            &UnpackOptions {
+                sync: false,
+                ..Default::default()
+            },
+        )
+        .unwrap();
     }
 }
 
 #[test]
 fn export_writes_every_object() {
     let mut env = Env::new();
-    let layer = env.layer(RawTar::new().dir("a/", 0o755).file("a/b", b"b").symlink("a/c", "b").file("top", b"t").finish());
+    let layer = env.layer(
+        RawTar::new()
+            .dir("a/", 0o755)
+            .file("a/b", b"b")
+            .symlink("a/c", "b")
+            .file("top", b"t")
+            .finish(),
+    );
     let tar = export_tree(&layer, Vec::new()).unwrap();
     let names: Vec<String> = entries(&tar).into_iter().map(|(p, _)| p).collect();
     assert_eq!(names, ["a", "a/b", "a/c", "top"]);

@@ -41,8 +41,14 @@ pub(crate) fn mount(m: &Mount, target: &Path) -> Mounted {
         cmd.current_dir(cwd);
     }
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "mount {m:?}: {}", String::from_utf8_lossy(&out.stderr));
-    Mounted { target: target.to_path_buf() }
+    assert!(
+        out.status.success(),
+        "mount {m:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Mounted {
+        target: target.to_path_buf(),
+    }
 }
 
 pub(crate) struct Env {
@@ -59,8 +65,20 @@ impl Env {
 
     pub(crate) fn layer(&mut self, tar: Vec<u8>) -> PathBuf {
         self.n += 1;
-        let dest = self.tmp.path().join("layers").join(format!("layer{}", self.n));
-        unpack_layer(&tar[..], &dest, &UnpackOptions { sync: false, ..Default::default() }).unwrap();
+        let dest = self
+            .tmp
+            .path()
+            .join("layers")
+            .join(format!("layer{}", self.n));
+        unpack_layer(
+            &tar[..],
+            &dest,
+            &UnpackOptions {
+                sync: false,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         dest
     }
 
@@ -74,22 +92,31 @@ impl Env {
 fn files(t: &BTreeMap<String, Node>) -> Vec<(String, String)> {
     t.iter()
         .filter_map(|(k, v)| match v {
-            Node::File { data, .. } => Some((k.clone(), String::from_utf8_lossy(data).into_owned())),
+            Node::File { data, .. } => {
+                Some((k.clone(), String::from_utf8_lossy(data).into_owned()))
+            }
             _ => None,
         })
         .collect()
 }
 
 fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-    v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
 }
 
 pub(crate) type Make = fn(&Path) -> Box<dyn Snapshotter>;
 
 pub(crate) fn drivers() -> Vec<(&'static str, Make)> {
     vec![
-        ("overlay", |root: &Path| Box::new(OverlaySnapshotter::new(&root.join("overlay")).unwrap()) as Box<dyn Snapshotter>),
-        ("vfs", |root: &Path| Box::new(VfsSnapshotter::new(&root.join("vfs")).unwrap()) as Box<dyn Snapshotter>),
+        ("overlay", |root: &Path| {
+            Box::new(OverlaySnapshotter::new(&root.join("overlay")).unwrap())
+                as Box<dyn Snapshotter>
+        }),
+        ("vfs", |root: &Path| {
+            Box::new(VfsSnapshotter::new(&root.join("vfs")).unwrap()) as Box<dyn Snapshotter>
+        }),
     ]
 }
 
@@ -148,13 +175,29 @@ fn views_are_read_only() {
         let mut env = Env::new();
         let parents = two_layers(&mut env);
         let sn = make(env.tmp.path());
-        for (key, ps) in [("v0", vec![]), ("v1", parents[..1].to_vec()), ("v2", parents.clone())] {
+        for (key, ps) in [
+            ("v0", vec![]),
+            ("v1", parents[..1].to_vec()),
+            ("v2", parents.clone()),
+        ] {
             let mounts = sn.view(key, &ps).unwrap();
             let target = env.target(key);
             let _m = mount(&mounts[0], &target);
             let err = std::fs::write(target.join("x"), b"x").unwrap_err();
-            assert_eq!(err.raw_os_error(), Some(rustix::io::Errno::ROFS.raw_os_error()), "{name} {key}");
-            assert_eq!(tree(&target).len(), match key { "v0" => 0, "v1" => 7, _ => 5 }, "{name} {key}");
+            assert_eq!(
+                err.raw_os_error(),
+                Some(rustix::io::Errno::ROFS.raw_os_error()),
+                "{name} {key}"
+            );
+            assert_eq!(
+                tree(&target).len(),
+                match key {
+                    "v0" => 0,
+                    "v1" => 7,
+                    _ => 5,
+                },
+                "{name} {key}"
+            );
         }
     }
 }
@@ -175,8 +218,17 @@ fn deep_chain_of_130_layers_mounts() {
         let sn = make(env.tmp.path());
         let mounts = sn.prepare("deep", &parents).unwrap();
         if name == "overlay" {
-            let abs_len = env.tmp.path().join("overlay/l/xxxxxxxxxx:").as_os_str().len() * 130;
-            assert!(abs_len > 4096, "the test must exceed a page with absolute paths");
+            let abs_len = env
+                .tmp
+                .path()
+                .join("overlay/l/xxxxxxxxxx:")
+                .as_os_str()
+                .len()
+                * 130;
+            assert!(
+                abs_len > 4096,
+                "the test must exceed a page with absolute paths"
+            );
             assert!(mounts[0].cwd.is_some(), "relative lowerdirs expected");
             assert!(mounts[0].data().len() < 4096);
         }
@@ -184,7 +236,10 @@ fn deep_chain_of_130_layers_mounts() {
         let m = mount(&mounts[0], &target);
         let t = tree(&target);
         assert_eq!(t.len(), 130 - 13, "{name}");
-        assert!(t.contains_key("f129") && !t.contains_key("f128") && t.contains_key("f000"), "{name}");
+        assert!(
+            t.contains_key("f129") && !t.contains_key("f128") && t.contains_key("f000"),
+            "{name}"
+        );
         drop(m);
         sn.remove("deep").unwrap();
     }
@@ -197,8 +252,20 @@ fn removal_and_errors() {
         let parents = two_layers(&mut env);
         let sn = make(env.tmp.path());
         sn.prepare("c1", &parents).unwrap();
-        assert!(matches!(sn.prepare("c1", &parents), Err(StorageError::SnapshotExists { .. })), "{name}");
-        assert!(matches!(sn.prepare("../x", &parents), Err(StorageError::InvalidKey { .. })), "{name}");
+        assert!(
+            matches!(
+                sn.prepare("c1", &parents),
+                Err(StorageError::SnapshotExists { .. })
+            ),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                sn.prepare("../x", &parents),
+                Err(StorageError::InvalidKey { .. })
+            ),
+            "{name}"
+        );
         assert_eq!(sn.parents("c1").unwrap(), parents, "{name}");
         assert_eq!(sn.mounts("c1").unwrap(), sn.mounts("c1").unwrap(), "{name}");
         let upper = sn.upper_dir("c1").unwrap();
@@ -206,9 +273,19 @@ fn removal_and_errors() {
         assert!(sn.usage("c1").unwrap().size >= 1 << 20, "{name}");
         sn.remove("c1").unwrap();
         assert!(!upper.exists(), "{name}");
-        assert!(matches!(sn.mounts("c1"), Err(StorageError::SnapshotNotFound { .. })), "{name}");
-        assert!(matches!(sn.remove("c1"), Err(StorageError::SnapshotNotFound { .. })), "{name}");
-        assert_eq!(tree(&parents[0]).len(), 7, "{name}: layers survive snapshot removal");
+        assert!(
+            matches!(sn.mounts("c1"), Err(StorageError::SnapshotNotFound { .. })),
+            "{name}"
+        );
+        assert!(
+            matches!(sn.remove("c1"), Err(StorageError::SnapshotNotFound { .. })),
+            "{name}"
+        );
+        assert_eq!(
+            tree(&parents[0]).len(),
+            7,
+            "{name}: layers survive snapshot removal"
+        );
         // The key is free again.
         sn.prepare("c1", &parents).unwrap();
         sn.view("v1", &parents).unwrap();
@@ -233,8 +310,15 @@ fn probe_finds_overlay_and_detect_picks_it() {
     let sn = detect(env.tmp.path()).unwrap();
     assert_eq!(sn.name(), "overlay");
     // Nothing of the probe is left behind.
-    let left: Vec<_> = std::fs::read_dir(env.tmp.path().join("overlay")).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert!(left.iter().all(|n| !n.to_string_lossy().starts_with(".probe")), "{left:?}");
+    let left: Vec<_> = std::fs::read_dir(env.tmp.path().join("overlay"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        left.iter()
+            .all(|n| !n.to_string_lossy().starts_with(".probe")),
+        "{left:?}"
+    );
 }
 
 #[test]
@@ -277,7 +361,10 @@ fn detect_falls_back_to_vfs_where_overlay_cannot_be_the_upper() {
     let mounts = sn.prepare("c1", &parents).unwrap();
     let target = env.target("merged");
     let m = mount(&mounts[0], &target);
-    assert_eq!(files(&tree(&target)), pairs(&[("etc/passwd", "root"), ("keep", "2"), ("var/c", "c")]));
+    assert_eq!(
+        files(&tree(&target)),
+        pairs(&[("etc/passwd", "root"), ("keep", "2"), ("var/c", "c")])
+    );
     drop(m);
     sn.remove("c1").unwrap();
 }
@@ -289,8 +376,18 @@ fn overlay_links_are_shared_and_pruned_when_layers_go() {
     let sn = OverlaySnapshotter::new(&env.tmp.path().join("overlay")).unwrap();
     let a = sn.prepare("a", &parents).unwrap();
     let b = sn.prepare("b", &parents).unwrap();
-    let lower = |m: &[Mount]| m[0].options.iter().find(|o| o.starts_with("lowerdir=")).cloned().unwrap();
-    assert_eq!(lower(&a), lower(&b), "both snapshots use the same short links");
+    let lower = |m: &[Mount]| {
+        m[0].options
+            .iter()
+            .find(|o| o.starts_with("lowerdir="))
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        lower(&a),
+        lower(&b),
+        "both snapshots use the same short links"
+    );
     let links = env.tmp.path().join("overlay/l");
     assert_eq!(std::fs::read_dir(&links).unwrap().count(), 2);
     for l in std::fs::read_dir(&links).unwrap() {
@@ -301,5 +398,9 @@ fn overlay_links_are_shared_and_pruned_when_layers_go() {
     sn.remove("b").unwrap();
     std::fs::remove_dir_all(&parents[1]).unwrap();
     sn.cleanup().unwrap();
-    assert_eq!(std::fs::read_dir(&links).unwrap().count(), 1, "the dangling link is gone, the live one kept");
+    assert_eq!(
+        std::fs::read_dir(&links).unwrap().count(),
+        1,
+        "the dangling link is gone, the live one kept"
+    );
 }

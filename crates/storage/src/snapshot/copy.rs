@@ -19,7 +19,11 @@ use crate::whiteout::OVERLAY_XATTR_PREFIX;
 pub(crate) fn apply_layer(src: &Path, dst: &Path) -> Result<()> {
     let mut links = HashMap::new();
     apply_dir(src, dst, &mut links)?;
-    copy_meta(src, dst, &fs::symlink_metadata(src).map_err(io_err("stat", src))?)
+    copy_meta(
+        src,
+        dst,
+        &fs::symlink_metadata(src).map_err(io_err("stat", src))?,
+    )
 }
 
 fn apply_dir(src: &Path, dst: &Path, links: &mut HashMap<(u64, u64), PathBuf>) -> Result<()> {
@@ -101,18 +105,34 @@ pub(crate) fn copy_meta(s: &Path, d: &Path, md: &fs::Metadata) -> Result<()> {
     let symlink = md.file_type().is_symlink();
     std::os::unix::fs::lchown(d, Some(md.uid()), Some(md.gid())).map_err(io_err("chown", d))?;
     if !symlink {
-        fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(md.mode() & 0o7777))
-            .map_err(io_err("chmod", d))?;
+        fs::set_permissions(
+            d,
+            std::os::unix::fs::PermissionsExt::from_mode(md.mode() & 0o7777),
+        )
+        .map_err(io_err("chmod", d))?;
     }
     for (name, value) in fsutil::xattrs(s).map_err(io_err("read xattrs of", s))? {
-        if name.as_encoded_bytes().starts_with(OVERLAY_XATTR_PREFIX.as_bytes()) {
+        if name
+            .as_encoded_bytes()
+            .starts_with(OVERLAY_XATTR_PREFIX.as_bytes())
+        {
             continue;
         }
         fsutil::set_xattr(d, &name, &value).map_err(io_err("set xattr on", d))?;
     }
-    fsutil::set_times(d, (md.atime(), md.atime_nsec()), (md.mtime(), md.mtime_nsec())).map_err(io_err("set times of", d))
+    fsutil::set_times(
+        d,
+        (md.atime(), md.atime_nsec()),
+        (md.mtime(), md.mtime_nsec()),
+    )
+    .map_err(io_err("set times of", d))
 }
 
 fn remove(p: &Path, is_dir: bool) -> Result<()> {
-    if is_dir { fs::remove_dir_all(p) } else { fs::remove_file(p) }.map_err(io_err("remove", p))
+    if is_dir {
+        fs::remove_dir_all(p)
+    } else {
+        fs::remove_file(p)
+    }
+    .map_err(io_err("remove", p))
 }

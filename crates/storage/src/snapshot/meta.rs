@@ -18,17 +18,24 @@ pub(crate) fn write(dir: &Path, kind: Kind, parents: &[PathBuf]) -> Result<()> {
         Kind::View => "view\n",
     });
     for p in parents {
-        let s = p.to_str().filter(|s| !s.contains('\n') && p.is_absolute()).ok_or_else(|| StorageError::Io {
-            op: "use parent layer",
-            path: p.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "layer paths must be absolute UTF-8 without newlines"),
-        })?;
+        let s = p
+            .to_str()
+            .filter(|s| !s.contains('\n') && p.is_absolute())
+            .ok_or_else(|| StorageError::Io {
+                op: "use parent layer",
+                path: p.clone(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "layer paths must be absolute UTF-8 without newlines",
+                ),
+            })?;
         text.push_str(s);
         text.push('\n');
     }
     let path = dir.join(META);
     let mut f = std::fs::File::create(&path).map_err(io_err("create", &path))?;
-    f.write_all(text.as_bytes()).map_err(io_err("write", &path))?;
+    f.write_all(text.as_bytes())
+        .map_err(io_err("write", &path))?;
     f.sync_all().map_err(io_err("fsync", &path))?;
     Ok(())
 }
@@ -38,7 +45,9 @@ pub(crate) fn read(dir: &Path, key: &str) -> Result<(Kind, Vec<PathBuf>)> {
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(StorageError::SnapshotNotFound { key: key.to_string() })
+            return Err(StorageError::SnapshotNotFound {
+                key: key.to_string(),
+            })
         }
         Err(e) => return Err(io_err("read", &path)(e)),
     };
@@ -47,10 +56,12 @@ pub(crate) fn read(dir: &Path, key: &str) -> Result<(Kind, Vec<PathBuf>)> {
         Some("view") => Kind::View,
         Some("active") => Kind::Active,
         _ => {
-            return Err(io_err("parse snapshot metadata", &path)(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "first line must be 'active' or 'view'",
-            )))
+            return Err(io_err("parse snapshot metadata", &path)(
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "first line must be 'active' or 'view'",
+                ),
+            ))
         }
     };
     Ok((kind, lines.map(PathBuf::from).collect()))
@@ -65,14 +76,18 @@ pub(crate) fn create_atomically(
 ) -> Result<PathBuf> {
     let dest = snapshots.join(key);
     if dest.exists() {
-        return Err(StorageError::SnapshotExists { key: key.to_string() });
+        return Err(StorageError::SnapshotExists {
+            key: key.to_string(),
+        });
     }
     let tmp = snapshots.join(format!(".tmp-{key}-{:016x}", fastrand::u64(..)));
     std::fs::create_dir(&tmp).map_err(io_err("create snapshot directory", &tmp))?;
     let done = build(&tmp).and_then(|()| {
         rustix::fs::renameat_with(CWD, &tmp, CWD, &dest, RenameFlags::NOREPLACE).map_err(|e| {
             if e == rustix::io::Errno::EXIST {
-                StorageError::SnapshotExists { key: key.to_string() }
+                StorageError::SnapshotExists {
+                    key: key.to_string(),
+                }
             } else {
                 io_err("rename snapshot into place", &dest)(e.into())
             }
@@ -98,7 +113,9 @@ pub(crate) fn create_atomically(
 pub(crate) fn remove(snapshots: &Path, key: &str) -> Result<()> {
     let dir = snapshots.join(key);
     if !dir.join(META).exists() {
-        return Err(StorageError::SnapshotNotFound { key: key.to_string() });
+        return Err(StorageError::SnapshotNotFound {
+            key: key.to_string(),
+        });
     }
     let aside = snapshots.join(format!(".rm-{key}-{:016x}", fastrand::u64(..)));
     std::fs::rename(&dir, &aside).map_err(io_err("rename snapshot for removal", &dir))?;
@@ -132,7 +149,9 @@ pub(crate) fn cleanup(snapshots: &Path) -> Result<Vec<PathBuf>> {
             let path = ent.path();
             match std::fs::remove_dir_all(&path) {
                 Ok(()) => removed.push(path),
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not remove snapshot leftovers"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "could not remove snapshot leftovers")
+                }
             }
         }
     }

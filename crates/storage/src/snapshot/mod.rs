@@ -41,17 +41,28 @@ pub struct Mount {
 impl Mount {
     /// The options that are mount flags (`ro`, `bind`, `rbind`, …) rather than fs data.
     pub fn flag_options(&self) -> impl Iterator<Item = &str> {
-        self.options.iter().map(String::as_str).filter(|o| is_flag(o))
+        self.options
+            .iter()
+            .map(String::as_str)
+            .filter(|o| is_flag(o))
     }
 
     /// The fs-specific data string (`lowerdir=…,upperdir=…`), comma-joined.
     pub fn data(&self) -> String {
-        self.options.iter().map(String::as_str).filter(|o| !is_flag(o)).collect::<Vec<_>>().join(",")
+        self.options
+            .iter()
+            .map(String::as_str)
+            .filter(|o| !is_flag(o))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
 fn is_flag(o: &str) -> bool {
-    matches!(o, "ro" | "rw" | "bind" | "rbind" | "nosuid" | "nodev" | "noexec" | "private" | "rprivate")
+    matches!(
+        o,
+        "ro" | "rw" | "bind" | "rbind" | "nosuid" | "nodev" | "noexec" | "private" | "rprivate"
+    )
 }
 
 /// Space used by a snapshot's own writable data (not its parents).
@@ -133,7 +144,9 @@ pub(crate) fn check_key(key: &str) -> Result<()> {
         || key.starts_with('.')
         || key.contains(['/', '\0', '\n', ',', ':']);
     if bad {
-        return Err(StorageError::InvalidKey { key: key.to_string() });
+        return Err(StorageError::InvalidKey {
+            key: key.to_string(),
+        });
     }
     Ok(())
 }
@@ -149,7 +162,8 @@ pub(crate) fn usage_of(dir: &Path) -> Result<Usage> {
         for ent in rd {
             let ent = ent.map_err(crate::error::io_err("read directory", &d))?;
             let path = ent.path();
-            let md = std::fs::symlink_metadata(&path).map_err(crate::error::io_err("stat", &path))?;
+            let md =
+                std::fs::symlink_metadata(&path).map_err(crate::error::io_err("stat", &path))?;
             if seen.insert((md.dev(), md.ino())) {
                 usage.inodes += 1;
                 usage.size += md.blocks() * 512;
@@ -168,7 +182,16 @@ mod tests {
 
     #[test]
     fn keys_must_be_plain_names() {
-        for bad in ["", ".", "..", "a/b", ".hidden", "a,b", "a:b", &"x".repeat(201)] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            ".hidden",
+            "a,b",
+            "a:b",
+            &"x".repeat(201),
+        ] {
             assert!(check_key(bad).is_err(), "{bad}");
         }
         check_key("0123456789abcdef").unwrap();

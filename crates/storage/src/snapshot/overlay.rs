@@ -43,7 +43,9 @@ impl OverlaySnapshotter {
         for d in [root.to_path_buf(), root.join("l"), root.join("snapshots")] {
             std::fs::create_dir_all(&d).map_err(io_err("create directory", &d))?;
         }
-        Ok(OverlaySnapshotter { root: root.to_path_buf() })
+        Ok(OverlaySnapshotter {
+            root: root.to_path_buf(),
+        })
     }
 
     fn snapshots(&self) -> PathBuf {
@@ -53,7 +55,10 @@ impl OverlaySnapshotter {
     /// The short link for `layer`, created when missing: `l/<ID>` -> `layer`.
     fn link_for(&self, layer: &Path) -> Result<String> {
         let hash = Sha256::digest(layer.as_os_str().as_encoded_bytes());
-        let id: String = hash.iter().map(|b| ALPHABET[usize::from(b % 32)] as char).collect();
+        let id: String = hash
+            .iter()
+            .map(|b| ALPHABET[usize::from(b % 32)] as char)
+            .collect();
         // Grow the name on the (astronomically unlikely) clash with another layer's link.
         for len in LINK_LEN..=id.len() {
             let name = &id[..len];
@@ -62,8 +67,12 @@ impl OverlaySnapshotter {
                 Ok(t) if t == layer => return Ok(name.to_string()),
                 Ok(_) => continue,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    let tmp = self.root.join("l").join(format!(".{name}-{:08x}", fastrand::u32(..)));
-                    std::os::unix::fs::symlink(layer, &tmp).map_err(io_err("create layer link", &tmp))?;
+                    let tmp = self
+                        .root
+                        .join("l")
+                        .join(format!(".{name}-{:08x}", fastrand::u32(..)));
+                    std::os::unix::fs::symlink(layer, &tmp)
+                        .map_err(io_err("create layer link", &tmp))?;
                     // rename over a racing creator's identical link is harmless.
                     std::fs::rename(&tmp, &link).map_err(io_err("rename layer link", &link))?;
                     return Ok(name.to_string());
@@ -87,7 +96,9 @@ impl OverlaySnapshotter {
             if std::fs::metadata(&p).is_err() && std::fs::symlink_metadata(&p).is_ok() {
                 match std::fs::remove_file(&p) {
                     Ok(()) => n += 1,
-                    Err(e) => tracing::warn!(path = %p.display(), error = %e, "could not remove stale layer link"),
+                    Err(e) => {
+                        tracing::warn!(path = %p.display(), error = %e, "could not remove stale layer link")
+                    }
                 }
             }
         }
@@ -105,7 +116,10 @@ impl OverlaySnapshotter {
         };
         if kind == Kind::View && parents.len() < 2 {
             // Overlay needs an upper dir or two lowers; a plain read-only bind does the job.
-            let src = parents.first().cloned().unwrap_or_else(|| dir.join("empty"));
+            let src = parents
+                .first()
+                .cloned()
+                .unwrap_or_else(|| dir.join("empty"));
             return Ok(vec![bind(src, true)]);
         }
         // overlay lists the top layer first.
@@ -113,9 +127,17 @@ impl OverlaySnapshotter {
         for p in parents.iter().rev() {
             ids.push(format!("l/{}", self.link_for(p)?));
         }
-        let lowers: Vec<String> = if parents.is_empty() { vec![format!("snapshots/{key}/empty")] } else { ids };
+        let lowers: Vec<String> = if parents.is_empty() {
+            vec![format!("snapshots/{key}/empty")]
+        } else {
+            ids
+        };
         let build = |base: &str| -> Vec<String> {
-            let lower = lowers.iter().map(|l| format!("{base}{l}")).collect::<Vec<_>>().join(":");
+            let lower = lowers
+                .iter()
+                .map(|l| format!("{base}{l}"))
+                .collect::<Vec<_>>()
+                .join(":");
             let mut opts = vec![format!("lowerdir={lower}")];
             if kind == Kind::Active {
                 opts.push(format!("upperdir={base}snapshots/{key}/upper"));
@@ -128,21 +150,40 @@ impl OverlaySnapshotter {
         };
         let limit = rustix::param::page_size() - 1;
         let root = self.root.to_str().ok_or_else(|| {
-            io_err("use snapshotter root", &self.root)(std::io::Error::new(std::io::ErrorKind::InvalidInput, "root path is not UTF-8"))
+            io_err("use snapshotter root", &self.root)(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "root path is not UTF-8",
+            ))
         })?;
         let absolute = build(&format!("{}/", root.trim_end_matches('/')));
-        let data_len = |o: &[String]| o.iter().filter(|s| !super::is_flag(s)).map(|s| s.len() + 1).sum::<usize>();
+        let data_len = |o: &[String]| {
+            o.iter()
+                .filter(|s| !super::is_flag(s))
+                .map(|s| s.len() + 1)
+                .sum::<usize>()
+        };
         let (options, cwd) = if data_len(&absolute) <= limit {
             (absolute, None)
         } else {
             let relative = build("");
             let len = data_len(&relative);
             if len > limit {
-                return Err(StorageError::MountOptionsTooLong { key: key.to_string(), len, limit, layers: parents.len() });
+                return Err(StorageError::MountOptionsTooLong {
+                    key: key.to_string(),
+                    len,
+                    limit,
+                    layers: parents.len(),
+                });
             }
             (relative, Some(self.root.clone()))
         };
-        Ok(vec![Mount { fs_type: "overlay".into(), source: "overlay".into(), target: PathBuf::new(), options, cwd }])
+        Ok(vec![Mount {
+            fs_type: "overlay".into(),
+            source: "overlay".into(),
+            target: PathBuf::new(),
+            options,
+            cwd,
+        }])
     }
 
     fn create(&self, key: &str, kind: Kind, parents: &[PathBuf]) -> Result<Vec<Mount>> {
@@ -241,7 +282,10 @@ pub fn probe(root: &Path) -> Result<()> {
 }
 
 fn probe_in(dir: &Path, root: &Path) -> Result<()> {
-    let unsupported = |source: std::io::Error| StorageError::OverlayUnsupported { root: root.to_path_buf(), source };
+    let unsupported = |source: std::io::Error| StorageError::OverlayUnsupported {
+        root: root.to_path_buf(),
+        source,
+    };
     for sub in ["l1", "l2", "upper", "work", "merged"] {
         std::fs::create_dir_all(dir.join(sub)).map_err(unsupported)?;
     }
@@ -250,12 +294,20 @@ fn probe_in(dir: &Path, root: &Path) -> Result<()> {
         dir.display(),
         FIXED_OPTIONS.join(",")
     );
-    let data = CString::new(data).map_err(|e| unsupported(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
+    let data = CString::new(data)
+        .map_err(|e| unsupported(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
     let merged = dir.join("merged");
-    rustix::mount::mount("overlay", &merged, "overlay", rustix::mount::MountFlags::empty(), data.as_c_str())
-        .map_err(|e| unsupported(e.into()))?;
+    rustix::mount::mount(
+        "overlay",
+        &merged,
+        "overlay",
+        rustix::mount::MountFlags::empty(),
+        data.as_c_str(),
+    )
+    .map_err(|e| unsupported(e.into()))?;
     // Check that deleting through the mount works (whiteouts need mknod in the upper fs).
-    let check = std::fs::write(merged.join("f"), b"x").and_then(|()| std::fs::remove_file(merged.join("f")));
+    let check = std::fs::write(merged.join("f"), b"x")
+        .and_then(|()| std::fs::remove_file(merged.join("f")));
     let unmounted = rustix::mount::unmount(&merged, rustix::mount::UnmountFlags::empty());
     check.map_err(unsupported)?;
     unmounted.map_err(|e| unsupported(e.into()))

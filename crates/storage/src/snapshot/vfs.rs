@@ -17,7 +17,9 @@ impl VfsSnapshotter {
     pub fn new(root: &Path) -> Result<Self> {
         let snaps = root.join("snapshots");
         std::fs::create_dir_all(&snaps).map_err(io_err("create directory", &snaps))?;
-        Ok(VfsSnapshotter { root: root.to_path_buf() })
+        Ok(VfsSnapshotter {
+            root: root.to_path_buf(),
+        })
     }
 
     fn snapshots(&self) -> PathBuf {

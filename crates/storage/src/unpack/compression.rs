@@ -21,7 +21,10 @@ const XZ: &[u8] = &[0xfd, b'7', b'z', b'X', b'Z', 0x00];
 /// "BZh", a block-size digit, then the block magic (pi): a tar whose first file is named
 /// `BZh…` must not be mistaken for bzip2.
 fn is_bzip2(head: &[u8]) -> bool {
-    head.len() >= 10 && head.starts_with(b"BZh") && (b'1'..=b'9').contains(&head[3]) && &head[4..10] == b"1AY&SY"
+    head.len() >= 10
+        && head.starts_with(b"BZh")
+        && (b'1'..=b'9').contains(&head[3])
+        && &head[4..10] == b"1AY&SY"
 }
 
 /// Reads the first bytes of `reader` and returns a reader of the decompressed tar stream.
@@ -37,7 +40,10 @@ pub(crate) fn decoder<'a, R: Read + 'a>(
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(source) => {
-                return Err(StorageError::ReadArchive { layer: layer.to_string(), source })
+                return Err(StorageError::ReadArchive {
+                    layer: layer.to_string(),
+                    source,
+                })
             }
         }
     }
@@ -45,15 +51,28 @@ pub(crate) fn decoder<'a, R: Read + 'a>(
     let whole = Cursor::new(head.to_vec()).chain(reader);
     if head.starts_with(GZIP) {
         let buffered = io::BufReader::with_capacity(64 * 1024, whole);
-        Ok((Box::new(flate2::bufread::MultiGzDecoder::new(buffered)), Compression::Gzip))
+        Ok((
+            Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+            Compression::Gzip,
+        ))
     } else if head.starts_with(ZSTD) {
-        let dec = zstd::stream::read::Decoder::new(whole)
-            .map_err(|source| StorageError::ReadArchive { layer: layer.to_string(), source })?;
+        let dec = zstd::stream::read::Decoder::new(whole).map_err(|source| {
+            StorageError::ReadArchive {
+                layer: layer.to_string(),
+                source,
+            }
+        })?;
         Ok((Box::new(dec), Compression::Zstd))
     } else if head.starts_with(XZ) {
-        Err(StorageError::UnsupportedCompression { layer: layer.to_string(), format: "xz" })
+        Err(StorageError::UnsupportedCompression {
+            layer: layer.to_string(),
+            format: "xz",
+        })
     } else if is_bzip2(head) {
-        Err(StorageError::UnsupportedCompression { layer: layer.to_string(), format: "bzip2" })
+        Err(StorageError::UnsupportedCompression {
+            layer: layer.to_string(),
+            format: "bzip2",
+        })
     } else {
         Ok((Box::new(whole), Compression::None))
     }
@@ -78,13 +97,19 @@ mod tests {
 
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(&payload).unwrap();
-        assert_eq!(roundtrip(&gz.finish().unwrap()), (payload.clone(), Compression::Gzip));
+        assert_eq!(
+            roundtrip(&gz.finish().unwrap()),
+            (payload.clone(), Compression::Gzip)
+        );
 
         let zs = zstd::encode_all(&payload[..], 3).unwrap();
         assert_eq!(roundtrip(&zs), (payload.clone(), Compression::Zstd));
 
         assert_eq!(roundtrip(b"ab"), (b"ab".to_vec(), Compression::None));
-        assert_eq!(roundtrip(b"BZh-not-bzip2"), (b"BZh-not-bzip2".to_vec(), Compression::None));
+        assert_eq!(
+            roundtrip(b"BZh-not-bzip2"),
+            (b"BZh-not-bzip2".to_vec(), Compression::None)
+        );
         assert!(decoder(&b"BZh91AY&SYxxxx"[..], "l").is_err());
         assert!(matches!(
             decoder(&XZ.repeat(2)[..], "l").err(),

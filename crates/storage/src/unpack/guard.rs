@@ -24,13 +24,21 @@ pub(crate) struct HeaderGuard<R> {
 
 impl<R: Read> HeaderGuard<R> {
     pub(crate) fn new(inner: R) -> Self {
-        HeaderGuard { inner, header: [0; BLOCK], filled: 0, skip: 0, done: false }
+        HeaderGuard {
+            inner,
+            header: [0; BLOCK],
+            filled: 0,
+            skip: 0,
+            done: false,
+        }
     }
 
     fn inspect(&mut self, mut bytes: &[u8]) -> io::Result<()> {
         while !bytes.is_empty() && !self.done {
             if self.skip > 0 {
-                let n = usize::try_from(self.skip).unwrap_or(usize::MAX).min(bytes.len());
+                let n = usize::try_from(self.skip)
+                    .unwrap_or(usize::MAX)
+                    .min(bytes.len());
                 self.skip -= n as u64;
                 bytes = &bytes[n..];
                 continue;
@@ -96,7 +104,11 @@ mod tests {
 
     #[test]
     fn refuses_huge_extension_records_only() {
-        for kind in [tar::EntryType::XHeader, tar::EntryType::GNULongName, tar::EntryType::GNULongLink] {
+        for kind in [
+            tar::EntryType::XHeader,
+            tar::EntryType::GNULongName,
+            tar::EntryType::GNULongLink,
+        ] {
             let data = ext_header(kind, 1 << 40);
             let err = io::copy(&mut HeaderGuard::new(&data[..]), &mut io::sink()).unwrap_err();
             assert!(err.to_string().contains("exceeds"), "{err}");

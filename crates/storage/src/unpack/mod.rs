@@ -68,9 +68,15 @@ pub const TMP_MARKER: &str = ".tmp-";
 /// exist; its parent must). The whole input is read, including anything after the tar end, so a
 /// caller hashing the stream sees every byte.
 pub fn unpack_layer<R: Read>(reader: R, dest: &Path, opts: &UnpackOptions) -> Result<UnpackStats> {
-    let label = if opts.layer.is_empty() { dest.display().to_string() } else { opts.layer.clone() };
+    let label = if opts.layer.is_empty() {
+        dest.display().to_string()
+    } else {
+        opts.layer.clone()
+    };
     if dest.symlink_metadata().is_ok() {
-        return Err(StorageError::LayerExists { path: dest.to_path_buf() });
+        return Err(StorageError::LayerExists {
+            path: dest.to_path_buf(),
+        });
     }
     let parent = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -99,14 +105,21 @@ pub fn unpack_layer<R: Read>(reader: R, dest: &Path, opts: &UnpackOptions) -> Re
         Err(e) => {
             remove_tree_logged(&tmp);
             if e == rustix::io::Errno::EXIST {
-                return Err(StorageError::LayerExists { path: dest.to_path_buf() });
+                return Err(StorageError::LayerExists {
+                    path: dest.to_path_buf(),
+                });
             }
-            return Err(StorageError::Io { op: "rename finished layer to", path: dest.to_path_buf(), source: e.into() });
+            return Err(StorageError::Io {
+                op: "rename finished layer to",
+                path: dest.to_path_buf(),
+                source: e.into(),
+            });
         }
     }
     if opts.sync {
         let dir = std::fs::File::open(&parent).map_err(io_err("open layers directory", &parent))?;
-        dir.sync_all().map_err(io_err("fsync layers directory", &parent))?;
+        dir.sync_all()
+            .map_err(io_err("fsync layers directory", &parent))?;
     }
     Ok(stats)
 }
@@ -122,7 +135,9 @@ pub fn remove_interrupted(layers_dir: &Path) -> Result<Vec<PathBuf>> {
             let path = ent.path();
             match std::fs::remove_dir_all(&path) {
                 Ok(()) => removed.push(path),
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not remove interrupted layer"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "could not remove interrupted layer")
+                }
             }
         }
     }

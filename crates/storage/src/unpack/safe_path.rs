@@ -57,8 +57,18 @@ pub(crate) fn open_root(path: &Path) -> io::Result<OwnedFd> {
 /// Opens the directory `rel` (already [`clean`]ed; empty = the root) below `root`, never
 /// following a symlink. `ELOOP` means a symlink was on the way, `ENOTDIR` a non-directory.
 pub(crate) fn open_dir<Fd: AsFd>(root: Fd, rel: &Path) -> io::Result<OwnedFd> {
-    let rel: &Path = if rel.as_os_str().is_empty() { Path::new(".") } else { rel };
-    Ok(rustix::fs::openat2(root, rel, dir_oflags(), Mode::empty(), resolve_flags())?)
+    let rel: &Path = if rel.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        rel
+    };
+    Ok(rustix::fs::openat2(
+        root,
+        rel,
+        dir_oflags(),
+        Mode::empty(),
+        resolve_flags(),
+    )?)
 }
 
 /// Opens the directory `rel` below `root`, creating missing directories (mode 0755, owned by
@@ -91,7 +101,13 @@ pub(crate) fn open_or_create_dir<Fd: AsFd>(root: Fd, rel: &Path) -> io::Result<O
 
 /// Opens the single-component directory `name` in `parent` without following a symlink.
 pub(crate) fn open_child_dir<Fd: AsFd>(parent: Fd, name: &OsStr) -> io::Result<OwnedFd> {
-    Ok(rustix::fs::openat2(parent, name, dir_oflags(), Mode::empty(), resolve_flags())?)
+    Ok(rustix::fs::openat2(
+        parent,
+        name,
+        dir_oflags(),
+        Mode::empty(),
+        resolve_flags(),
+    )?)
 }
 
 /// Whether an open error means "a symlink or a non-directory was in the way".
@@ -112,7 +128,10 @@ mod tests {
 
     #[test]
     fn clean_drops_root_and_dots() {
-        assert_eq!(clean(Path::new("/etc/./passwd")).unwrap(), PathBuf::from("etc/passwd"));
+        assert_eq!(
+            clean(Path::new("/etc/./passwd")).unwrap(),
+            PathBuf::from("etc/passwd")
+        );
         assert_eq!(clean(Path::new("./")).unwrap(), PathBuf::new());
         assert_eq!(clean(Path::new("a/b/../c")).unwrap(), PathBuf::from("a/c"));
     }
