@@ -106,7 +106,7 @@ impl Bundle {
 
     /// Gives the container a fixed cgroups path, returned.
     pub fn cgroup(&mut self, name: &str) -> String {
-        let p = format!("/berth-test/{name}");
+        let p = format!("/berth-test-{name}");
         let pc = p.clone();
         self.edit(|c| c["linux"]["cgroupsPath"] = Value::String(pc));
         p
