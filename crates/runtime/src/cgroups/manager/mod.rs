@@ -64,6 +64,9 @@ pub struct CgroupPaths {
 #[derive(Clone, Debug)]
 pub struct Manager {
     paths: CgroupPaths,
+    /// The path is berth's default `/berth/<id>`: the `/berth` parent is berth's own, so
+    /// the last container to leave removes it (whichever container made it).
+    berth_parent: bool,
 }
 
 /// Which directory serves a controller.
@@ -263,12 +266,16 @@ impl Manager {
                 v1: v1s,
                 unified,
             },
+            berth_parent: cgroups_path.is_none_or(|p| p.as_os_str().is_empty()),
         })
     }
 
     /// Re-open a container's cgroups from its state file.
     pub fn from_paths(p: CgroupPaths) -> Manager {
-        Manager { paths: p }
+        Manager {
+            paths: p,
+            berth_parent: false,
+        }
     }
 
     pub fn paths(&self) -> &CgroupPaths {
@@ -327,6 +334,7 @@ impl Manager {
             let mut created = Vec::new();
             let r = mkdir_p(&h.dir.path, &mut created);
             h.dir.created.extend(created.iter().cloned());
+            claim_berth_parent(self.berth_parent, &mut h.dir);
             r?;
             if h.controllers.iter().any(|c| c == "cpuset") {
                 for d in &created {
@@ -338,6 +346,7 @@ impl Manager {
             let mut created = Vec::new();
             let r = mkdir_p(&u.path, &mut created);
             u.created.extend(created.iter().cloned());
+            claim_berth_parent(self.berth_parent, u);
             r?;
             if unified_setup {
                 for d in &created {
@@ -623,6 +632,21 @@ impl Manager {
             .iter()
             .map(|h| (h.subsystem.clone(), h.dir.path.clone()))
             .collect()
+    }
+}
+
+/// Records the default `/berth` parent as removable by this container too: destroy
+/// removes it only once it is empty (EBUSY/ENOTEMPTY leave it for the others).
+fn claim_berth_parent(berth_parent: bool, dir: &mut CgroupDir) {
+    if !berth_parent {
+        return;
+    }
+    if let Some(parent) = dir.path.parent() {
+        if parent.file_name().is_some_and(|n| n == "berth")
+            && !dir.created.iter().any(|c| c == parent)
+        {
+            dir.created.insert(0, parent.to_path_buf());
+        }
     }
 }
 

@@ -55,7 +55,7 @@ fn create_records_ownership_and_destroy_removes_only_ours() {
     let h = hybrid(t.path());
     // /berth already exists in the memory hierarchy: joined, not owned.
     std::fs::create_dir(t.path().join("memory/berth")).unwrap();
-    let mut m = Manager::new(&h, None, "c1").unwrap();
+    let mut m = Manager::new(&h, Some(Path::new("/berth/c1")), "c1").unwrap();
     m.create().unwrap();
     let mem = &m.paths().v1[0].dir;
     assert_eq!(mem.path, t.path().join("memory/berth/c1"));
@@ -90,7 +90,7 @@ fn create_records_ownership_and_destroy_removes_only_ours() {
     assert_eq!(back.paths(), m.paths());
 
     // A second manager on the same path joins everything and owns nothing.
-    let mut j = Manager::new(&h, None, "c1").unwrap();
+    let mut j = Manager::new(&h, Some(Path::new("/berth/c1")), "c1").unwrap();
     j.create().unwrap();
     assert!(j
         .paths()
@@ -280,4 +280,29 @@ fn unified_host_enables_controllers_freezes_and_lists_pids() {
     std::fs::create_dir(c.join("sub")).unwrap();
     std::fs::write(c.join("sub/cgroup.procs"), "11\n").unwrap();
     assert_eq!(m.pids().unwrap(), vec![10, 11, 12]);
+}
+
+#[test]
+fn default_berth_parent_goes_with_the_last_container() {
+    let t = tempfile::tempdir().unwrap();
+    let h = hybrid(t.path());
+    let mut a = Manager::new(&h, None, "a").unwrap();
+    a.create().unwrap();
+    let mut b = Manager::new(&h, None, "b").unwrap();
+    b.create().unwrap();
+    // b did not make /berth but may remove it once it is empty.
+    assert_eq!(
+        b.paths().v1[0].dir.created[0],
+        t.path().join("memory/berth")
+    );
+    a.destroy().unwrap();
+    assert!(
+        t.path().join("memory/berth/b").exists(),
+        "a removed b's cgroup"
+    );
+    b.destroy().unwrap();
+    assert!(
+        !t.path().join("memory/berth").exists(),
+        "/berth left behind"
+    );
 }
