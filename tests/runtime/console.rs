@@ -72,3 +72,28 @@ fn console_socket_receives_the_pty_master() {
     assert!(text.contains("stdin-is-tty"), "{text}");
     rt.ok(&["delete", "--force", "tty1"]);
 }
+
+#[test]
+fn foreground_run_relays_the_pty_to_our_terminal() {
+    if not_root() || std::process::Command::new("script").arg("--version").output().is_err() {
+        return;
+    }
+    let rt = Runtime::new();
+    let mut b = Bundle::new(&["true"]);
+    b.edit(|c| {
+        c["process"]["terminal"] = json!(true);
+        c["process"]["args"] = json!(["sh", "-c", "tty; [ -t 1 ] && echo stdout-is-tty; exit 3"]);
+    });
+    // script(1) gives berth-runtime a terminal of its own, as a person's shell would.
+    let cmd = format!(
+        "{} --root {} run --bundle {} relay; echo rc=$?",
+        rt.bin.display(),
+        rt.root.path().display(),
+        b.path().display()
+    );
+    let out = std::process::Command::new("script").args(["-qec", &cmd, "/dev/null"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("/dev/pts/"), "{text}");
+    assert!(text.contains("stdout-is-tty"), "{text}");
+    assert!(text.contains("rc=3"), "{text}");
+}
