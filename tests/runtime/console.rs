@@ -75,7 +75,12 @@ fn console_socket_receives_the_pty_master() {
 
 #[test]
 fn foreground_run_relays_the_pty_to_our_terminal() {
-    if not_root() || std::process::Command::new("script").arg("--version").output().is_err() {
+    if not_root()
+        || std::process::Command::new("script")
+            .arg("--version")
+            .output()
+            .is_err()
+    {
         return;
     }
     let rt = Runtime::new();
@@ -91,7 +96,10 @@ fn foreground_run_relays_the_pty_to_our_terminal() {
         rt.root.path().display(),
         b.path().display()
     );
-    let out = std::process::Command::new("script").args(["-qec", &cmd, "/dev/null"]).output().unwrap();
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("/dev/pts/"), "{text}");
     assert!(text.contains("stdout-is-tty"), "{text}");

@@ -164,6 +164,7 @@ fn exec_child(
     .ctx(|| "reset the signal mask")?;
     nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
         .ctx(|| "set parent death signal")?;
+    let _ = nix::sys::prctl::set_name(c"berth:[exec]");
     // Not dumpable while we still hold host resources: other container processes
     // cannot open our /proc entries (CVE-2019-5736 class).
     nix::sys::prctl::set_dumpable(false).ctx(|| "prctl(PR_SET_DUMPABLE)")?;

@@ -67,6 +67,8 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
         .ctx(|| "reset the signal mask")?;
     nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
         .ctx(|| "set parent death signal")?;
+    // So `ps` shows which stage a stuck container is in.
+    let _ = nix::sys::prctl::set_name(c"berth:[init]");
     if let Some(j) = ctx.cgroup_join {
         j.join()?;
     }
