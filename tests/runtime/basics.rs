@@ -72,3 +72,23 @@ pub fn wait_for_status(rt: &Runtime, id: &str, status: &str) {
     }
     panic!("container {id} never reached {status}");
 }
+
+#[test]
+fn run_keep_leaves_a_stopped_container_to_inspect() {
+    if not_root() {
+        return;
+    }
+    let rt = Runtime::new();
+    let b = Bundle::new(&["true"]);
+    let out = rt.run(&[
+        "run",
+        "--keep",
+        "--bundle",
+        b.path().to_str().unwrap(),
+        "kept",
+    ]);
+    assert!(out.status.success());
+    assert_eq!(rt.state("kept")["status"], "stopped");
+    rt.ok(&["delete", "kept"]);
+    assert!(!rt.root.path().join("kept").exists());
+}

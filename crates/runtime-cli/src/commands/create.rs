@@ -39,6 +39,5 @@ pub fn create(root: &Path, a: CreateArgs) -> Result<i32> {
 
 pub fn run(root: &Path, a: CreateArgs, detach: bool, keep: bool) -> Result<i32> {
     runtime::cloned_exe::ensure_protected()?;
-    let _ = keep;
-    Ok(container::run(opts(root, &a)?, detach)?)
+    Ok(container::run(opts(root, &a)?, detach, keep)?)
 }

@@ -23,8 +23,9 @@ fn relay_pair(wanted: bool, console: &mut Option<OwnedFd>) -> Result<Option<Owne
     Ok(Some(OwnedFd::from(ours)))
 }
 
-/// Runs a container; returns its exit code (0 when detached).
-pub fn run(mut o: CreateOpts<'_>, detach: bool) -> Result<i32> {
+/// Runs a container; returns its exit code (0 when detached). In the foreground the
+/// container is deleted when it exits, unless `keep` (runc's `--keep`).
+pub fn run(mut o: CreateOpts<'_>, detach: bool, keep: bool) -> Result<i32> {
     let terminal = o.bundle.spec.process().as_ref().and_then(|p| p.terminal()) == Some(true);
     let ours = relay_pair(terminal && o.console.is_none() && !detach, &mut o.console)?;
     if !detach {
@@ -61,7 +62,9 @@ pub fn run(mut o: CreateOpts<'_>, detach: bool) -> Result<i32> {
         return Ok(0);
     }
     let code = foreground::wait(pid, master)?;
-    super::delete(&root, &id, true)?;
+    if !keep {
+        super::delete(&root, &id, true)?;
+    }
     Ok(code)
 }
 
