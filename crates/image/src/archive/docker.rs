@@ -353,7 +353,7 @@ pub(super) fn save(
             for r in &tagged {
                 if let Some(t) = r.tag() {
                     repositories
-                        .entry(r.familiar_name())
+                        .entry(r.name())
                         .or_default()
                         .insert(t.to_string(), top.clone());
                 }
@@ -361,7 +361,9 @@ pub(super) fn save(
         }
         entries.push(Entry {
             config: cfg_path,
-            repo_tags: Some(tagged.iter().map(|r| r.familiar()).collect()),
+            // Fully qualified: docker load shortens them again, podman would otherwise put
+            // short names under localhost/.
+            repo_tags: Some(tagged.iter().map(|r| r.to_string()).collect()),
             layers: layer_paths.into_iter().map(|(_, p)| p).collect(),
         });
     }
