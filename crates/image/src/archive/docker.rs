@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Read, Seek, Write};
 
-use oci_spec::image::{Digest, ImageManifest};
+use oci_spec::image::{Descriptor, Digest, ImageManifest, ImageManifestBuilder, MediaType};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -25,23 +25,6 @@ struct Entry {
     repo_tags: Option<Vec<String>>,
     #[serde(rename = "Layers", default)]
     layers: Vec<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct DescOut {
-    pub media_type: String,
-    pub size: u64,
-    pub digest: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct ManifestOut {
-    pub schema_version: u32,
-    pub media_type: String,
-    pub config: DescOut,
-    pub layers: Vec<DescOut>,
 }
 
 const MANIFEST_JSON: &str = "manifest.json";
@@ -116,30 +99,29 @@ pub(super) fn interpret(
         } else {
             (manifest::DOCKER_MANIFEST, manifest::DOCKER_CONFIG)
         };
-        let m = ManifestOut {
-            schema_version: 2,
-            media_type: mt.into(),
-            config: DescOut {
-                media_type: cfg_mt.into(),
-                size: cfg.size,
-                digest: cfg.digest.to_string(),
-            },
-            layers: layers
-                .iter()
-                .map(|(c, s)| DescOut {
-                    media_type: match (c, any_zstd) {
-                        (Compression::None, false) => layer::DOCKER_LAYER_TAR,
-                        (Compression::Gzip, false) => manifest::DOCKER_LAYER_GZIP,
-                        (Compression::None, true) => layer::OCI_LAYER_TAR,
-                        (Compression::Gzip, true) => layer::OCI_LAYER_GZIP,
-                        (Compression::Zstd, _) => layer::OCI_LAYER_ZSTD,
-                    }
-                    .into(),
-                    size: s.size,
-                    digest: s.digest.to_string(),
-                })
-                .collect(),
-        };
+        let layer_descs = layers
+            .iter()
+            .map(|(c, s)| {
+                let mt = match (c, any_zstd) {
+                    (Compression::None, false) => layer::DOCKER_LAYER_TAR,
+                    (Compression::Gzip, false) => manifest::DOCKER_LAYER_GZIP,
+                    (Compression::None, true) => layer::OCI_LAYER_TAR,
+                    (Compression::Gzip, true) => layer::OCI_LAYER_GZIP,
+                    (Compression::Zstd, _) => layer::OCI_LAYER_ZSTD,
+                };
+                Descriptor::new(mt.into(), s.size, s.digest.clone())
+            })
+            .collect::<Vec<_>>();
+        let m = ImageManifestBuilder::default()
+            .schema_version(2u32)
+            .media_type(MediaType::from(mt))
+            .config(Descriptor::new(cfg_mt.into(), cfg.size, cfg.digest.clone()))
+            .layers(layer_descs)
+            .build()
+            .map_err(|err| ArchiveError::Build {
+                what: format!("manifest for {}", e.config),
+                reason: err.to_string(),
+            })?;
         let mbytes = serde_json::to_vec(&m).map_err(|err| crate::Error::Serialize {
             what: format!("manifest for {}", e.config),
             source: err,
@@ -367,16 +349,10 @@ pub(super) fn save(
             layers: layer_paths.into_iter().map(|(_, p)| p).collect(),
         });
     }
-    let json = |what: &str, v: &dyn erased::Ser| {
-        v.to_vec().map_err(|source| crate::Error::Serialize {
-            what: what.to_string(),
-            source,
-        })
-    };
-    let mj = json(MANIFEST_JSON, &entries)?;
+    let mj = to_json(MANIFEST_JSON, &entries)?;
     append(&mut b, MANIFEST_JSON, mj.len() as u64, mj.as_slice())?;
     if !repositories.is_empty() {
-        let rj = json("repositories", &repositories)?;
+        let rj = to_json("repositories", &repositories)?;
         append(&mut b, "repositories", rj.len() as u64, rj.as_slice())?;
     }
     finish(b)
@@ -393,14 +369,12 @@ pub(super) fn finish<W: Write>(b: tar::Builder<W>) -> Result<()> {
     })
 }
 
-/// serde_json::to_vec over a trait object, so one closure serves several types.
-pub(super) mod erased {
-    pub trait Ser {
-        fn to_vec(&self) -> serde_json::Result<Vec<u8>>;
-    }
-    impl<T: serde::Serialize> Ser for T {
-        fn to_vec(&self) -> serde_json::Result<Vec<u8>> {
-            serde_json::to_vec(self)
+fn to_json(what: &str, v: &impl Serialize) -> Result<Vec<u8>> {
+    serde_json::to_vec(v).map_err(|source| {
+        crate::Error::Serialize {
+            what: what.to_string(),
+            source,
         }
-    }
+        .into()
+    })
 }

@@ -53,6 +53,8 @@ pub enum ArchiveError {
     },
     #[error("image {image}: {reason}")]
     Unsupported { image: String, reason: String },
+    #[error("build {what}: {reason}")]
+    Build { what: String, reason: String },
     #[error("write archive ({what}): {source}")]
     Write {
         what: String,

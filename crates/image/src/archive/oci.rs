@@ -1,12 +1,12 @@
 //! OCI image layout in a tar (`oci-archive`): `oci-layout`, `index.json`, `blobs/sha256/`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 
-use oci_spec::image::{Descriptor, Digest};
-use serde::{Deserialize, Serialize};
+use oci_spec::image::{Descriptor, Digest, ImageIndexBuilder, MediaType};
+use serde::Deserialize;
 
-use super::docker::{append, erased::Ser, finish};
+use super::docker::{append, finish};
 use super::error::{ArchiveError, Result};
 use super::read::{Spooled, Txn};
 use super::LoadedImage;
@@ -25,25 +25,6 @@ const MAX_DEPTH: usize = 4;
 #[serde(rename_all = "camelCase")]
 struct Layout {
     image_layout_version: String,
-}
-
-/// One `index.json` entry as written.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct IndexEntry {
-    media_type: String,
-    digest: String,
-    size: u64,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    annotations: BTreeMap<String, String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct IndexOut {
-    schema_version: u32,
-    media_type: String,
-    manifests: Vec<IndexEntry>,
 }
 
 fn blob_entry(d: &Digest) -> String {
@@ -293,32 +274,41 @@ pub(super) fn save(
         let bytes = store.read(digest).map_err(wrap)?;
         let (media_type, _) = manifest::parse(&bytes, None, &image).map_err(wrap)?;
         write_tree(store, &mut b, &mut seen, digest, None, &image, 0)?;
-        let entry = |annotations| IndexEntry {
-            media_type: media_type.clone(),
-            digest: digest.to_string(),
-            size: bytes.len() as u64,
-            annotations,
-        };
+        let desc = Descriptor::new(
+            MediaType::from(media_type.as_str()),
+            bytes.len() as u64,
+            digest.clone(),
+        );
         if refs.is_empty() {
-            entries.push(entry(BTreeMap::new()));
+            entries.push(desc.clone());
         }
         for r in refs {
             let full = r.to_string();
-            entries.push(entry(BTreeMap::from([
+            let mut d = desc.clone();
+            d.set_annotations(Some(HashMap::from([
                 (CONTAINERD_NAME.to_string(), full.clone()),
                 (REF_NAME.to_string(), full),
             ])));
+            entries.push(d);
         }
     }
-    let index = IndexOut {
-        schema_version: 2,
-        media_type: manifest::OCI_INDEX.into(),
-        manifests: entries,
-    };
-    let ij = index.to_vec().map_err(|source| crate::Error::Serialize {
-        what: INDEX_JSON.into(),
-        source,
-    })?;
+    let index = ImageIndexBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageIndex)
+        .manifests(entries)
+        .build()
+        .map_err(|err| ArchiveError::Build {
+            what: INDEX_JSON.into(),
+            reason: err.to_string(),
+        })?;
+    // Through a serde_json::Value: its maps are sorted, so the annotations (a HashMap)
+    // come out in the same order every time and saving twice gives the same bytes.
+    let ij = serde_json::to_value(&index)
+        .and_then(|v| serde_json::to_vec(&v))
+        .map_err(|source| crate::Error::Serialize {
+            what: INDEX_JSON.into(),
+            source,
+        })?;
     append(&mut b, INDEX_JSON, ij.len() as u64, ij.as_slice())?;
     finish(b)
 }

@@ -529,3 +529,41 @@ fn save_refuses_a_layer_that_does_not_match_its_diff_id() {
     let mut sink = Vec::new();
     std::io::empty().read_to_end(&mut sink).unwrap();
 }
+
+#[test]
+fn index_with_one_platform_present_round_trips() {
+    let (_t, a) = store();
+    let img = busybox(&a, b"bb");
+    let m = a.read(&img.manifest).unwrap();
+    let absent = sha256_of(b"arm64 manifest never pulled");
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": manifest::OCI_INDEX,
+        "manifests": [
+            {"mediaType": manifest::OCI_MANIFEST, "digest": absent.to_string(), "size": 10,
+             "platform": {"architecture": "arm64", "os": "linux"}},
+            {"mediaType": manifest::OCI_MANIFEST, "digest": img.manifest.to_string(), "size": m.len(),
+             "platform": {"architecture": "amd64", "os": "linux"}},
+        ]
+    }))
+    .unwrap();
+    let idx = a.put(&index).unwrap();
+    let images = [(vec![r("multi:1")], idx.clone())];
+    let mut out = Vec::new();
+    save_oci_archive(&a, &images, &mut out).unwrap();
+    let mut out2 = Vec::new();
+    save_oci_archive(&a, &images, &mut out2).unwrap();
+    assert_eq!(out, out2, "saving is deterministic");
+    let (_t2, b) = store();
+    let l = load_oci_archive(out.as_slice(), &b).unwrap();
+    assert_eq!(l[0].manifest_digest, idx);
+    assert_eq!(l[0].media_type, manifest::OCI_INDEX);
+    assert_eq!(l[0].config_digest, None);
+    assert_eq!(listing(&b), listing(&a));
+    // docker-archive has no indexes: the linux/amd64 image is saved.
+    let mut da = Vec::new();
+    save_docker_archive(&a, &images, &mut da).unwrap();
+    let (_t3, c) = store();
+    let l = load_docker_archive(da.as_slice(), &c).unwrap();
+    assert_eq!(l[0].config_digest.as_ref(), Some(&img.config));
+    assert_eq!(l[0].references, vec![r("multi:1")]);
+}
