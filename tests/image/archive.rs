@@ -202,7 +202,8 @@ fn oci_archives_both_ways_keep_the_manifest_digest() {
     assert_eq!(st.list().unwrap(), f.store.list().unwrap());
 }
 
-/// podman with everything private: storage, run dir, config; removed on drop.
+/// podman with everything private: storage, run and tmp dirs, config, no events;
+/// `system reset` with the same flags on drop, then the temp dir goes.
 struct Podman {
     dir: tempfile::TempDir,
 }
@@ -228,7 +229,9 @@ impl Podman {
             .arg(self.dir.path().join("root"))
             .arg("--runroot")
             .arg(self.dir.path().join("runroot"))
-            .args(["--storage-driver", "vfs"]);
+            .arg("--tmpdir")
+            .arg(self.dir.path().join("tmp"))
+            .args(["--storage-driver", "vfs", "--events-backend", "none"]);
         c
     }
 
@@ -299,4 +302,49 @@ fn podman_loads_berth_archives_and_berth_loads_podman_saves() {
         );
         assert_eq!(l[0].references, vec![r("busybox:latest")], "{format}");
     }
+}
+
+#[test]
+fn tampered_and_truncated_skopeo_archives_leave_the_store_unchanged() {
+    if !have("/usr/bin/skopeo") {
+        return;
+    }
+    let f = fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("skopeo.tar");
+    skopeo(&[
+        "copy",
+        &format!("oci:{}:1.0", f.layout.display()),
+        &format!("docker-archive:{}:busybox:latest", file.display()),
+    ]);
+    let good = fs::read(&file).unwrap();
+    let before = f.store.list().unwrap();
+    // The store already holds the image's config and compressed layer; loads that fail
+    // must not remove those, nor leave anything new.
+    let truncated = &good[..good.len() - 3000];
+    let e = load_archive(truncated, &f.store).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            image::ArchiveError::Read { .. } | image::ArchiveError::MissingEntry { .. }
+        ),
+        "{e}"
+    );
+    assert_eq!(f.store.list().unwrap(), before);
+    // Flip a byte inside busybox's data: the layer no longer matches its diff ID.
+    let mut bad = good.clone();
+    let at = good.len() / 2;
+    bad[at] ^= 0xff;
+    let e = load_archive(bad.as_slice(), &f.store).unwrap_err();
+    assert!(
+        matches!(e, image::ArchiveError::DiffIdMismatch { .. }),
+        "{e}"
+    );
+    assert_eq!(f.store.list().unwrap(), before);
+    assert!(fs::read_dir(f.store.root().join("ingest"))
+        .unwrap()
+        .next()
+        .is_none());
+    // The good archive loads.
+    load_archive(good.as_slice(), &f.store).unwrap();
 }
