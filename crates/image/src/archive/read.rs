@@ -266,7 +266,12 @@ fn ingest_named(
     size: u64,
 ) -> Result<Stored> {
     let store = txn.store;
-    if !store.exists(&digest).map_err(blob_err(raw))? {
+    if store.exists(&digest).map_err(blob_err(raw))? {
+        // Not read: the store's copy is the verified one, and its size is the truth.
+        let size = store.size(&digest).map_err(blob_err(raw))?;
+        return Ok(Stored { digest, size });
+    }
+    {
         let mut w = store
             .ingest(Expected {
                 digest: digest.clone(),
