@@ -3,6 +3,7 @@
 //! berth's registry client. Each test starts its own registry with a fresh storage dir.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod archive;
 mod registry;
 
 use std::fs;
