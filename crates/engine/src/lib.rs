@@ -14,4 +14,7 @@ pub mod images;
 pub mod root;
 
 pub use error::{EngineError, Result};
+pub use images::{
+    ImageService, ImageSummary, ImportOptions, PruneReport, PullReport, RemoveLine,
+};
 pub use root::Root;
