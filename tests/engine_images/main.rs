@@ -1,0 +1,302 @@
+//! End-to-end tests of berth's image commands: the real `berth` binary, each test with its
+//! own `--root` and (where it pulls) its own docker-registry on a free 127.0.0.1 port, fed
+//! with skopeo from OCI layouts built from /bin/busybox.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../image/registry.rs"]
+#[allow(dead_code)]
+mod registry;
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use e2e::{bin_dir, not_root};
+use registry::{busybox_layout, Registry};
+use serde_json::Value;
+
+/// `berth` with its own state root, removed on drop.
+struct Berth {
+    root: tempfile::TempDir,
+}
+
+impl Berth {
+    fn new() -> Berth {
+        let bin = bin_dir().join("berth");
+        assert!(bin.exists(), "{} missing: run `cargo build -p cli` first", bin.display());
+        Berth {
+            root: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new(bin_dir().join("berth"));
+        c.arg("--root").arg(self.root.path());
+        // Never read or write the host's credentials.
+        c.env("DOCKER_CONFIG", self.root.path().join("docker-config"));
+        c.env_remove("BERTH_ROOT");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    fn run_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self
+            .cmd()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "berth {args:?} failed ({:?}): {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.root.path().join(rel)
+    }
+
+    fn inspect(&self, name: &str) -> Value {
+        let v: Value = serde_json::from_str(&self.ok(&["image", "inspect", name])).unwrap();
+        v[0].clone()
+    }
+}
+
+fn entries(dir: &Path) -> usize {
+    fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+}
+
+/// A busybox rootfs tarball (gzip): bin/busybox with sh and echo links.
+fn busybox_tarball(dir: &Path) -> PathBuf {
+    let rootfs = dir.join("rootfs");
+    fs::create_dir_all(rootfs.join("bin")).unwrap();
+    fs::create_dir_all(rootfs.join("tmp")).unwrap();
+    fs::copy("/bin/busybox", rootfs.join("bin/busybox")).unwrap();
+    for applet in ["sh", "echo", "ls"] {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
+    }
+    let tar = dir.join("busybox.tar.gz");
+    let st = Command::new("tar")
+        .arg("-C")
+        .arg(&rootfs)
+        .arg("-czf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    tar
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn import_busybox_then_images_and_inspect() {
+    if not_root() {
+        return;
+    }
+    let berth = Berth::new();
+    let work = tempfile::tempdir().unwrap();
+    let tar = busybox_tarball(work.path());
+    let id = berth.ok(&[
+        "import",
+        "--change",
+        r#"CMD ["/bin/sh"]"#,
+        "-c",
+        "ENV PATH=/bin",
+        "-c",
+        "WORKDIR /tmp",
+        tar.to_str().unwrap(),
+        "busybox",
+    ]);
+    let id = id.trim();
+    assert!(id.starts_with("sha256:") && id.len() == 71, "{id}");
+
+    let out = berth.ok(&["images"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].starts_with("REPOSITORY   TAG       IMAGE ID       CREATED"), "{out}");
+    assert!(lines[0].ends_with("SIZE"), "{out}");
+    let cols: Vec<&str> = lines[1].split("   ").map(str::trim).filter(|c| !c.is_empty()).collect();
+    assert_eq!(cols[0], "busybox");
+    assert_eq!(cols[1], "latest");
+    assert_eq!(cols[2], &id[7..19]);
+    assert!(cols[3].ends_with("ago"), "{out}");
+    assert!(cols[4].ends_with("MB"), "{out}");
+    // The CREATED column starts where its header does.
+    assert_eq!(lines[0].find("CREATED"), lines[1].find(cols[3]));
+
+    assert_eq!(berth.ok(&["images", "-q"]).trim(), &id[7..19]);
+    assert_eq!(berth.ok(&["images", "-q", "--no-trunc"]).trim(), id);
+    assert_eq!(
+        berth.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]).trim(),
+        "busybox:latest"
+    );
+    let json: Value = serde_json::from_str(berth.ok(&["image", "ls", "--format", "json"]).trim()).unwrap();
+    assert_eq!(json["Repository"], "busybox");
+
+    let v = berth.inspect("busybox");
+    assert_eq!(v["Id"], id);
+    assert_eq!(v["RepoTags"], serde_json::json!(["busybox:latest"]));
+    assert_eq!(v["Config"]["Cmd"], serde_json::json!(["/bin/sh"]));
+    assert_eq!(v["Config"]["Env"], serde_json::json!(["PATH=/bin"]));
+    assert_eq!(v["Config"]["WorkingDir"], "/tmp");
+    assert_eq!(v["Os"], "linux");
+    assert_eq!(v["RootFS"]["Type"], "layers");
+    assert_eq!(v["RootFS"]["Layers"].as_array().unwrap().len(), 1);
+    assert!(v["Size"].as_u64().unwrap() > 100_000);
+    // Docker's key order: Id first.
+    let text = berth.ok(&["image", "inspect", "busybox"]);
+    assert!(text.trim_start_matches(['[', '{', '\n', ' ']).starts_with("\"Id\""), "{text}");
+    assert_eq!(berth.ok(&["image", "inspect", "-f", "{{.Id}}", id]).trim(), id);
+
+    // The layer is unpacked once, with busybox in it.
+    let layer = berth.path("layers").join(&v["RootFS"]["Layers"][0].as_str().unwrap()[7..]);
+    assert!(layer.join("bin/busybox").is_file());
+
+    // Import from stdin, under another name: same content, same layer dir shared.
+    let out = berth.run_stdin(&["import", "-", "other:2"], &fs::read(&tar).unwrap());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(berth.inspect("other:2")["Comment"], "Imported from -");
+    assert_eq!(entries(&berth.path("layers")), 1);
+}
+
+#[test]
+fn pull_by_tag_and_digest_then_tag_and_rmi() {
+    if not_root() {
+        return;
+    }
+    let Some(reg) = Registry::start() else { return };
+    let layout = tempfile::tempdir().unwrap();
+    let (built, _) = busybox_layout(layout.path(), "t1", None);
+    reg.skopeo_push(layout.path(), "t1", "busybox:t1", false);
+    let berth = Berth::new();
+    let name = format!("{}/busybox:t1", reg.host());
+    let repo = format!("{}/busybox", reg.host());
+
+    let out = berth.ok(&["pull", &name]);
+    assert!(out.contains(&format!("Digest: {}", built[0].manifest.digest)), "{out}");
+    assert!(out.contains(&format!("Status: Downloaded newer image for {name}")), "{out}");
+    assert_eq!(out.lines().last().unwrap(), name);
+    let out = berth.ok(&["image", "pull", &name]);
+    assert!(out.contains(&format!("Status: Image is up to date for {name}")), "{out}");
+
+    let short = &built[0].config.digest[7..19];
+    let images = berth.ok(&["images", "--digests"]);
+    let row = images.lines().nth(1).unwrap();
+    let cols: Vec<&str> = row.split("   ").map(str::trim).filter(|c| !c.is_empty()).collect();
+    assert_eq!(cols[..4], [repo.as_str(), "t1", built[0].manifest.digest.as_str(), short], "{images}");
+
+    let v = berth.inspect(&name);
+    assert_eq!(v["Id"], built[0].config.digest);
+    assert_eq!(v["RepoDigests"], serde_json::json!([format!("{repo}@{}", built[0].manifest.digest)]));
+    assert_eq!(v["Architecture"], "amd64");
+    assert!(berth.path("layers").read_dir().unwrap().count() == 1);
+
+    // By digest: the same image, no new layer.
+    let by_digest = format!("{repo}@{}", built[0].manifest.digest);
+    berth.ok(&["pull", &by_digest]);
+    assert_eq!(berth.ok(&["images", "-q"]).trim(), short);
+
+    // Tag, then remove one tag: the image stays.
+    berth.ok(&["tag", &name, "mybox:1"]);
+    assert_eq!(berth.inspect("mybox:1")["Id"], built[0].config.digest);
+    let conflict = berth.run(&["rmi", short]);
+    assert_eq!(conflict.status.code(), Some(1));
+    assert!(stderr(&conflict).contains("must be forced"), "{}", stderr(&conflict));
+    assert_eq!(berth.ok(&["rmi", "mybox:1"]), "Untagged: mybox:1\n");
+    assert!(berth.path("layers").read_dir().unwrap().count() == 1);
+
+    // The last tag: digest references, image, layer dir and blobs all go.
+    let out = berth.ok(&["image", "rm", &name]);
+    assert!(out.starts_with(&format!("Untagged: {name}\nUntagged: {by_digest}\nDeleted: {}\n", built[0].config.digest)), "{out}");
+    assert_eq!(entries(&berth.path("layers")), 0);
+    assert_eq!(entries(&berth.path("blobs/sha256")), 0);
+    assert_eq!(berth.ok(&["images", "-q"]), "");
+}
+
+#[test]
+fn unknown_images_and_bad_names_fail_as_docker() {
+    let berth = Berth::new();
+    let out = berth.run(&["rmi", "busybox:nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), "Error response from daemon: No such image: busybox:nope\n");
+
+    let out = berth.run(&["image", "inspect", "busybox:nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), "Error: No such image: busybox:nope\n");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
+
+    let out = berth.run(&["tag", "busybox:nope", "x:1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), "Error response from daemon: No such image: busybox:nope\n");
+
+    for args in [&["pull", "bad::name"][..], &["rmi", "bad::name"], &["import", "-", "bad::name"]] {
+        let out = berth.run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&out).contains("invalid reference format"), "{args:?}: {}", stderr(&out));
+    }
+
+    let out = berth.run(&["images", "--bogus"]);
+    assert_eq!(out.status.code(), Some(125));
+}
+
+#[test]
+fn prune_removes_dangling_then_all() {
+    if not_root() {
+        return;
+    }
+    let berth = Berth::new();
+    let work = tempfile::tempdir().unwrap();
+    let tar = busybox_tarball(work.path());
+    let tar = tar.to_str().unwrap();
+    berth.ok(&["import", tar, "busybox"]);
+    // Same content imported again under the same name: the first image loses its name.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    berth.ok(&["import", tar, "busybox"]);
+    assert_eq!(berth.ok(&["images", "-q"]).lines().count(), 2);
+    let out = berth.ok(&["image", "prune", "-f"]);
+    assert!(out.starts_with("Deleted Images:\ndeleted: sha256:"), "{out}");
+    assert!(out.contains("Total reclaimed space: 0B"), "shared layer kept: {out}");
+    assert_eq!(berth.ok(&["images", "-q"]).lines().count(), 1);
+    let out = berth.ok(&["image", "prune", "-a", "-f"]);
+    assert!(out.contains("untagged: busybox:latest"), "{out}");
+    assert!(out.contains("MB"), "{out}");
+    assert_eq!(entries(&berth.path("layers")), 0);
+}
+
+#[test]
+fn login_and_logout_with_htpasswd() {
+    let Some(reg) = Registry::start_with_user("berth", "s3cret") else { return };
+    let berth = Berth::new();
+    let out = berth.run_stdin(&["login", "-u", "berth", "--password-stdin", &reg.host()], b"wrong\n");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = berth.run_stdin(&["login", "-u", "berth", "--password-stdin", &reg.host()], b"s3cret\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Login Succeeded\n");
+    let cfg = berth.path("docker-config/config.json");
+    let text = fs::read_to_string(&cfg).unwrap();
+    assert!(text.contains(&reg.host()), "{text}");
+    assert_eq!(
+        berth.ok(&["logout", &reg.host()]),
+        format!("Removing login credentials for {}\n", reg.host())
+    );
+    assert!(!fs::read_to_string(&cfg).unwrap().contains(&reg.host()));
+}
