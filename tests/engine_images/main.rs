@@ -300,3 +300,60 @@ fn login_and_logout_with_htpasswd() {
     );
     assert!(!fs::read_to_string(&cfg).unwrap().contains(&reg.host()));
 }
+
+#[test]
+fn pull_picks_the_platform_from_an_index() {
+    if not_root() {
+        return;
+    }
+    let Some(reg) = Registry::start() else { return };
+    let layout = tempfile::tempdir().unwrap();
+    let (built, index) = busybox_layout(layout.path(), "multi", Some("arm64"));
+    reg.skopeo_push(layout.path(), "multi", "multi:1", true);
+    let berth = Berth::new();
+    let name = format!("{}/multi:1", reg.host());
+
+    let out = berth.ok(&["pull", &name]);
+    assert!(out.contains(&format!("Digest: {}", index.unwrap().digest)), "{out}");
+    let v = berth.inspect(&name);
+    assert_eq!(v["Id"], built[0].config.digest);
+    assert_eq!(v["Architecture"], "amd64");
+
+    berth.ok(&["pull", "--platform", "linux/arm64", &name]);
+    let v = berth.inspect(&name);
+    assert_eq!(v["Id"], built[1].config.digest);
+    assert_eq!(v["Architecture"], "arm64");
+    // The amd64 image lost its names and is listed as <none>; the one layer is shared.
+    let images = berth.ok(&["images"]);
+    assert!(images.contains("<none>"), "{images}");
+    assert_eq!(entries(&berth.path("layers")), 1);
+
+    let out = berth.run(&["pull", &format!("{}/multi:nope", reg.host())]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("Error response from daemon: "), "{}", stderr(&out));
+    assert!(stderr(&out).contains("multi:nope"), "{}", stderr(&out));
+}
+
+#[test]
+fn tampered_layer_is_refused_and_the_store_left_empty() {
+    if not_root() {
+        return;
+    }
+    let Some(reg) = Registry::start() else { return };
+    let layout = tempfile::tempdir().unwrap();
+    let (built, _) = busybox_layout(layout.path(), "t", None);
+    reg.skopeo_push(layout.path(), "t", "bad:1", false);
+    let data = reg.blob_data(&built[0].layer.digest);
+    let mut bytes = fs::read(&data).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    fs::write(&data, &bytes).unwrap();
+
+    let berth = Berth::new();
+    let out = berth.run(&["pull", &format!("{}/bad:1", reg.host())]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains(&built[0].layer.digest), "{}", stderr(&out));
+    assert_eq!(entries(&berth.path("layers")), 0);
+    assert_eq!(entries(&berth.path("blobs/sha256")), 0);
+    assert_eq!(berth.ok(&["images", "-q"]), "");
+}

@@ -83,7 +83,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         let repo = image::Reference::parse_normalized_named(repo)
             .map(|r| r.familiar_name())
             .unwrap_or_else(|_| repo.to_string());
-        rows.retain(|r| r.repository == repo && tag.map_or(true, |t| r.tag == t));
+        rows.retain(|r| r.repository == repo && (tag.is_none() || tag == Some(r.tag.as_str())));
     }
     let id = |img: &ImageSummary| {
         if a.no_trunc {

@@ -27,14 +27,15 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let client = g.registry()?;
     let mut svc = g.service()?;
     let quiet = a.quiet;
+    let completed = std::sync::Mutex::new(Vec::new());
     if !quiet {
         println!(
             "{}: Pulling from {}",
             reference.manifest_reference(),
-            reference.familiar_name().rsplit_once('/').map_or(reference.path(), |_| reference.path())
+            reference.path()
         );
     }
-    let progress = move |e: ProgressEvent| {
+    let progress = |e: ProgressEvent| {
         if quiet {
             return;
         }
@@ -42,7 +43,12 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             ProgressEvent::Waiting { id } => format!("{id}: Pulling fs layer"),
             ProgressEvent::AlreadyExists { id, .. } => format!("{id}: Already exists"),
             ProgressEvent::Retrying { id, attempt, .. } => format!("{id}: Retrying (attempt {attempt})"),
-            ProgressEvent::DownloadComplete { id, .. } => format!("{id}: Download complete"),
+            ProgressEvent::DownloadComplete { id, .. } => {
+                if let Ok(mut c) = completed.lock() {
+                    c.push(id.clone());
+                }
+                format!("{id}: Download complete")
+            }
             _ => return,
         };
         let mut out = std::io::stdout().lock();
@@ -52,6 +58,10 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         .pull(&client, &reference, &platform, &progress)
         .map_err(daemon)?;
     if !quiet {
+        // Layers are unpacked (and their diff ids checked) once all are downloaded.
+        for id in completed.lock().map(|c| c.clone()).unwrap_or_default() {
+            println!("{id}: Pull complete");
+        }
         println!("Digest: {}", report.repo_digest);
         if report.updated {
             println!("Status: Downloaded newer image for {}", reference.familiar());
