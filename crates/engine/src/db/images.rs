@@ -223,6 +223,19 @@ impl Db {
             .map_err(|e| self.err(e))
     }
 
+    /// Every blob digest and layer dir some image holds (for the orphan sweep of prune).
+    pub fn referenced(&self) -> Result<(std::collections::HashSet<String>, std::collections::HashSet<String>)> {
+        let collect = |sql: &str| -> Result<std::collections::HashSet<String>> {
+            let mut st = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+            let rows = st.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
+            rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+        };
+        Ok((
+            collect("SELECT DISTINCT digest FROM image_blobs")?,
+            collect("SELECT dir FROM layers")?,
+        ))
+    }
+
     /// Delete an image and its names; returns the layers and blobs no other image holds
     /// (their rows are gone; the caller removes the files after this commit).
     pub fn delete_image(&mut self, id: &str) -> Result<DeletedImage> {

@@ -36,6 +36,7 @@ impl ImageService {
             parse_change(c, &mut config_section)?;
         }
 
+        let _lock = self.lock_for_writing()?;
         // Spool the plain tar to a temp file, hashing it: the layer blob is the plain tar,
         // so its digest is also the diff id.
         let import_err = |reason: String| EngineError::Import {

@@ -8,6 +8,7 @@
 mod import;
 mod inspect;
 mod layers;
+mod lock;
 mod pull;
 mod remove;
 
@@ -65,6 +66,19 @@ impl ImageService {
     }
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Take the store lock and clear what an interrupted pull or import left (ingest temp
+    /// files, unfinished layer dirs): nobody else can be writing them while we hold it.
+    fn lock_for_writing(&self) -> Result<lock::StoreLock> {
+        let l = lock::StoreLock::exclusive(&self.root)?;
+        if let Err(e) = self.store.clean_ingest() {
+            tracing::warn!("clean interrupted downloads: {e}");
+        }
+        if let Err(e) = storage::remove_interrupted(&self.root.layers_dir()) {
+            tracing::warn!("clean interrupted layer unpacks: {e}");
+        }
+        Ok(l)
     }
 
     /// The image id a name, full id or short id stands for, Docker's way: a name first,

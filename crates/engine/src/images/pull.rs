@@ -27,6 +27,7 @@ impl ImageService {
         platform: &PlatformSpec,
         progress: &dyn Progress,
     ) -> Result<PullReport> {
+        let _lock = self.lock_for_writing()?;
         let name = reference.to_string();
         let before = self.db.resolve_name(&name)?;
         let opts = PullOptions {

@@ -28,6 +28,7 @@ impl ImageService {
     /// Docker's `rmi NAME|ID`: untag a name (deleting the image when no tag is left), or
     /// delete an image by id (refused without `force` when several repositories name it).
     pub fn remove(&mut self, name_or_id: &str, force: bool) -> Result<Vec<RemoveLine>> {
+        let _lock = super::lock::StoreLock::exclusive(&self.root)?;
         let id = self.resolve(name_or_id)?;
         let names = self.db.names_of(&id)?;
         let by_name = Reference::parse(name_or_id)
@@ -99,6 +100,7 @@ impl ImageService {
     /// Docker's `image prune`: images without any name (with `all`, every image: berth has
     /// no containers yet that could hold one).
     pub fn prune(&mut self, all: bool) -> Result<PruneReport> {
+        let _lock = super::lock::StoreLock::exclusive(&self.root)?;
         let mut report = PruneReport::default();
         for rec in self.db.images()? {
             let names = self.db.names_of(&rec.id)?;
@@ -113,7 +115,39 @@ impl ImageService {
             report.lines.extend(lines);
             report.reclaimed += freed;
         }
+        self.sweep_orphans();
         Ok(report)
+    }
+}
+
+impl ImageService {
+    /// Remove blobs and layer dirs no image references: what a pull or import killed
+    /// between its file writes and its DB transaction left. Safe only under the store lock
+    /// (every writer takes it). Failures are logged and skipped.
+    fn sweep_orphans(&self) {
+        let (blobs, dirs) = match self.db.referenced() {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("orphan sweep: {e}");
+                return;
+            }
+        };
+        for d in self.store.list().unwrap_or_default() {
+            if !blobs.contains(&d.to_string()) {
+                if let Err(e) = self.store.delete(&d) {
+                    tracing::warn!("orphan sweep: remove blob {d}: {e}");
+                }
+            }
+        }
+        let Ok(rd) = std::fs::read_dir(self.root.layers_dir()) else { return };
+        for entry in rd.flatten() {
+            let rel = format!("layers/{}", entry.file_name().to_string_lossy());
+            if !dirs.contains(&rel) {
+                if let Err(e) = std::fs::remove_dir_all(entry.path()) {
+                    tracing::warn!("orphan sweep: remove {}: {e}", entry.path().display());
+                }
+            }
+        }
     }
 }
 
@@ -201,5 +235,11 @@ mod tests {
         assert_eq!(svc.list().unwrap().len(), 1);
         svc.prune(true).unwrap();
         assert!(svc.list().unwrap().is_empty());
+        // Leftovers of a pull killed before its DB transaction are swept too.
+        std::fs::create_dir(svc.root().layers_dir().join("deadbeef")).unwrap();
+        svc.store().put(b"orphan").unwrap();
+        svc.prune(false).unwrap();
+        assert_eq!(std::fs::read_dir(svc.root().layers_dir()).unwrap().count(), 0);
+        assert!(svc.store().list().unwrap().is_empty());
     }
 }
