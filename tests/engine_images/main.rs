@@ -357,3 +357,48 @@ fn tampered_layer_is_refused_and_the_store_left_empty() {
     assert_eq!(entries(&berth.path("blobs/sha256")), 0);
     assert_eq!(berth.ok(&["images", "-q"]), "");
 }
+
+#[test]
+fn imported_image_pushed_then_pulled_into_another_root() {
+    if not_root() {
+        return;
+    }
+    let Some(reg) = Registry::start() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let tar = busybox_tarball(work.path());
+    let a = Berth::new();
+    let id = a.ok(&["import", "-c", "CMD [\"/bin/sh\"]", tar.to_str().unwrap(), "busybox"]);
+    let id = id.trim();
+    let name = format!("{}/busybox:t1", reg.host());
+
+    let out = a.run(&["push", &name]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!("Error response from daemon: An image does not exist locally with the tag: {name}\n")
+    );
+    a.ok(&["tag", "busybox", &name]);
+    let out = a.ok(&["push", &name]);
+    assert!(out.starts_with(&format!("The push refers to repository [{}/busybox]\n", reg.host())), "{out}");
+    let last = out.lines().last().unwrap();
+    assert!(last.starts_with("t1: digest: sha256:"), "{out}");
+    let digest = last.split_whitespace().nth(2).unwrap().to_string();
+    assert_eq!(
+        a.inspect(&name)["RepoDigests"],
+        serde_json::json!([format!("{}/busybox@{digest}", reg.host())])
+    );
+
+    // skopeo sees the same manifest digest.
+    let out = Command::new("skopeo")
+        .args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"])
+        .arg(format!("docker://{name}"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), digest);
+
+    let b = Berth::new();
+    let out = b.ok(&["pull", &name]);
+    assert!(out.contains(&format!("Digest: {digest}")), "{out}");
+    assert_eq!(b.inspect(&name)["Id"], id);
+    assert_eq!(b.inspect(&name)["Config"]["Cmd"], serde_json::json!(["/bin/sh"]));
+}

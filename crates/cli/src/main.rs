@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{images, import, inspect, login, logout, prune, pull, rmi, tag};
+use commands::{images, import, inspect, login, logout, prune, pull, push, rmi, tag};
 
 /// A Docker-compatible, daemonless container engine.
 #[derive(Debug, Parser)]
@@ -30,6 +30,8 @@ struct Cli {
 enum Cmd {
     /// Download an image from a registry.
     Pull(pull::Args),
+    /// Upload an image to a registry.
+    Push(push::Args),
     /// List images.
     Images(images::Args),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.
@@ -54,6 +56,8 @@ enum ImageCmd {
     Ls(images::Args),
     /// Download an image from a registry.
     Pull(pull::Args),
+    /// Upload an image to a registry.
+    Push(push::Args),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.
     Tag(tag::Args),
     /// Remove one or more images.
@@ -107,6 +111,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.cmd {
         Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => pull::run(&global, a),
+        Cmd::Push(a) | Cmd::Image(ImageCmd::Push(a)) => push::run(&global, a),
         Cmd::Images(a) | Cmd::Image(ImageCmd::Ls(a)) => images::run(&global, a),
         Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => tag::run(&global, a),
         Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => rmi::run(&global, a),

@@ -7,6 +7,9 @@ pub enum EngineError {
     /// Docker's wording, which scripts match: `No such image: busybox:nope`.
     #[error("No such image: {name}")]
     NoSuchImage { name: String },
+    /// Docker's push of a name that is not here.
+    #[error("An image does not exist locally with the tag: {name}")]
+    NoLocalTag { name: String },
     /// A name that does not parse (Docker's wording from the reference package).
     #[error(transparent)]
     Reference(#[from] image::ReferenceError),

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | [`root`] | where state lives (`/var/lib/berth`, `--root`, `BERTH_ROOT`) |
 //! | [`db`] | the SQLite state database: schema, migrations, short write transactions |
-//! | [`images`] | the image service: pull, import, list, tag, remove, inspect, prune |
+//! | [`images`] | the image service: pull, push, import, list, tag, remove, inspect, prune |
 //! | [`error`] | [`EngineError`], naming the image, layer or path of every failure |
 #![forbid(unsafe_code)]
 
@@ -15,6 +15,6 @@ pub mod root;
 
 pub use error::{EngineError, Result};
 pub use images::{
-    ImageService, ImageSummary, ImportOptions, PruneReport, PullReport, RemoveLine,
+    ImageService, ImageSummary, ImportOptions, PruneReport, PullReport, PushReport, RemoveLine,
 };
 pub use root::Root;

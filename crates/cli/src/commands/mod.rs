@@ -8,6 +8,7 @@ pub mod login;
 pub mod logout;
 pub mod prune;
 pub mod pull;
+pub mod push;
 pub mod rmi;
 pub mod tag;
 

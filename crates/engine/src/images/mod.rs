@@ -10,6 +10,7 @@ mod inspect;
 mod layers;
 mod lock;
 mod pull;
+mod push;
 mod remove;
 
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ use crate::root::Root;
 
 pub use import::{parse_change, ImportOptions};
 pub use pull::PullReport;
+pub use push::PushReport;
 pub use remove::{PruneReport, RemoveLine};
 
 /// One image as `images` lists it.
