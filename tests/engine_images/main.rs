@@ -209,6 +209,10 @@ fn pull_by_tag_and_digest_then_tag_and_rmi() {
     assert_eq!(v["RepoDigests"], serde_json::json!([format!("{repo}@{}", built[0].manifest.digest)]));
     assert_eq!(v["Architecture"], "amd64");
     assert!(berth.path("layers").read_dir().unwrap().count() == 1);
+    let history = berth.ok(&["history", &name]);
+    let lines: Vec<&str> = history.lines().collect();
+    assert!(lines[0].starts_with("IMAGE          CREATED"), "{history}");
+    assert!(lines[1].starts_with(short) && lines[1].contains("years ago") && lines[1].contains("berth test"), "{history}");
 
     // By digest: the same image, no new layer.
     let by_digest = format!("{repo}@{}", built[0].manifest.digest);

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{images, import, inspect, login, logout, prune, pull, push, rmi, tag};
+use commands::{history, images, import, inspect, login, logout, prune, pull, push, rmi, tag};
 
 /// A Docker-compatible, daemonless container engine.
 #[derive(Debug, Parser)]
@@ -40,6 +40,8 @@ enum Cmd {
     Rmi(rmi::Args),
     /// Import the contents from a tarball to create a filesystem image.
     Import(import::Args),
+    /// Show the history of an image.
+    History(history::Args),
     /// Log in to a registry.
     Login(login::Args),
     /// Log out from a registry.
@@ -65,6 +67,8 @@ enum ImageCmd {
     Rm(rmi::Args),
     /// Import the contents from a tarball to create a filesystem image.
     Import(import::Args),
+    /// Show the history of an image.
+    History(history::Args),
     /// Display detailed information on one or more images.
     Inspect(inspect::Args),
     /// Remove unused images.
@@ -116,6 +120,7 @@ fn main() -> ExitCode {
         Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => tag::run(&global, a),
         Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => rmi::run(&global, a),
         Cmd::Import(a) | Cmd::Image(ImageCmd::Import(a)) => import::run(&global, a),
+        Cmd::History(a) | Cmd::Image(ImageCmd::History(a)) => history::run(&global, a),
         Cmd::Image(ImageCmd::Inspect(a)) => inspect::run(&global, a),
         Cmd::Image(ImageCmd::Prune(a)) => prune::run(&global, a),
         Cmd::Login(a) => login::run(&global, a),

@@ -5,6 +5,7 @@
 //! unpacked and renamed into place), then one short DB transaction; removal is the reverse
 //! (rows first, files after the commit). See [`crate::db`] for why.
 
+mod history;
 mod import;
 mod inspect;
 mod layers;
@@ -22,6 +23,7 @@ use crate::db::{Db, ImageRecord};
 use crate::error::{EngineError, Result};
 use crate::root::Root;
 
+pub use history::HistoryEntry;
 pub use import::{parse_change, ImportOptions};
 pub use pull::PullReport;
 pub use push::PushReport;
