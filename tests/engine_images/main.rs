@@ -330,6 +330,11 @@ fn pull_picks_the_platform_from_an_index() {
     // The amd64 image lost its names and is listed as <none>; the one layer is shared.
     let images = berth.ok(&["images"]);
     assert!(images.contains("<none>"), "{images}");
+    let dangling = berth.ok(&["images", "-q", "--filter", "dangling=true"]);
+    assert_eq!(dangling.trim(), &built[0].config.digest[7..19]);
+    let named = berth.ok(&["images", "-q", "-f", "reference=*/multi:1"]);
+    assert_eq!(named.trim(), &built[1].config.digest[7..19]);
+    assert_eq!(berth.ok(&["images", "-q", &name]).trim(), &built[1].config.digest[7..19]);
     assert_eq!(entries(&berth.path("layers")), 1);
 
     let out = berth.run(&["pull", &format!("{}/multi:nope", reg.host())]);

@@ -26,6 +26,9 @@ pub struct Args {
     /// CreatedAt, Size.
     #[arg(long)]
     pub format: Option<String>,
+    /// Filter: dangling=true|false, reference=PATTERN (e.g. 'busy*:lat*'). Repeatable.
+    #[arg(short, long = "filter")]
+    pub filter: Vec<String>,
     /// REPOSITORY[:TAG] to list.
     pub repository: Option<String>,
 }
@@ -84,6 +87,22 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             .map(|r| r.familiar_name())
             .unwrap_or_else(|_| repo.to_string());
         rows.retain(|r| r.repository == repo && (tag.is_none() || tag == Some(r.tag.as_str())));
+    }
+    for f in &a.filter {
+        match f.split_once('=') {
+            Some(("dangling", v)) => {
+                let want = match v {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => anyhow::bail!("Invalid filter 'dangling={v}'"),
+                };
+                rows.retain(|r| r.image.repo_tags.is_empty() == want);
+            }
+            Some(("reference", pat)) => rows.retain(|r| {
+                glob(pat, &r.repository) || glob(pat, &format!("{}:{}", r.repository, r.tag))
+            }),
+            _ => anyhow::bail!("Error response from daemon: invalid filter '{f}' (supported: dangling, reference)"),
+        }
     }
     let id = |img: &ImageSummary| {
         if a.no_trunc {
@@ -153,9 +172,33 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Go's `path.Match` for `*` and `?` (`*` stops at `/`), as Docker's reference filter.
+fn glob(pat: &str, s: &str) -> bool {
+    fn go(p: &[char], s: &[char]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some(('*', rest)) => (0..=s.len())
+                .take_while(|&i| i == 0 || s[i - 1] != '/')
+                .any(|i| go(rest, &s[i..])),
+            Some(('?', rest)) => s.first().is_some_and(|c| *c != '/') && go(rest, &s[1..]),
+            Some((c, rest)) => s.first() == Some(c) && go(rest, &s[1..]),
+        }
+    }
+    go(&pat.chars().collect::<Vec<_>>(), &s.chars().collect::<Vec<_>>())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reference_globs() {
+        assert!(glob("busy*", "busybox"));
+        assert!(glob("busybox:lat*", "busybox:latest"));
+        assert!(!glob("busy*", "127.0.0.1:5000/busybox"));
+        assert!(glob("*/busybox", "127.0.0.1:5000/busybox"));
+        assert!(glob("b?sybox", "busybox"));
+    }
 
     #[test]
     fn tags_split_after_the_port() {
