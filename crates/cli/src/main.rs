@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{history, images, import, inspect, login, logout, prune, pull, push, rmi, tag};
+use commands::{history, images, import, inspect, load, login, logout, prune, pull, push, rmi, save, tag};
 
 /// A Docker-compatible, daemonless container engine.
 #[derive(Debug, Parser)]
@@ -42,6 +42,10 @@ enum Cmd {
     Import(import::Args),
     /// Show the history of an image.
     History(history::Args),
+    /// Save one or more images to a tar archive (docker-archive).
+    Save(save::Args),
+    /// Load images from a tar archive.
+    Load(load::Args),
     /// Log in to a registry.
     Login(login::Args),
     /// Log out from a registry.
@@ -69,6 +73,10 @@ enum ImageCmd {
     Import(import::Args),
     /// Show the history of an image.
     History(history::Args),
+    /// Save one or more images to a tar archive (docker-archive).
+    Save(save::Args),
+    /// Load images from a tar archive.
+    Load(load::Args),
     /// Display detailed information on one or more images.
     Inspect(inspect::Args),
     /// Remove unused images.
@@ -121,6 +129,8 @@ fn main() -> ExitCode {
         Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => rmi::run(&global, a),
         Cmd::Import(a) | Cmd::Image(ImageCmd::Import(a)) => import::run(&global, a),
         Cmd::History(a) | Cmd::Image(ImageCmd::History(a)) => history::run(&global, a),
+        Cmd::Save(a) | Cmd::Image(ImageCmd::Save(a)) => save::run(&global, a),
+        Cmd::Load(a) | Cmd::Image(ImageCmd::Load(a)) => load::run(&global, a),
         Cmd::Image(ImageCmd::Inspect(a)) => inspect::run(&global, a),
         Cmd::Image(ImageCmd::Prune(a)) => prune::run(&global, a),
         Cmd::Login(a) => login::run(&global, a),

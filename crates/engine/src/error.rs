@@ -45,6 +45,8 @@ pub enum EngineError {
     BadConfig { image: String, reason: String },
     #[error("invalid --change {change:?}: {reason} (supported: CMD, ENTRYPOINT, ENV, EXPOSE, USER, WORKDIR, LABEL, VOLUME, STOPSIGNAL)")]
     BadChange { change: String, reason: String },
+    #[error("{op}: {reason}")]
+    Archive { op: &'static str, reason: String },
     #[error("import {source_name}: {reason}")]
     Import { source_name: String, reason: String },
 }

@@ -5,12 +5,14 @@ pub mod history;
 pub mod images;
 pub mod import;
 pub mod inspect;
+pub mod load;
 pub mod login;
 pub mod logout;
 pub mod prune;
 pub mod pull;
 pub mod push;
 pub mod rmi;
+pub mod save;
 pub mod tag;
 
 /// Marker error: the command already printed its errors (several items) and exits 1.

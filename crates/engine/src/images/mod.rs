@@ -5,6 +5,7 @@
 //! unpacked and renamed into place), then one short DB transaction; removal is the reverse
 //! (rows first, files after the commit). See [`crate::db`] for why.
 
+mod archive;
 mod history;
 mod import;
 mod inspect;
