@@ -468,3 +468,40 @@ fn save_and_load_docker_archives_with_skopeo() {
     assert!(stderr(&out).starts_with("Error response from daemon: load:"), "{}", stderr(&out));
     assert_eq!(d.ok(&["images", "-q"]), "");
 }
+
+#[test]
+fn podman_loads_what_berth_saves_and_back() {
+    if not_root() || !Path::new("/usr/bin/podman").exists() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let tar = busybox_tarball(work.path());
+    let a = Berth::new();
+    let id = a.ok(&["import", tar.to_str().unwrap(), "busybox"]);
+    let id = id.trim();
+    let saved = work.path().join("berth.tar");
+    a.ok(&["save", "-o", saved.to_str().unwrap(), "busybox"]);
+
+    // podman with its own storage (vfs: no mounts left behind) in the test's temp dir.
+    let podman = |args: &[&str]| {
+        let out = Command::new("podman")
+            .arg("--root")
+            .arg(work.path().join("podman-root"))
+            .arg("--runroot")
+            .arg(work.path().join("podman-run"))
+            .args(["--storage-driver", "vfs"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "podman {args:?}: {}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    podman(&["load", "-i", saved.to_str().unwrap()]);
+    let pid = podman(&["image", "inspect", "--format", "{{.Id}}", "busybox"]);
+    assert_eq!(pid.trim(), &id[7..]);
+    let back = work.path().join("podman.tar");
+    podman(&["save", "-o", back.to_str().unwrap(), "busybox"]);
+    let b = Berth::new();
+    assert_eq!(b.ok(&["load", "-i", back.to_str().unwrap()]), "Loaded image: localhost/busybox:latest\n");
+    assert_eq!(b.inspect("localhost/busybox")["Id"], id);
+}
