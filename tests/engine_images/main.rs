@@ -176,6 +176,12 @@ fn import_busybox_then_images_and_inspect() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(berth.inspect("other:2")["Comment"], "Imported from -");
     assert_eq!(entries(&berth.path("layers")), 1);
+
+    // system df counts the shared layer once.
+    let df = berth.ok(&["system", "df"]);
+    let images_row = df.lines().nth(1).unwrap();
+    assert!(images_row.starts_with("Images          2         0         "), "{df}");
+    assert_eq!(images_row.matches(&cols[4]).count(), 2, "{df}");
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{history, images, import, inspect, load, login, logout, prune, pull, push, rmi, save, tag};
+use commands::{history, images, import, inspect, load, login, logout, prune, pull, push, rmi, save, system, tag};
 
 /// A Docker-compatible, daemonless container engine.
 #[derive(Debug, Parser)]
@@ -53,6 +53,9 @@ enum Cmd {
     /// Manage images.
     #[command(subcommand)]
     Image(ImageCmd),
+    /// Manage berth.
+    #[command(subcommand)]
+    System(system::Cmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,6 +136,7 @@ fn main() -> ExitCode {
         Cmd::Load(a) | Cmd::Image(ImageCmd::Load(a)) => load::run(&global, a),
         Cmd::Image(ImageCmd::Inspect(a)) => inspect::run(&global, a),
         Cmd::Image(ImageCmd::Prune(a)) => prune::run(&global, a),
+        Cmd::System(c) => system::run(&global, c),
         Cmd::Login(a) => login::run(&global, a),
         Cmd::Logout(a) => logout::run(&global, a),
     };

@@ -13,6 +13,7 @@ pub mod pull;
 pub mod push;
 pub mod rmi;
 pub mod save;
+pub mod system;
 pub mod tag;
 
 /// Marker error: the command already printed its errors (several items) and exits 1.

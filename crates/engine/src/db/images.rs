@@ -223,6 +223,14 @@ impl Db {
             .map_err(|e| self.err(e))
     }
 
+    /// Bytes of all unpacked layers, each counted once however many images share it.
+    pub fn layers_size(&self) -> Result<u64> {
+        self.conn
+            .query_row("SELECT coalesce(sum(size), 0) FROM layers", [], |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| self.err(e))
+    }
+
     /// Every blob digest and layer dir some image holds (for the orphan sweep of prune).
     pub fn referenced(&self) -> Result<(std::collections::HashSet<String>, std::collections::HashSet<String>)> {
         let collect = |sql: &str| -> Result<std::collections::HashSet<String>> {

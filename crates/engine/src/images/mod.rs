@@ -133,6 +133,11 @@ impl ImageService {
             .collect()
     }
 
+    /// `system df` for images: how many, and the bytes of their layers (shared ones once).
+    pub fn disk_usage(&self) -> Result<(usize, u64)> {
+        Ok((self.db.images()?.len(), self.db.layers_size()?))
+    }
+
     /// One image's summary.
     pub fn summary_of(&self, name_or_id: &str) -> Result<ImageSummary> {
         let id = self.resolve(name_or_id)?;
