@@ -266,6 +266,16 @@ fn unknown_images_and_bad_names_fail_as_docker() {
 
     let out = berth.run(&["images", "--bogus"]);
     assert_eq!(out.status.code(), Some(125));
+
+    // BERTH_ROOT instead of --root.
+    let env_root = tempfile::tempdir().unwrap();
+    let out = Command::new(bin_dir().join("berth"))
+        .args(["images", "-q"])
+        .env("BERTH_ROOT", env_root.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(env_root.path().join("berth.db").exists());
 }
 
 #[test]
@@ -295,7 +305,14 @@ fn prune_removes_dangling_then_all() {
 #[test]
 fn login_and_logout_with_htpasswd() {
     let Some(reg) = Registry::start_with_user("berth", "s3cret") else { return };
+    let layout = tempfile::tempdir().unwrap();
+    let (built, _) = busybox_layout(layout.path(), "t", None);
+    reg.skopeo_push_as(layout.path(), "t", "private:1", false, Some("berth:s3cret"));
+    let name = format!("{}/private:1", reg.host());
     let berth = Berth::new();
+    let out = berth.run(&["pull", &name]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("Error response from daemon: "), "{}", stderr(&out));
     let out = berth.run_stdin(&["login", "-u", "berth", "--password-stdin", &reg.host()], b"wrong\n");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let out = berth.run_stdin(&["login", "-u", "berth", "--password-stdin", &reg.host()], b"s3cret\n");
@@ -304,6 +321,10 @@ fn login_and_logout_with_htpasswd() {
     let cfg = berth.path("docker-config/config.json");
     let text = fs::read_to_string(&cfg).unwrap();
     assert!(text.contains(&reg.host()), "{text}");
+    if !not_root() {
+        berth.ok(&["pull", &name]);
+        assert_eq!(berth.inspect(&name)["Id"], built[0].config.digest);
+    }
     assert_eq!(
         berth.ok(&["logout", &reg.host()]),
         format!("Removing login credentials for {}\n", reg.host())
