@@ -182,6 +182,13 @@ impl ImageService {
             .collect())
     }
 
+    /// The image's config, typed (what `run` needs: Cmd, Entrypoint, Env, WorkingDir, User).
+    pub fn config(&self, name_or_id: &str) -> Result<image::oci_spec::image::ImageConfiguration> {
+        let id = self.resolve(name_or_id)?;
+        let d = image::digest::parse(&id)?;
+        Ok(image::manifest::parse_config(&self.store.read(&d)?, &d)?)
+    }
+
     /// The image's config blob as JSON (OCI image config).
     pub fn config_json(&self, id: &str) -> Result<serde_json::Value> {
         let d = image::digest::parse(id)?;

@@ -193,6 +193,9 @@ mod tests {
         assert_eq!(svc.resolve("busybox:latest").unwrap(), id);
         assert_eq!(svc.resolve(&id[7..19]).unwrap(), id);
         let dirs = svc.layer_dirs("busybox").unwrap();
+        let cfg = svc.config("busybox").unwrap();
+        let cmd = cfg.config().as_ref().and_then(|c| c.cmd().clone());
+        assert_eq!(cmd, Some(vec!["/bin/sh".to_string()]));
         assert_eq!(std::fs::read_to_string(dirs[0].join("bin/marker")).unwrap(), "one");
         let inspect = svc.inspect("busybox").unwrap();
         assert_eq!(inspect["RepoTags"], serde_json::json!(["busybox:latest"]));
