@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use e2e::{bin_dir, not_root};
-use registry::{busybox_layout, Registry};
+use registry::{busybox_layout, random_layers_layout, Registry};
 use serde_json::Value;
 
 /// `berth` with its own state root, removed on drop.
@@ -531,4 +531,45 @@ fn podman_loads_what_berth_saves_and_back() {
     let b = Berth::new();
     assert_eq!(b.ok(&["load", "-i", back.to_str().unwrap()]), "Loaded image: localhost/busybox:latest\n");
     assert_eq!(b.inspect("localhost/busybox")["Id"], id);
+}
+
+#[test]
+fn pull_killed_midway_leaves_a_store_the_next_pull_completes() {
+    if not_root() {
+        return;
+    }
+    let Some(reg) = Registry::start() else { return };
+    let layout = tempfile::tempdir().unwrap();
+    let built = random_layers_layout(layout.path(), "big", 4, 16 << 20);
+    reg.skopeo_push(layout.path(), "big", "big:1", false);
+    let berth = Berth::new();
+    let name = format!("{}/big:1", reg.host());
+
+    let mut child = berth
+        .cmd()
+        .args(["pull", &name])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once a download is under way (or it finished first: then nothing to test).
+    let ingest = berth.path("ingest");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while entries(&ingest) == 0 && std::time::Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+    assert_eq!(berth.ok(&["images", "-q"]), "", "no image recorded by a killed pull");
+
+    berth.ok(&["pull", &name]);
+    assert_eq!(berth.inspect(&name)["Id"], built.config.digest);
+    assert_eq!(entries(&berth.path("layers")), 4);
+    assert_eq!(entries(&ingest), 0);
+    for l in berth.path("layers").read_dir().unwrap() {
+        assert!(!l.unwrap().file_name().to_string_lossy().contains(".tmp-"));
+    }
 }
