@@ -24,7 +24,11 @@ struct Berth {
 impl Berth {
     fn new() -> Berth {
         let bin = bin_dir().join("berth");
-        assert!(bin.exists(), "{} missing: run `cargo build -p cli` first", bin.display());
+        assert!(
+            bin.exists(),
+            "{} missing: run `cargo build -p cli` first",
+            bin.display()
+        );
         Berth {
             root: tempfile::tempdir().unwrap(),
         }
@@ -132,9 +136,16 @@ fn import_busybox_then_images_and_inspect() {
     let out = berth.ok(&["images"]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out}");
-    assert!(lines[0].starts_with("REPOSITORY   TAG       IMAGE ID       CREATED"), "{out}");
+    assert!(
+        lines[0].starts_with("REPOSITORY   TAG       IMAGE ID       CREATED"),
+        "{out}"
+    );
     assert!(lines[0].ends_with("SIZE"), "{out}");
-    let cols: Vec<&str> = lines[1].split("   ").map(str::trim).filter(|c| !c.is_empty()).collect();
+    let cols: Vec<&str> = lines[1]
+        .split("   ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
     assert_eq!(cols[0], "busybox");
     assert_eq!(cols[1], "latest");
     assert_eq!(cols[2], &id[7..19]);
@@ -146,10 +157,13 @@ fn import_busybox_then_images_and_inspect() {
     assert_eq!(berth.ok(&["images", "-q"]).trim(), &id[7..19]);
     assert_eq!(berth.ok(&["images", "-q", "--no-trunc"]).trim(), id);
     assert_eq!(
-        berth.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]).trim(),
+        berth
+            .ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+            .trim(),
         "busybox:latest"
     );
-    let json: Value = serde_json::from_str(berth.ok(&["image", "ls", "--format", "json"]).trim()).unwrap();
+    let json: Value =
+        serde_json::from_str(berth.ok(&["image", "ls", "--format", "json"]).trim()).unwrap();
     assert_eq!(json["Repository"], "busybox");
 
     let v = berth.inspect("busybox");
@@ -164,11 +178,20 @@ fn import_busybox_then_images_and_inspect() {
     assert!(v["Size"].as_u64().unwrap() > 100_000);
     // Docker's key order: Id first.
     let text = berth.ok(&["image", "inspect", "busybox"]);
-    assert!(text.trim_start_matches(['[', '{', '\n', ' ']).starts_with("\"Id\""), "{text}");
-    assert_eq!(berth.ok(&["image", "inspect", "-f", "{{.Id}}", id]).trim(), id);
+    assert!(
+        text.trim_start_matches(['[', '{', '\n', ' '])
+            .starts_with("\"Id\""),
+        "{text}"
+    );
+    assert_eq!(
+        berth.ok(&["image", "inspect", "-f", "{{.Id}}", id]).trim(),
+        id
+    );
 
     // The layer is unpacked once, with busybox in it.
-    let layer = berth.path("layers").join(&v["RootFS"]["Layers"][0].as_str().unwrap()[7..]);
+    let layer = berth
+        .path("layers")
+        .join(&v["RootFS"]["Layers"][0].as_str().unwrap()[7..]);
     assert!(layer.join("bin/busybox").is_file());
 
     // Import from stdin, under another name: same content, same layer dir shared.
@@ -180,7 +203,10 @@ fn import_busybox_then_images_and_inspect() {
     // system df counts the shared layer once.
     let df = berth.ok(&["system", "df"]);
     let images_row = df.lines().nth(1).unwrap();
-    assert!(images_row.starts_with("Images          2         0         "), "{df}");
+    assert!(
+        images_row.starts_with("Images          2         0         "),
+        "{df}"
+    );
     assert_eq!(images_row.matches(&cols[4]).count(), 2, "{df}");
 }
 
@@ -198,27 +224,57 @@ fn pull_by_tag_and_digest_then_tag_and_rmi() {
     let repo = format!("{}/busybox", reg.host());
 
     let out = berth.ok(&["pull", &name]);
-    assert!(out.contains(&format!("Digest: {}", built[0].manifest.digest)), "{out}");
-    assert!(out.contains(&format!("Status: Downloaded newer image for {name}")), "{out}");
+    assert!(
+        out.contains(&format!("Digest: {}", built[0].manifest.digest)),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("Status: Downloaded newer image for {name}")),
+        "{out}"
+    );
     assert_eq!(out.lines().last().unwrap(), name);
     let out = berth.ok(&["image", "pull", &name]);
-    assert!(out.contains(&format!("Status: Image is up to date for {name}")), "{out}");
+    assert!(
+        out.contains(&format!("Status: Image is up to date for {name}")),
+        "{out}"
+    );
 
     let short = &built[0].config.digest[7..19];
     let images = berth.ok(&["images", "--digests"]);
     let row = images.lines().nth(1).unwrap();
-    let cols: Vec<&str> = row.split("   ").map(str::trim).filter(|c| !c.is_empty()).collect();
-    assert_eq!(cols[..4], [repo.as_str(), "t1", built[0].manifest.digest.as_str(), short], "{images}");
+    let cols: Vec<&str> = row
+        .split("   ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        cols[..4],
+        [
+            repo.as_str(),
+            "t1",
+            built[0].manifest.digest.as_str(),
+            short
+        ],
+        "{images}"
+    );
 
     let v = berth.inspect(&name);
     assert_eq!(v["Id"], built[0].config.digest);
-    assert_eq!(v["RepoDigests"], serde_json::json!([format!("{repo}@{}", built[0].manifest.digest)]));
+    assert_eq!(
+        v["RepoDigests"],
+        serde_json::json!([format!("{repo}@{}", built[0].manifest.digest)])
+    );
     assert_eq!(v["Architecture"], "amd64");
     assert!(berth.path("layers").read_dir().unwrap().count() == 1);
     let history = berth.ok(&["history", &name]);
     let lines: Vec<&str> = history.lines().collect();
     assert!(lines[0].starts_with("IMAGE          CREATED"), "{history}");
-    assert!(lines[1].starts_with(short) && lines[1].contains("years ago") && lines[1].contains("berth test"), "{history}");
+    assert!(
+        lines[1].starts_with(short)
+            && lines[1].contains("years ago")
+            && lines[1].contains("berth test"),
+        "{history}"
+    );
 
     // By digest: the same image, no new layer.
     let by_digest = format!("{repo}@{}", built[0].manifest.digest);
@@ -230,13 +286,23 @@ fn pull_by_tag_and_digest_then_tag_and_rmi() {
     assert_eq!(berth.inspect("mybox:1")["Id"], built[0].config.digest);
     let conflict = berth.run(&["rmi", short]);
     assert_eq!(conflict.status.code(), Some(1));
-    assert!(stderr(&conflict).contains("must be forced"), "{}", stderr(&conflict));
+    assert!(
+        stderr(&conflict).contains("must be forced"),
+        "{}",
+        stderr(&conflict)
+    );
     assert_eq!(berth.ok(&["rmi", "mybox:1"]), "Untagged: mybox:1\n");
     assert!(berth.path("layers").read_dir().unwrap().count() == 1);
 
     // The last tag: digest references, image, layer dir and blobs all go.
     let out = berth.ok(&["image", "rm", &name]);
-    assert!(out.starts_with(&format!("Untagged: {name}\nUntagged: {by_digest}\nDeleted: {}\n", built[0].config.digest)), "{out}");
+    assert!(
+        out.starts_with(&format!(
+            "Untagged: {name}\nUntagged: {by_digest}\nDeleted: {}\n",
+            built[0].config.digest
+        )),
+        "{out}"
+    );
     assert_eq!(entries(&berth.path("layers")), 0);
     assert_eq!(entries(&berth.path("blobs/sha256")), 0);
     assert_eq!(berth.ok(&["images", "-q"]), "");
@@ -247,7 +313,10 @@ fn unknown_images_and_bad_names_fail_as_docker() {
     let berth = Berth::new();
     let out = berth.run(&["rmi", "busybox:nope"]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stderr(&out), "Error response from daemon: No such image: busybox:nope\n");
+    assert_eq!(
+        stderr(&out),
+        "Error response from daemon: No such image: busybox:nope\n"
+    );
 
     let out = berth.run(&["image", "inspect", "busybox:nope"]);
     assert_eq!(out.status.code(), Some(1));
@@ -256,12 +325,23 @@ fn unknown_images_and_bad_names_fail_as_docker() {
 
     let out = berth.run(&["tag", "busybox:nope", "x:1"]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stderr(&out), "Error response from daemon: No such image: busybox:nope\n");
+    assert_eq!(
+        stderr(&out),
+        "Error response from daemon: No such image: busybox:nope\n"
+    );
 
-    for args in [&["pull", "bad::name"][..], &["rmi", "bad::name"], &["import", "-", "bad::name"]] {
+    for args in [
+        &["pull", "bad::name"][..],
+        &["rmi", "bad::name"],
+        &["import", "-", "bad::name"],
+    ] {
         let out = berth.run(args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
-        assert!(stderr(&out).contains("invalid reference format"), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("invalid reference format"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
     }
 
     let out = berth.run(&["images", "--bogus"]);
@@ -293,8 +373,14 @@ fn prune_removes_dangling_then_all() {
     berth.ok(&["import", tar, "busybox"]);
     assert_eq!(berth.ok(&["images", "-q"]).lines().count(), 2);
     let out = berth.ok(&["image", "prune", "-f"]);
-    assert!(out.starts_with("Deleted Images:\ndeleted: sha256:"), "{out}");
-    assert!(out.contains("Total reclaimed space: 0B"), "shared layer kept: {out}");
+    assert!(
+        out.starts_with("Deleted Images:\ndeleted: sha256:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Total reclaimed space: 0B"),
+        "shared layer kept: {out}"
+    );
     assert_eq!(berth.ok(&["images", "-q"]).lines().count(), 1);
     let out = berth.ok(&["image", "prune", "-a", "-f"]);
     assert!(out.contains("untagged: busybox:latest"), "{out}");
@@ -304,7 +390,9 @@ fn prune_removes_dangling_then_all() {
 
 #[test]
 fn login_and_logout_with_htpasswd() {
-    let Some(reg) = Registry::start_with_user("berth", "s3cret") else { return };
+    let Some(reg) = Registry::start_with_user("berth", "s3cret") else {
+        return;
+    };
     let layout = tempfile::tempdir().unwrap();
     let (built, _) = busybox_layout(layout.path(), "t", None);
     reg.skopeo_push_as(layout.path(), "t", "private:1", false, Some("berth:s3cret"));
@@ -312,10 +400,20 @@ fn login_and_logout_with_htpasswd() {
     let berth = Berth::new();
     let out = berth.run(&["pull", &name]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).starts_with("Error response from daemon: "), "{}", stderr(&out));
-    let out = berth.run_stdin(&["login", "-u", "berth", "--password-stdin", &reg.host()], b"wrong\n");
+    assert!(
+        stderr(&out).starts_with("Error response from daemon: "),
+        "{}",
+        stderr(&out)
+    );
+    let out = berth.run_stdin(
+        &["login", "-u", "berth", "--password-stdin", &reg.host()],
+        b"wrong\n",
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let out = berth.run_stdin(&["login", "-u", "berth", "--password-stdin", &reg.host()], b"s3cret\n");
+    let out = berth.run_stdin(
+        &["login", "-u", "berth", "--password-stdin", &reg.host()],
+        b"s3cret\n",
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "Login Succeeded\n");
     let cfg = berth.path("docker-config/config.json");
@@ -345,7 +443,10 @@ fn pull_picks_the_platform_from_an_index() {
     let name = format!("{}/multi:1", reg.host());
 
     let out = berth.ok(&["pull", &name]);
-    assert!(out.contains(&format!("Digest: {}", index.unwrap().digest)), "{out}");
+    assert!(
+        out.contains(&format!("Digest: {}", index.unwrap().digest)),
+        "{out}"
+    );
     let v = berth.inspect(&name);
     assert_eq!(v["Id"], built[0].config.digest);
     assert_eq!(v["Architecture"], "amd64");
@@ -361,12 +462,19 @@ fn pull_picks_the_platform_from_an_index() {
     assert_eq!(dangling.trim(), &built[0].config.digest[7..19]);
     let named = berth.ok(&["images", "-q", "-f", "reference=*/multi:1"]);
     assert_eq!(named.trim(), &built[1].config.digest[7..19]);
-    assert_eq!(berth.ok(&["images", "-q", &name]).trim(), &built[1].config.digest[7..19]);
+    assert_eq!(
+        berth.ok(&["images", "-q", &name]).trim(),
+        &built[1].config.digest[7..19]
+    );
     assert_eq!(entries(&berth.path("layers")), 1);
 
     let out = berth.run(&["pull", &format!("{}/multi:nope", reg.host())]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).starts_with("Error response from daemon: "), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("Error response from daemon: "),
+        "{}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("multi:nope"), "{}", stderr(&out));
 }
 
@@ -388,7 +496,11 @@ fn tampered_layer_is_refused_and_the_store_left_empty() {
     let berth = Berth::new();
     let out = berth.run(&["pull", &format!("{}/bad:1", reg.host())]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains(&built[0].layer.digest), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&built[0].layer.digest),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(entries(&berth.path("layers")), 0);
     assert_eq!(entries(&berth.path("blobs/sha256")), 0);
     assert_eq!(berth.ok(&["images", "-q"]), "");
@@ -403,7 +515,13 @@ fn imported_image_pushed_then_pulled_into_another_root() {
     let work = tempfile::tempdir().unwrap();
     let tar = busybox_tarball(work.path());
     let a = Berth::new();
-    let id = a.ok(&["import", "-c", "CMD [\"/bin/sh\"]", tar.to_str().unwrap(), "busybox"]);
+    let id = a.ok(&[
+        "import",
+        "-c",
+        "CMD [\"/bin/sh\"]",
+        tar.to_str().unwrap(),
+        "busybox",
+    ]);
     let id = id.trim();
     let name = format!("{}/busybox:t1", reg.host());
 
@@ -411,11 +529,19 @@ fn imported_image_pushed_then_pulled_into_another_root() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
-        format!("Error response from daemon: An image does not exist locally with the tag: {name}\n")
+        format!(
+            "Error response from daemon: An image does not exist locally with the tag: {name}\n"
+        )
     );
     a.ok(&["tag", "busybox", &name]);
     let out = a.ok(&["push", &name]);
-    assert!(out.starts_with(&format!("The push refers to repository [{}/busybox]\n", reg.host())), "{out}");
+    assert!(
+        out.starts_with(&format!(
+            "The push refers to repository [{}/busybox]\n",
+            reg.host()
+        )),
+        "{out}"
+    );
     let last = out.lines().last().unwrap();
     assert!(last.starts_with("t1: digest: sha256:"), "{out}");
     let digest = last.split_whitespace().nth(2).unwrap().to_string();
@@ -436,7 +562,10 @@ fn imported_image_pushed_then_pulled_into_another_root() {
     let out = b.ok(&["pull", &name]);
     assert!(out.contains(&format!("Digest: {digest}")), "{out}");
     assert_eq!(b.inspect(&name)["Id"], id);
-    assert_eq!(b.inspect(&name)["Config"]["Cmd"], serde_json::json!(["/bin/sh"]));
+    assert_eq!(
+        b.inspect(&name)["Config"]["Cmd"],
+        serde_json::json!(["/bin/sh"])
+    );
 }
 
 #[test]
@@ -447,7 +576,13 @@ fn save_and_load_docker_archives_with_skopeo() {
     let work = tempfile::tempdir().unwrap();
     let tar = busybox_tarball(work.path());
     let a = Berth::new();
-    let id = a.ok(&["import", "-c", "CMD [\"/bin/sh\"]", tar.to_str().unwrap(), "busybox"]);
+    let id = a.ok(&[
+        "import",
+        "-c",
+        "CMD [\"/bin/sh\"]",
+        tar.to_str().unwrap(),
+        "busybox",
+    ]);
     let id = id.trim();
     let archive = work.path().join("saved.tar");
     a.ok(&["save", "-o", archive.to_str().unwrap(), "busybox"]);
@@ -465,7 +600,10 @@ fn save_and_load_docker_archives_with_skopeo() {
 
     // berth loads it into another root: same id and name, from a file and from stdin.
     let b = Berth::new();
-    assert_eq!(b.ok(&["load", "-i", archive.to_str().unwrap()]), "Loaded image: busybox:latest\n");
+    assert_eq!(
+        b.ok(&["load", "-i", archive.to_str().unwrap()]),
+        "Loaded image: busybox:latest\n"
+    );
     assert_eq!(b.inspect("busybox")["Id"], id);
     let c = Berth::new();
     let out = c.run_stdin(&["image", "load"], &fs::read(&archive).unwrap());
@@ -483,16 +621,27 @@ fn save_and_load_docker_archives_with_skopeo() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(c.ok(&["load", "-i", from_skopeo.to_str().unwrap()]), "Loaded image: sk/box:1\n");
+    assert_eq!(
+        c.ok(&["load", "-i", from_skopeo.to_str().unwrap()]),
+        "Loaded image: sk/box:1\n"
+    );
     assert_eq!(c.inspect("sk/box:1")["Id"], built[0].config.digest);
-    let layer = c.path("layers").join(&c.inspect("sk/box:1")["RootFS"]["Layers"][0].as_str().unwrap()[7..]);
+    let layer = c.path("layers").join(
+        &c.inspect("sk/box:1")["RootFS"]["Layers"][0]
+            .as_str()
+            .unwrap()[7..],
+    );
     assert!(layer.join("bin/busybox").is_file());
 
     // Not an archive: a clear error, nothing stored.
     let d = Berth::new();
     let out = d.run_stdin(&["load"], b"not a tar at all");
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).starts_with("Error response from daemon: load:"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("Error response from daemon: load:"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(d.ok(&["images", "-q"]), "");
 }
 
@@ -529,7 +678,10 @@ fn podman_loads_what_berth_saves_and_back() {
     let back = work.path().join("podman.tar");
     podman(&["save", "-o", back.to_str().unwrap(), "busybox"]);
     let b = Berth::new();
-    assert_eq!(b.ok(&["load", "-i", back.to_str().unwrap()]), "Loaded image: localhost/busybox:latest\n");
+    assert_eq!(
+        b.ok(&["load", "-i", back.to_str().unwrap()]),
+        "Loaded image: localhost/busybox:latest\n"
+    );
     assert_eq!(b.inspect("localhost/busybox")["Id"], id);
 }
 
@@ -563,7 +715,11 @@ fn pull_killed_midway_leaves_a_store_the_next_pull_completes() {
     }
     let _ = child.kill();
     child.wait().unwrap();
-    assert_eq!(berth.ok(&["images", "-q"]), "", "no image recorded by a killed pull");
+    assert_eq!(
+        berth.ok(&["images", "-q"]),
+        "",
+        "no image recorded by a killed pull"
+    );
 
     berth.ok(&["pull", &name]);
     assert_eq!(berth.inspect(&name)["Id"], built.config.digest);

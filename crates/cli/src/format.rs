@@ -73,7 +73,10 @@ fn human_duration(secs: f64) -> String {
 pub fn created_at(t: Option<SystemTime>) -> String {
     let Some(t) = t else { return String::new() };
     let s = humantime::format_rfc3339_seconds(t).to_string();
-    format!("{} +0000 UTC", s.trim_end_matches('Z').replacen('T', " ", 1))
+    format!(
+        "{} +0000 UTC",
+        s.trim_end_matches('Z').replacen('T', " ", 1)
+    )
 }
 
 /// Docker's tabwriter (minwidth 10, padding 3): every column but the last padded to its
@@ -154,13 +157,19 @@ mod tests {
             vec!["REPOSITORY".into(), "TAG".into(), "SIZE".into()],
             vec!["busybox".into(), "latest".into(), "4.26MB".into()],
         ]);
-        assert_eq!(t, "REPOSITORY   TAG       SIZE\nbusybox      latest    4.26MB\n");
+        assert_eq!(
+            t,
+            "REPOSITORY   TAG       SIZE\nbusybox      latest    4.26MB\n"
+        );
     }
 
     #[test]
     fn templates() {
         let get = |f: &str| (f == "Repository").then(|| "busybox".to_string());
-        assert_eq!(template("{{.Repository}}:{{ .Repository }}", &get).unwrap(), "busybox:busybox");
+        assert_eq!(
+            template("{{.Repository}}:{{ .Repository }}", &get).unwrap(),
+            "busybox:busybox"
+        );
         assert!(template("{{.Nope}}", &get).is_err());
     }
 }

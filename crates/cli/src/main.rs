@@ -10,7 +10,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{history, images, import, inspect, load, login, logout, prune, pull, push, rmi, save, system, tag};
+use commands::{
+    history, images, import, inspect, load, login, logout, prune, pull, push, rmi, save, system,
+    tag,
+};
 
 /// A Docker-compatible, daemonless container engine.
 #[derive(Debug, Parser)]

@@ -28,7 +28,11 @@ pub enum EngineError {
         source: rusqlite::Error,
     },
     #[error("state database {path}: schema version {found} is newer than this berth knows ({known}); upgrade berth")]
-    DbTooNew { path: PathBuf, found: i64, known: i64 },
+    DbTooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("state database {path}: corrupt row: {reason} (run 'berth system check')")]
     DbCorrupt { path: PathBuf, reason: String },
     #[error("{op} {path}: {source}")]

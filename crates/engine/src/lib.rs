@@ -15,6 +15,7 @@ pub mod root;
 
 pub use error::{EngineError, Result};
 pub use images::{
-    HistoryEntry, ImageService, ImageSummary, ImportOptions, PruneReport, PullReport, PushReport, RemoveLine,
+    HistoryEntry, ImageService, ImageSummary, ImportOptions, PruneReport, PullReport, PushReport,
+    RemoveLine,
 };
 pub use root::Root;

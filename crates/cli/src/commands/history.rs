@@ -28,7 +28,9 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let mut rows = vec![["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"].map(String::from).to_vec()];
+    let mut rows = vec![["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]
+        .map(String::from)
+        .to_vec()];
     for e in &entries {
         let by = e.created_by.replace('\t', " ");
         let by = if !a.no_trunc && by.chars().count() > 45 {
@@ -36,7 +38,13 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         } else {
             by
         };
-        rows.push(vec![id(&e.id), since(e.created), by, human_size(e.size), e.comment.clone()]);
+        rows.push(vec![
+            id(&e.id),
+            since(e.created),
+            by,
+            human_size(e.size),
+            e.comment.clone(),
+        ]);
     }
     print!("{}", table(&rows));
     Ok(())

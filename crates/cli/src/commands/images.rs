@@ -55,21 +55,39 @@ fn rows(images: &[ImageSummary]) -> Vec<Row<'_>> {
         let digests: BTreeMap<String, String> = img
             .repo_digests
             .iter()
-            .filter_map(|d| d.split_once('@').map(|(r, d)| (r.to_string(), d.to_string())))
+            .filter_map(|d| {
+                d.split_once('@')
+                    .map(|(r, d)| (r.to_string(), d.to_string()))
+            })
             .collect();
         let none = || "<none>".to_string();
         if img.repo_tags.is_empty() {
             if digests.is_empty() {
-                out.push(Row { repository: none(), tag: none(), digest: none(), image: img });
+                out.push(Row {
+                    repository: none(),
+                    tag: none(),
+                    digest: none(),
+                    image: img,
+                });
             }
             for (repo, d) in &digests {
-                out.push(Row { repository: repo.clone(), tag: none(), digest: d.clone(), image: img });
+                out.push(Row {
+                    repository: repo.clone(),
+                    tag: none(),
+                    digest: d.clone(),
+                    image: img,
+                });
             }
         }
         for t in &img.repo_tags {
             let (repository, tag) = split_tag(t);
             let digest = digests.get(&repository).cloned().unwrap_or_else(none);
-            out.push(Row { repository, tag, digest, image: img });
+            out.push(Row {
+                repository,
+                tag,
+                digest,
+                image: img,
+            });
         }
     }
     out
@@ -101,14 +119,20 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             Some(("reference", pat)) => rows.retain(|r| {
                 glob(pat, &r.repository) || glob(pat, &format!("{}:{}", r.repository, r.tag))
             }),
-            _ => anyhow::bail!("Error response from daemon: invalid filter '{f}' (supported: dangling, reference)"),
+            _ => anyhow::bail!(
+                "Error response from daemon: invalid filter '{f}' (supported: dangling, reference)"
+            ),
         }
     }
     let id = |img: &ImageSummary| {
         if a.no_trunc {
             img.id.clone()
         } else {
-            img.id.trim_start_matches("sha256:").chars().take(12).collect()
+            img.id
+                .trim_start_matches("sha256:")
+                .chars()
+                .take(12)
+                .collect()
         }
     };
     if a.quiet {
@@ -137,8 +161,23 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         Some("json") => {
             for r in &rows {
                 let mut m = serde_json::Map::new();
-                for f in ["Containers", "CreatedAt", "CreatedSince", "Digest", "ID", "Repository", "SharedSize", "Size", "Tag", "UniqueSize", "VirtualSize"] {
-                    m.insert(f.into(), serde_json::Value::String(field(r, f).unwrap_or_default()));
+                for f in [
+                    "Containers",
+                    "CreatedAt",
+                    "CreatedSince",
+                    "Digest",
+                    "ID",
+                    "Repository",
+                    "SharedSize",
+                    "Size",
+                    "Tag",
+                    "UniqueSize",
+                    "VirtualSize",
+                ] {
+                    m.insert(
+                        f.into(),
+                        serde_json::Value::String(field(r, f).unwrap_or_default()),
+                    );
                 }
                 println!("{}", serde_json::Value::Object(m));
             }
@@ -162,9 +201,16 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
                 "CreatedSince" => "CREATED",
                 _ => "SIZE",
             };
-            let mut t = vec![cols.iter().map(|c| header(c).to_string()).collect::<Vec<_>>()];
+            let mut t = vec![cols
+                .iter()
+                .map(|c| header(c).to_string())
+                .collect::<Vec<_>>()];
             for r in &rows {
-                t.push(cols.iter().map(|c| field(r, c).unwrap_or_default()).collect());
+                t.push(
+                    cols.iter()
+                        .map(|c| field(r, c).unwrap_or_default())
+                        .collect(),
+                );
             }
             print!("{}", table(&t));
         }
@@ -184,7 +230,10 @@ fn glob(pat: &str, s: &str) -> bool {
             Some((c, rest)) => s.first() == Some(c) && go(rest, &s[1..]),
         }
     }
-    go(&pat.chars().collect::<Vec<_>>(), &s.chars().collect::<Vec<_>>())
+    go(
+        &pat.chars().collect::<Vec<_>>(),
+        &s.chars().collect::<Vec<_>>(),
+    )
 }
 
 #[cfg(test)]
@@ -202,8 +251,17 @@ mod tests {
 
     #[test]
     fn tags_split_after_the_port() {
-        assert_eq!(split_tag("127.0.0.1:5000/busybox:t1"), ("127.0.0.1:5000/busybox".into(), "t1".into()));
-        assert_eq!(split_tag("busybox:latest"), ("busybox".into(), "latest".into()));
-        assert_eq!(split_tag("127.0.0.1:5000/busybox"), ("127.0.0.1:5000/busybox".into(), "<none>".into()));
+        assert_eq!(
+            split_tag("127.0.0.1:5000/busybox:t1"),
+            ("127.0.0.1:5000/busybox".into(), "t1".into())
+        );
+        assert_eq!(
+            split_tag("busybox:latest"),
+            ("busybox".into(), "latest".into())
+        );
+        assert_eq!(
+            split_tag("127.0.0.1:5000/busybox"),
+            ("127.0.0.1:5000/busybox".into(), "<none>".into())
+        );
     }
 }

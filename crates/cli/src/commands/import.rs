@@ -34,8 +34,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let id = if a.file == "-" {
         svc.import(std::io::stdin().lock(), &opts)
     } else {
-        let f = File::open(&a.file)
-            .map_err(|e| anyhow::anyhow!("open {}: {e}", a.file))?;
+        let f = File::open(&a.file).map_err(|e| anyhow::anyhow!("open {}: {e}", a.file))?;
         svc.import(f, &opts)
     }
     .map_err(daemon)?;

@@ -17,8 +17,8 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let mut svc = g.service()?;
     let loaded = match &a.input {
         Some(p) => {
-            let f = std::fs::File::open(p)
-                .map_err(|e| anyhow::anyhow!("open {}: {e}", p.display()))?;
+            let f =
+                std::fs::File::open(p).map_err(|e| anyhow::anyhow!("open {}: {e}", p.display()))?;
             svc.load(f)
         }
         None => svc.load(std::io::stdin().lock()),

@@ -43,7 +43,11 @@ pub fn print_remove_lines(lines: &[engine::RemoveLine], lowercase: bool) {
             engine::RemoveLine::Untagged(n) => ("Untagged", n),
             engine::RemoveLine::Deleted(n) => ("Deleted", n),
         };
-        let word = if lowercase { word.to_lowercase() } else { word.to_string() };
+        let word = if lowercase {
+            word.to_lowercase()
+        } else {
+            word.to_string()
+        };
         println!("{word}: {what}");
     }
 }

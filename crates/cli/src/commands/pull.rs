@@ -42,7 +42,9 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         let line = match e {
             ProgressEvent::Waiting { id } => format!("{id}: Pulling fs layer"),
             ProgressEvent::AlreadyExists { id, .. } => format!("{id}: Already exists"),
-            ProgressEvent::Retrying { id, attempt, .. } => format!("{id}: Retrying (attempt {attempt})"),
+            ProgressEvent::Retrying { id, attempt, .. } => {
+                format!("{id}: Retrying (attempt {attempt})")
+            }
             ProgressEvent::DownloadComplete { id, .. } => {
                 if let Ok(mut c) = completed.lock() {
                     c.push(id.clone());
@@ -64,7 +66,10 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         }
         println!("Digest: {}", report.repo_digest);
         if report.updated {
-            println!("Status: Downloaded newer image for {}", reference.familiar());
+            println!(
+                "Status: Downloaded newer image for {}",
+                reference.familiar()
+            );
         } else {
             println!("Status: Image is up to date for {}", reference.familiar());
         }

@@ -21,7 +21,10 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let mut svc = g.service()?;
     let quiet = a.quiet;
     if !quiet {
-        println!("The push refers to repository [{}]", reference.familiar_name());
+        println!(
+            "The push refers to repository [{}]",
+            reference.familiar_name()
+        );
     }
     let progress = |e: ProgressEvent| {
         if quiet {
@@ -29,7 +32,9 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         }
         let line = match e {
             ProgressEvent::LayerAlreadyExists { id } => format!("{id}: Layer already exists"),
-            ProgressEvent::MountedFrom { id, repository } => format!("{id}: Mounted from {repository}"),
+            ProgressEvent::MountedFrom { id, repository } => {
+                format!("{id}: Mounted from {repository}")
+            }
             ProgressEvent::Pushed { id } => format!("{id}: Pushed"),
             _ => return,
         };

@@ -20,8 +20,9 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         Some(path) => {
             // Written beside the target and renamed: no half archive under its name.
             let tmp = path.with_extension("berth-save-tmp");
-            let f = std::fs::File::create(&tmp)
-                .map_err(|e| anyhow::anyhow!("failed to save image: create {}: {e}", tmp.display()))?;
+            let f = std::fs::File::create(&tmp).map_err(|e| {
+                anyhow::anyhow!("failed to save image: create {}: {e}", tmp.display())
+            })?;
             if let Err(e) = svc.save(&a.images, std::io::BufWriter::new(f)) {
                 let _ = std::fs::remove_file(&tmp);
                 return Err(daemon(e));
@@ -30,9 +31,12 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         }
         None => {
             if std::io::stdout().is_terminal() {
-                anyhow::bail!("Cowardly refusing to save to a terminal. Use the -o flag or redirect");
+                anyhow::bail!(
+                    "Cowardly refusing to save to a terminal. Use the -o flag or redirect"
+                );
             }
-            svc.save(&a.images, std::io::stdout().lock()).map_err(daemon)?;
+            svc.save(&a.images, std::io::stdout().lock())
+                .map_err(daemon)?;
         }
     }
     Ok(())

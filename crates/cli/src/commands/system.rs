@@ -18,11 +18,24 @@ pub fn run(g: &Global, cmd: Cmd) -> anyhow::Result<()> {
             // No containers yet: every image is unused, all of it reclaimable.
             let pct = if bytes > 0 { " (100%)" } else { "" };
             let row = |t: &str, n: usize, size: u64, rec: String| {
-                vec![t.to_string(), n.to_string(), "0".into(), human_size(size), rec]
+                vec![
+                    t.to_string(),
+                    n.to_string(),
+                    "0".into(),
+                    human_size(size),
+                    rec,
+                ]
             };
             let rows = vec![
-                ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"].map(String::from).to_vec(),
-                row("Images", count, bytes, format!("{}{pct}", human_size(bytes))),
+                ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
+                    .map(String::from)
+                    .to_vec(),
+                row(
+                    "Images",
+                    count,
+                    bytes,
+                    format!("{}{pct}", human_size(bytes)),
+                ),
                 row("Containers", 0, 0, "0B".into()),
                 row("Local Volumes", 0, 0, "0B".into()),
                 row("Build Cache", 0, 0, "0B".into()),

@@ -85,7 +85,15 @@ impl Db {
             "INSERT INTO images (id, manifest_digest, created, size, os, arch, added)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT(id) DO UPDATE SET manifest_digest = excluded.manifest_digest",
-            params![r.id, r.manifest_digest, r.created, r.size as i64, r.os, r.arch, r.added],
+            params![
+                r.id,
+                r.manifest_digest,
+                r.created,
+                r.size as i64,
+                r.os,
+                r.arch,
+                r.added
+            ],
         )
         .map_err(e)?;
         for (pos, l) in img.layers.iter().enumerate() {
@@ -110,7 +118,11 @@ impl Db {
         let mut losers = Vec::new();
         for n in &img.names {
             let old: Option<String> = tx
-                .query_row("SELECT image_id FROM image_names WHERE name = ?1", [n], |row| row.get(0))
+                .query_row(
+                    "SELECT image_id FROM image_names WHERE name = ?1",
+                    [n],
+                    |row| row.get(0),
+                )
                 .optional()
                 .map_err(e)?;
             if let Some(old) = old.filter(|o| o != &r.id) {
@@ -142,10 +154,13 @@ impl Db {
     pub fn images(&self) -> Result<Vec<ImageRecord>> {
         let mut st = self
             .conn
-            .prepare(&format!("SELECT {IMAGE_COLS} FROM images ORDER BY added DESC, id"))
+            .prepare(&format!(
+                "SELECT {IMAGE_COLS} FROM images ORDER BY added DESC, id"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = st.query_map([], image_row).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
     }
 
     /// Ids of images whose hex part starts with `prefix` (Docker's short ids).
@@ -154,17 +169,25 @@ impl Db {
             .conn
             .prepare("SELECT id FROM images WHERE substr(id, 8) LIKE ?1 || '%' ESCAPE '\\'")
             .map_err(|e| self.err(e))?;
-        let escaped = prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         let rows = st
             .query_map([escaped], |r| r.get(0))
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
     }
 
     /// The image a full name points at.
     pub fn resolve_name(&self, name: &str) -> Result<Option<String>> {
         self.conn
-            .query_row("SELECT image_id FROM image_names WHERE name = ?1", [name], |r| r.get(0))
+            .query_row(
+                "SELECT image_id FROM image_names WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -176,7 +199,8 @@ impl Db {
             .prepare("SELECT name FROM image_names WHERE image_id = ?1 ORDER BY name")
             .map_err(|e| self.err(e))?;
         let rows = st.query_map([id], |r| r.get(0)).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
     }
 
     /// Point `name` at image `id` (Docker's tag: the name moves if another image had it).
@@ -209,7 +233,8 @@ impl Db {
             )
             .map_err(|e| self.err(e))?;
         let rows = st.query_map([id], layer_row).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
     }
 
     pub fn layer(&self, chain_id: &str) -> Result<Option<LayerRecord>> {
@@ -226,17 +251,25 @@ impl Db {
     /// Bytes of all unpacked layers, each counted once however many images share it.
     pub fn layers_size(&self) -> Result<u64> {
         self.conn
-            .query_row("SELECT coalesce(sum(size), 0) FROM layers", [], |r| r.get::<_, i64>(0))
+            .query_row("SELECT coalesce(sum(size), 0) FROM layers", [], |r| {
+                r.get::<_, i64>(0)
+            })
             .map(|n| n.max(0) as u64)
             .map_err(|e| self.err(e))
     }
 
     /// Every blob digest and layer dir some image holds (for the orphan sweep of prune).
-    pub fn referenced(&self) -> Result<(std::collections::HashSet<String>, std::collections::HashSet<String>)> {
+    pub fn referenced(
+        &self,
+    ) -> Result<(
+        std::collections::HashSet<String>,
+        std::collections::HashSet<String>,
+    )> {
         let collect = |sql: &str| -> Result<std::collections::HashSet<String>> {
             let mut st = self.conn.prepare(sql).map_err(|e| self.err(e))?;
             let rows = st.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
-            rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(|e| self.err(e))
         };
         Ok((
             collect("SELECT DISTINCT digest FROM image_blobs")?,
@@ -268,11 +301,16 @@ impl Db {
             tx.execute(&format!("DELETE FROM {table} WHERE image_id = ?1"), [id])
                 .map_err(e)?;
         }
-        tx.execute("DELETE FROM images WHERE id = ?1", [id]).map_err(e)?;
+        tx.execute("DELETE FROM images WHERE id = ?1", [id])
+            .map_err(e)?;
         let mut out = DeletedImage::default();
         for c in chains {
             let refs: i64 = tx
-                .query_row("SELECT count(*) FROM image_layers WHERE chain_id = ?1", [&c], |r| r.get(0))
+                .query_row(
+                    "SELECT count(*) FROM image_layers WHERE chain_id = ?1",
+                    [&c],
+                    |r| r.get(0),
+                )
                 .map_err(e)?;
             if refs == 0 {
                 let l = tx
@@ -283,13 +321,18 @@ impl Db {
                     )
                     .optional()
                     .map_err(e)?;
-                tx.execute("DELETE FROM layers WHERE chain_id = ?1", [&c]).map_err(e)?;
+                tx.execute("DELETE FROM layers WHERE chain_id = ?1", [&c])
+                    .map_err(e)?;
                 out.layers.extend(l);
             }
         }
         for b in blobs {
             let refs: i64 = tx
-                .query_row("SELECT count(*) FROM image_blobs WHERE digest = ?1", [&b], |r| r.get(0))
+                .query_row(
+                    "SELECT count(*) FROM image_blobs WHERE digest = ?1",
+                    [&b],
+                    |r| r.get(0),
+                )
                 .map_err(e)?;
             if refs == 0 {
                 out.blobs.push(b);
@@ -338,14 +381,20 @@ mod tests {
         let losers = db
             .insert_image(&NewImage {
                 record: rec("sha256:bb"),
-                names: vec!["docker.io/library/a:latest".into(), "docker.io/library/b:1".into()],
+                names: vec![
+                    "docker.io/library/a:latest".into(),
+                    "docker.io/library/b:1".into(),
+                ],
                 layers: vec![layer("sha256:l1")],
                 blobs: vec!["sha256:shared".into()],
             })
             .unwrap();
         assert_eq!(losers, ["sha256:aa"]);
         assert!(db.names_of("sha256:aa").unwrap().is_empty());
-        assert_eq!(db.resolve_name("docker.io/library/b:1").unwrap().as_deref(), Some("sha256:bb"));
+        assert_eq!(
+            db.resolve_name("docker.io/library/b:1").unwrap().as_deref(),
+            Some("sha256:bb")
+        );
         assert_eq!(db.ids_with_prefix("b").unwrap(), ["sha256:bb"]);
         assert_eq!(db.layers_of("sha256:aa").unwrap().len(), 2);
 

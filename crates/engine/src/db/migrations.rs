@@ -135,16 +135,28 @@ mod tests {
         assert_eq!(version(&c).unwrap(), 2);
         assert_eq!(
             tables(&c),
-            ["image_blobs", "image_layers", "image_names", "images", "layers"]
+            [
+                "image_blobs",
+                "image_layers",
+                "image_names",
+                "images",
+                "layers"
+            ]
         );
         let n: i64 = c
             .query_row("SELECT count(*) FROM images", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 1);
-        c.execute("INSERT INTO layers VALUES ('sha256:c','sha256:d','layers/c',5)", [])
-            .unwrap();
-        c.execute("INSERT INTO image_layers VALUES ('sha256:a',0,'sha256:c')", [])
-            .unwrap();
+        c.execute(
+            "INSERT INTO layers VALUES ('sha256:c','sha256:d','layers/c',5)",
+            [],
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO image_layers VALUES ('sha256:a',0,'sha256:c')",
+            [],
+        )
+        .unwrap();
         c.execute("INSERT INTO image_blobs VALUES ('sha256:a','sha256:c')", [])
             .unwrap();
     }
@@ -153,7 +165,8 @@ mod tests {
     fn newer_file_is_refused_and_rerun_is_a_no_op() {
         let mut c = at(SCHEMA_VERSION);
         migrate(&mut c, Path::new(":memory:"), SCHEMA_VERSION).unwrap();
-        c.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
         assert!(matches!(
             migrate(&mut c, Path::new(":memory:"), SCHEMA_VERSION),
             Err(EngineError::DbTooNew { .. })

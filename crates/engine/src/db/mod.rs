@@ -54,7 +54,8 @@ impl Db {
     /// schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| EngineError::io("create directory", dir, e))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| EngineError::io("create directory", dir, e))?;
         }
         let conn = Connection::open(path).map_err(|e| db_err(path, e))?;
         let mut db = Db {

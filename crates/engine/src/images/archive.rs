@@ -33,7 +33,14 @@ impl ImageService {
             let tag = image::Reference::parse(n)
                 .ok()
                 .filter(|r| r.digest().is_none())
-                .filter(|r| self.db.resolve_name(&r.to_string()).ok().flatten().as_deref() == Some(id.as_str()))
+                .filter(|r| {
+                    self.db
+                        .resolve_name(&r.to_string())
+                        .ok()
+                        .flatten()
+                        .as_deref()
+                        == Some(id.as_str())
+                })
                 .map(|r| r.familiar());
             match ids.iter_mut().find(|(i, _)| *i == id) {
                 Some((_, tags)) => tags.extend(tag),
@@ -47,22 +54,40 @@ impl ImageService {
         for (id, tags) in &ids {
             let hex = id.trim_start_matches("sha256:");
             let config = self.store.read(&image::digest::parse(id)?)?;
-            append(&mut tar, &format!("{hex}.json"), &mut &config[..], config.len() as u64)?;
+            append(
+                &mut tar,
+                &format!("{hex}.json"),
+                &mut &config[..],
+                config.len() as u64,
+            )?;
             let cfg: Value = serde_json::from_slice(&config).map_err(|e| err(e.to_string()))?;
             let mfst: Value = {
-                let rec = self.db.image(id)?.ok_or_else(|| EngineError::NoSuchImage { name: id.clone() })?;
-                let bytes = self.store.read(&image::digest::parse(&rec.manifest_digest)?)?;
+                let rec = self
+                    .db
+                    .image(id)?
+                    .ok_or_else(|| EngineError::NoSuchImage { name: id.clone() })?;
+                let bytes = self
+                    .store
+                    .read(&image::digest::parse(&rec.manifest_digest)?)?;
                 serde_json::from_slice(&bytes).map_err(|e| err(e.to_string()))?
             };
             let diff_ids: Vec<String> = cfg
                 .pointer("/rootfs/diff_ids")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|d| d.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|d| d.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default();
             let blobs: Vec<String> = mfst
                 .get("layers")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|d| d.get("digest")?.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|d| d.get("digest")?.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default();
             let mut layer_paths = Vec::new();
             for (diff, blob) in diff_ids.iter().zip(&blobs) {
@@ -72,8 +97,11 @@ impl ImageService {
                     let mut tmp = self.spool()?;
                     let src = self.store.open_blob(&image::digest::parse(blob)?)?;
                     let mut plain = decompressed(src).map_err(|e| err(e.to_string()))?;
-                    let size = std::io::copy(&mut plain, &mut tmp.1).map_err(|e| err(e.to_string()))?;
-                    tmp.1.seek(SeekFrom::Start(0)).map_err(|e| err(e.to_string()))?;
+                    let size =
+                        std::io::copy(&mut plain, &mut tmp.1).map_err(|e| err(e.to_string()))?;
+                    tmp.1
+                        .seek(SeekFrom::Start(0))
+                        .map_err(|e| err(e.to_string()))?;
                     let r = append(&mut tar, &path, &mut tmp.1, size);
                     let _ = std::fs::remove_file(&tmp.0);
                     r?;
@@ -82,16 +110,23 @@ impl ImageService {
             }
             for t in tags {
                 if let Some((repo, tag)) = t.rsplit_once(':').filter(|(_, t)| !t.contains('/')) {
-                    repositories.entry(repo.into()).or_default().insert(tag.into(), hex.into());
+                    repositories
+                        .entry(repo.into())
+                        .or_default()
+                        .insert(tag.into(), hex.into());
                 }
             }
-            manifest.push(json!({"Config": format!("{hex}.json"), "RepoTags": tags, "Layers": layer_paths}));
+            manifest.push(
+                json!({"Config": format!("{hex}.json"), "RepoTags": tags, "Layers": layer_paths}),
+            );
         }
         let m = serde_json::to_vec(&manifest).map_err(|e| err(e.to_string()))?;
         append(&mut tar, "manifest.json", &mut &m[..], m.len() as u64)?;
         let r = serde_json::to_vec(&repositories).map_err(|e| err(e.to_string()))?;
         append(&mut tar, "repositories", &mut &r[..], r.len() as u64)?;
-        tar.into_inner().and_then(|mut w| w.flush()).map_err(|e| err(e.to_string()))?;
+        tar.into_inner()
+            .and_then(|mut w| w.flush())
+            .map_err(|e| err(e.to_string()))?;
         Ok(())
     }
 
@@ -99,13 +134,22 @@ impl ImageService {
         let dir = self.root.tmp_dir();
         for i in 0..1000u32 {
             let p = dir.join(format!("spool-{}-{i}", std::process::id()));
-            match std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&p) {
+            match std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&p)
+            {
                 Ok(f) => return Ok((p, f)),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(EngineError::io("create", p, e)),
             }
         }
-        Err(EngineError::io("create", dir, std::io::ErrorKind::AlreadyExists.into()))
+        Err(EngineError::io(
+            "create",
+            dir,
+            std::io::ErrorKind::AlreadyExists.into(),
+        ))
     }
 
     /// Load a docker-archive tar (plain or compressed). Returns, per image, its id and tags.
@@ -113,8 +157,12 @@ impl ImageService {
         let err = |reason: String| EngineError::Archive { op: "load", reason };
         let _lock = self.lock_for_writing()?;
         // Unpack the archive's regular files into a private temp dir (names checked).
-        let work = self.root.tmp_dir().join(format!("load-{}-{}", std::process::id(), now_unix()));
-        std::fs::create_dir_all(&work).map_err(|e| EngineError::io("create directory", &work, e))?;
+        let work = self
+            .root
+            .tmp_dir()
+            .join(format!("load-{}-{}", std::process::id(), now_unix()));
+        std::fs::create_dir_all(&work)
+            .map_err(|e| EngineError::io("create directory", &work, e))?;
         let result = self.load_from(input, &work, &err);
         let _ = std::fs::remove_dir_all(&work);
         result
@@ -134,40 +182,64 @@ impl ImageService {
                 continue;
             }
             let path = entry.path().map_err(|e| err(e.to_string()))?.into_owned();
-            if path.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
-                return Err(err(format!("refused entry {}: path leaves the archive", path.display())));
+            if path
+                .components()
+                .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+            {
+                return Err(err(format!(
+                    "refused entry {}: path leaves the archive",
+                    path.display()
+                )));
             }
             let dest = work.join(&path);
             if let Some(p) = dest.parent() {
-                std::fs::create_dir_all(p).map_err(|e| EngineError::io("create directory", p, e))?;
+                std::fs::create_dir_all(p)
+                    .map_err(|e| EngineError::io("create directory", p, e))?;
             }
             let mut f = File::create(&dest).map_err(|e| EngineError::io("create", &dest, e))?;
             std::io::copy(&mut entry, &mut f).map_err(|e| EngineError::io("write", &dest, e))?;
         }
         let mpath = work.join("manifest.json");
-        let text = std::fs::read(&mpath).map_err(|_| err("no manifest.json: not a docker-archive (docker save) tar".into()))?;
-        let entries: Vec<Value> = serde_json::from_slice(&text).map_err(|e| err(format!("manifest.json: {e}")))?;
+        let text = std::fs::read(&mpath)
+            .map_err(|_| err("no manifest.json: not a docker-archive (docker save) tar".into()))?;
+        let entries: Vec<Value> =
+            serde_json::from_slice(&text).map_err(|e| err(format!("manifest.json: {e}")))?;
         let mut loaded = Vec::new();
         for m in entries {
             let file = |k: &Value| -> Result<PathBuf> {
-                let rel = k.as_str().ok_or_else(|| err("manifest.json: a path is not a string".into()))?;
-                if Path::new(rel).components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+                let rel = k
+                    .as_str()
+                    .ok_or_else(|| err("manifest.json: a path is not a string".into()))?;
+                if Path::new(rel)
+                    .components()
+                    .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+                {
                     return Err(err(format!("manifest.json: path {rel} leaves the archive")));
                 }
                 Ok(work.join(rel))
             };
-            let config_bytes = std::fs::read(file(&m["Config"])?).map_err(|e| err(format!("config: {e}")))?;
-            let cfg: Value = serde_json::from_slice(&config_bytes).map_err(|e| err(format!("config: {e}")))?;
+            let config_bytes =
+                std::fs::read(file(&m["Config"])?).map_err(|e| err(format!("config: {e}")))?;
+            let cfg: Value =
+                serde_json::from_slice(&config_bytes).map_err(|e| err(format!("config: {e}")))?;
             let config_digest = self.store.put(&config_bytes)?;
             let id = config_digest.to_string();
             let diff_ids: Vec<String> = cfg
                 .pointer("/rootfs/diff_ids")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|d| d.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|d| d.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default();
             let layer_files = m["Layers"].as_array().cloned().unwrap_or_default();
             if layer_files.len() != diff_ids.len() {
-                return Err(err(format!("image {id}: {} layers for {} diff_ids", layer_files.len(), diff_ids.len())));
+                return Err(err(format!(
+                    "image {id}: {} layers for {} diff_ids",
+                    layer_files.len(),
+                    diff_ids.len()
+                )));
             }
             let chains = chain_ids(&diff_ids);
             let mut layers = Vec::new();
@@ -177,14 +249,24 @@ impl ImageService {
             for ((lf, diff), chain) in layer_files.iter().zip(&diff_ids).zip(&chains) {
                 let path = file(lf)?;
                 // Store the file as it is (compressed or not); hash its content to name it.
-                let mut h = Hashing::new(File::open(&path).map_err(|e| EngineError::io("open", &path, e))?);
-                std::io::copy(&mut h, &mut std::io::sink()).map_err(|e| EngineError::io("read", &path, e))?;
+                let mut h =
+                    Hashing::new(File::open(&path).map_err(|e| EngineError::io("open", &path, e))?);
+                std::io::copy(&mut h, &mut std::io::sink())
+                    .map_err(|e| EngineError::io("read", &path, e))?;
                 let len = h.bytes;
                 let digest = image::digest::parse(&h.digest())?;
                 let f = File::open(&path).map_err(|e| EngineError::io("open", &path, e))?;
-                self.store.ingest_reader(image::Expected { digest: digest.clone(), size: Some(len) }, f)?;
+                self.store.ingest_reader(
+                    image::Expected {
+                        digest: digest.clone(),
+                        size: Some(len),
+                    },
+                    f,
+                )?;
                 let mut magic = [0u8; 4];
-                let n = File::open(&path).and_then(|mut f| f.read(&mut magic)).unwrap_or(0);
+                let n = File::open(&path)
+                    .and_then(|mut f| f.read(&mut magic))
+                    .unwrap_or(0);
                 let media = if n >= 2 && magic[..2] == [0x1f, 0x8b] {
                     "application/vnd.oci.image.layer.v1.tar+gzip"
                 } else if n == 4 && magic == [0x28, 0xb5, 0x2f, 0xfd] {
@@ -237,14 +319,20 @@ impl ImageService {
     }
 }
 
-fn append<W: Write>(tar: &mut tar::Builder<W>, path: &str, data: &mut dyn Read, size: u64) -> Result<()> {
+fn append<W: Write>(
+    tar: &mut tar::Builder<W>,
+    path: &str,
+    data: &mut dyn Read,
+    size: u64,
+) -> Result<()> {
     let mut h = tar::Header::new_ustar();
     h.set_size(size);
     h.set_mode(0o644);
     h.set_mtime(0);
     h.set_entry_type(tar::EntryType::Regular);
-    tar.append_data(&mut h, path, data).map_err(|e| EngineError::Archive {
-        op: "save",
-        reason: format!("write {path}: {e}"),
-    })
+    tar.append_data(&mut h, path, data)
+        .map_err(|e| EngineError::Archive {
+            op: "save",
+            reason: format!("write {path}: {e}"),
+        })
 }

@@ -25,7 +25,12 @@ impl ImageService {
         let config = self.config_json(&id)?;
         let layers = self.db.layers_of(&id)?;
         let mut sizes = layers.iter().map(|l| l.size);
-        let text = |h: &Value, k: &str| h.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let text = |h: &Value, k: &str| {
+            h.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         let mut out: Vec<HistoryEntry> = config
             .get("history")
             .and_then(Value::as_array)
@@ -33,7 +38,10 @@ impl ImageService {
             .unwrap_or_default()
             .iter()
             .map(|h| {
-                let empty = h.get("empty_layer").and_then(Value::as_bool).unwrap_or(false);
+                let empty = h
+                    .get("empty_layer")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
                 HistoryEntry {
                     id: None,
                     created: parse_time(&text(h, "created")),

@@ -51,7 +51,9 @@ impl ImageService {
         let size = hashing.bytes;
         let diff_id = hashing.digest();
         if size == 0 {
-            return Err(import_err("empty input: expected a tar archive of a root filesystem".into()));
+            return Err(import_err(
+                "empty input: expected a tar archive of a root filesystem".into(),
+            ));
         }
         let diff = image::digest::parse(&diff_id)?;
         let file = std::fs::File::open(&tmp.0).map_err(|e| EngineError::io("open", &tmp.0, e))?;
@@ -64,7 +66,8 @@ impl ImageService {
         );
         let _ = std::fs::remove_file(&tmp.0);
         stored?;
-        let (layer, _) = ensure_layer(&self.root, &self.db, &self.store, &diff, &diff_id, &diff_id)?;
+        let (layer, _) =
+            ensure_layer(&self.root, &self.db, &self.store, &diff, &diff_id, &diff_id)?;
 
         let created = humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string();
         let platform = image::PlatformSpec::host();
@@ -93,7 +96,8 @@ impl ImageService {
             "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
                         "digest": diff_id, "size": size}],
         });
-        let manifest_bytes = serde_json::to_vec(&manifest).map_err(|e| import_err(e.to_string()))?;
+        let manifest_bytes =
+            serde_json::to_vec(&manifest).map_err(|e| import_err(e.to_string()))?;
         let manifest_digest = self.store.put(&manifest_bytes)?;
         let id = config_digest.to_string();
         self.db.insert_image(&NewImage {
@@ -117,7 +121,11 @@ impl ImageService {
 fn tempfile_in(dir: &std::path::Path) -> Result<(std::path::PathBuf, std::fs::File)> {
     for i in 0..100u32 {
         let p = dir.join(format!("import-{}-{}-{i}", std::process::id(), now_unix()));
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&p) {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&p)
+        {
             Ok(f) => return Ok((p, f)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(EngineError::io("create", p, e)),

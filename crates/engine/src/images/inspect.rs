@@ -9,12 +9,20 @@ impl ImageService {
     /// One element of Docker's `image inspect` array.
     pub fn inspect(&self, name_or_id: &str) -> Result<Value> {
         let id = self.resolve(name_or_id)?;
-        let rec = self.db.image(&id)?.ok_or_else(|| EngineError::NoSuchImage {
-            name: name_or_id.to_string(),
-        })?;
+        let rec = self
+            .db
+            .image(&id)?
+            .ok_or_else(|| EngineError::NoSuchImage {
+                name: name_or_id.to_string(),
+            })?;
         let summary = self.summary(rec.clone())?;
         let config = self.config_json(&id)?;
-        let field = |k: &str| config.get(k).cloned().unwrap_or(Value::String(String::new()));
+        let field = |k: &str| {
+            config
+                .get(k)
+                .cloned()
+                .unwrap_or(Value::String(String::new()))
+        };
         let layers = config
             .pointer("/rootfs/diff_ids")
             .cloned()
@@ -49,7 +57,10 @@ impl ImageService {
             json!({"Name": "overlay2", "Data": {"LowerDirs": dirs.join(":")}}),
         );
         out.insert("RootFS".into(), json!({"Type": "layers", "Layers": layers}));
-        out.insert("Metadata".into(), json!({"LastTagTime": "0001-01-01T00:00:00Z"}));
+        out.insert(
+            "Metadata".into(),
+            json!({"LastTagTime": "0001-01-01T00:00:00Z"}),
+        );
         Ok(Value::Object(out))
     }
 }

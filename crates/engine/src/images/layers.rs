@@ -96,7 +96,13 @@ pub(crate) fn ensure_layer(
         return Ok((record(dir_size(&dest)), true));
     }
     let file = store.open_blob(blob)?;
-    let plain = decompressed(file).map_err(|e| EngineError::io("read layer blob", store.blob_path(blob).unwrap_or_default(), e))?;
+    let plain = decompressed(file).map_err(|e| {
+        EngineError::io(
+            "read layer blob",
+            store.blob_path(blob).unwrap_or_default(),
+            e,
+        )
+    })?;
     let mut hashing = Hashing::new(plain);
     let opts = UnpackOptions {
         layer: blob.to_string(),
@@ -128,7 +134,9 @@ fn dir_size(dir: &Path) -> u64 {
     let mut total = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             match e.file_type() {
                 Ok(t) if t.is_dir() => stack.push(e.path()),
@@ -150,7 +158,10 @@ mod tests {
         let b = format!("sha256:{}", "b".repeat(64));
         let c = chain_ids(&[a.clone(), b.clone()]);
         assert_eq!(c[0], a);
-        assert_eq!(c[1], image::digest::sha256_of(format!("{a} {b}").as_bytes()).to_string());
+        assert_eq!(
+            c[1],
+            image::digest::sha256_of(format!("{a} {b}").as_bytes()).to_string()
+        );
     }
 
     #[test]
@@ -160,10 +171,16 @@ mod tests {
         gz.write_all(b"hello").unwrap();
         let bytes = gz.finish().unwrap();
         let mut out = String::new();
-        decompressed(&bytes[..]).unwrap().read_to_string(&mut out).unwrap();
+        decompressed(&bytes[..])
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
         assert_eq!(out, "hello");
         let mut out = String::new();
-        decompressed(&b"plain"[..]).unwrap().read_to_string(&mut out).unwrap();
+        decompressed(&b"plain"[..])
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
         assert_eq!(out, "plain");
     }
 }

@@ -119,7 +119,10 @@ impl ImageService {
             0 => Ok(None),
             1 => Ok(ids.into_iter().next()),
             _ => Err(EngineError::NoSuchImage {
-                name: format!("{hex} (ambiguous: {} images start with it; give more of the id)", ids.len()),
+                name: format!(
+                    "{hex} (ambiguous: {} images start with it; give more of the id)",
+                    ids.len()
+                ),
             }),
         }
     }
@@ -141,9 +144,12 @@ impl ImageService {
     /// One image's summary.
     pub fn summary_of(&self, name_or_id: &str) -> Result<ImageSummary> {
         let id = self.resolve(name_or_id)?;
-        let rec = self.db.image(&id)?.ok_or_else(|| EngineError::NoSuchImage {
-            name: name_or_id.to_string(),
-        })?;
+        let rec = self
+            .db
+            .image(&id)?
+            .ok_or_else(|| EngineError::NoSuchImage {
+                name: name_or_id.to_string(),
+            })?;
         self.summary(rec)
     }
 
@@ -205,7 +211,9 @@ fn split_names(names: &[String]) -> (Vec<String>, Vec<String>) {
     let mut tags = Vec::new();
     let mut digests = Vec::new();
     for n in names {
-        let familiar = Reference::parse(n).map(|r| r.familiar()).unwrap_or_else(|_| n.clone());
+        let familiar = Reference::parse(n)
+            .map(|r| r.familiar())
+            .unwrap_or_else(|_| n.clone());
         if n.contains('@') {
             digests.push(familiar);
         } else {
@@ -216,7 +224,10 @@ fn split_names(names: &[String]) -> (Vec<String>, Vec<String>) {
 }
 
 fn is_hex(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// An RFC 3339 time from an image config (fractional seconds and `Z` or an offset).
@@ -255,7 +266,14 @@ mod tests {
     fn times_with_offsets() {
         let z = parse_time("2024-01-01T00:00:00Z").unwrap();
         assert_eq!(parse_time("2024-01-01T01:00:00+01:00").unwrap(), z);
-        assert_eq!(parse_time("2024-01-01T00:00:00.123456789Z").unwrap().duration_since(z).unwrap().as_millis(), 123);
+        assert_eq!(
+            parse_time("2024-01-01T00:00:00.123456789Z")
+                .unwrap()
+                .duration_since(z)
+                .unwrap()
+                .as_millis(),
+            123
+        );
         assert!(parse_time("yesterday").is_none());
     }
 

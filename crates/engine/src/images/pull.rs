@@ -57,7 +57,14 @@ impl ImageService {
         let mut layers = Vec::new();
         let mut size = 0;
         for ((desc, diff), chain) in pulled.manifest.layers().iter().zip(&diff_ids).zip(&chains) {
-            let (l, _new) = ensure_layer(&self.root, &self.db, &self.store, desc.digest(), diff, chain)?;
+            let (l, _new) = ensure_layer(
+                &self.root,
+                &self.db,
+                &self.store,
+                desc.digest(),
+                diff,
+                chain,
+            )?;
             size += l.size;
             layers.push(l);
         }
@@ -66,7 +73,13 @@ impl ImageService {
             pulled.manifest_descriptor.digest().to_string(),
         ];
         blobs.extend(pulled.index.iter().map(|d| d.digest().to_string()));
-        blobs.extend(pulled.manifest.layers().iter().map(|d| d.digest().to_string()));
+        blobs.extend(
+            pulled
+                .manifest
+                .layers()
+                .iter()
+                .map(|d| d.digest().to_string()),
+        );
         let repo_digest = pulled.repo_digest.to_string();
         let mut names = Vec::new();
         if reference.digest().is_none() {

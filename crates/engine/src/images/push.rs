@@ -30,9 +30,12 @@ impl ImageService {
             .ok_or_else(|| EngineError::NoLocalTag {
                 name: reference.familiar(),
             })?;
-        let rec = self.db.image(&id)?.ok_or_else(|| EngineError::NoSuchImage {
-            name: name.to_string(),
-        })?;
+        let rec = self
+            .db
+            .image(&id)?
+            .ok_or_else(|| EngineError::NoSuchImage {
+                name: name.to_string(),
+            })?;
         let manifest = image::digest::parse(&rec.manifest_digest)?;
         let size = self.store.size(&manifest)?;
         let pushed = client.push(

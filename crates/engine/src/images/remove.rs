@@ -139,7 +139,9 @@ impl ImageService {
                 }
             }
         }
-        let Ok(rd) = std::fs::read_dir(self.root.layers_dir()) else { return };
+        let Ok(rd) = std::fs::read_dir(self.root.layers_dir()) else {
+            return;
+        };
         for entry in rd.flatten() {
             let rel = format!("layers/{}", entry.file_name().to_string_lossy());
             if !dirs.contains(&rel) {
@@ -152,12 +154,18 @@ impl ImageService {
 }
 
 fn familiar(full: &str) -> String {
-    Reference::parse(full).map(|r| r.familiar()).unwrap_or_else(|_| full.to_string())
+    Reference::parse(full)
+        .map(|r| r.familiar())
+        .unwrap_or_else(|_| full.to_string())
 }
 
 /// Docker's 12-character short id.
 pub(crate) fn short(id: &str) -> String {
-    id.strip_prefix("sha256:").unwrap_or(id).chars().take(12).collect()
+    id.strip_prefix("sha256:")
+        .unwrap_or(id)
+        .chars()
+        .take(12)
+        .collect()
 }
 
 #[cfg(test)]
@@ -189,20 +197,28 @@ mod tests {
             source_name: "-".into(),
             ..Default::default()
         };
-        let id = svc.import(&rootfs_tar(dir.path(), "one")[..], &opts).unwrap();
+        let id = svc
+            .import(&rootfs_tar(dir.path(), "one")[..], &opts)
+            .unwrap();
         assert_eq!(svc.resolve("busybox:latest").unwrap(), id);
         assert_eq!(svc.resolve(&id[7..19]).unwrap(), id);
         let dirs = svc.layer_dirs("busybox").unwrap();
         let cfg = svc.config("busybox").unwrap();
         let cmd = cfg.config().as_ref().and_then(|c| c.cmd().clone());
         assert_eq!(cmd, Some(vec!["/bin/sh".to_string()]));
-        assert_eq!(std::fs::read_to_string(dirs[0].join("bin/marker")).unwrap(), "one");
+        assert_eq!(
+            std::fs::read_to_string(dirs[0].join("bin/marker")).unwrap(),
+            "one"
+        );
         let inspect = svc.inspect("busybox").unwrap();
         assert_eq!(inspect["RepoTags"], serde_json::json!(["busybox:latest"]));
         assert_eq!(inspect["Config"]["Cmd"], serde_json::json!(["/bin/sh"]));
 
         svc.tag("busybox", "other:1").unwrap();
-        assert!(matches!(svc.remove(&id, false), Err(EngineError::Conflict { .. })));
+        assert!(matches!(
+            svc.remove(&id, false),
+            Err(EngineError::Conflict { .. })
+        ));
         assert_eq!(
             svc.remove("other:1", false).unwrap(),
             [RemoveLine::Untagged("other:1".into())]
@@ -213,8 +229,14 @@ mod tests {
         assert_eq!(lines[1], RemoveLine::Deleted(id.clone()));
         assert!(!dirs[0].exists());
         assert!(svc.store().list().unwrap().is_empty());
-        assert!(matches!(svc.resolve("busybox"), Err(EngineError::NoSuchImage { .. })));
-        assert!(matches!(svc.resolve("Bad!"), Err(EngineError::Reference(_))));
+        assert!(matches!(
+            svc.resolve("busybox"),
+            Err(EngineError::NoSuchImage { .. })
+        ));
+        assert!(matches!(
+            svc.resolve("Bad!"),
+            Err(EngineError::Reference(_))
+        ));
     }
 
     #[test]
@@ -226,7 +248,8 @@ mod tests {
             source_name: "-".into(),
             ..Default::default()
         };
-        svc.import(&rootfs_tar(dir.path(), "a")[..], &named).unwrap();
+        svc.import(&rootfs_tar(dir.path(), "a")[..], &named)
+            .unwrap();
         let anon = ImportOptions {
             source_name: "-".into(),
             ..Default::default()
@@ -242,7 +265,10 @@ mod tests {
         std::fs::create_dir(svc.root().layers_dir().join("deadbeef")).unwrap();
         svc.store().put(b"orphan").unwrap();
         svc.prune(false).unwrap();
-        assert_eq!(std::fs::read_dir(svc.root().layers_dir()).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(svc.root().layers_dir()).unwrap().count(),
+            0
+        );
         assert!(svc.store().list().unwrap().is_empty());
     }
 }
