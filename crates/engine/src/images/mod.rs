@@ -127,13 +127,16 @@ impl ImageService {
         }
     }
 
-    /// All images, newest first.
+    /// All images, newest first by their config's `created` (as Docker's daemon sorts).
     pub fn list(&self) -> Result<Vec<ImageSummary>> {
-        self.db
+        let mut all = self
+            .db
             .images()?
             .into_iter()
             .map(|r| self.summary(r))
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        all.sort_by(|a, b| b.created.cmp(&a.created));
+        Ok(all)
     }
 
     /// `system df` for images: how many, and the bytes of their layers (shared ones once).
