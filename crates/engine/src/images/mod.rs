@@ -135,7 +135,7 @@ impl ImageService {
             .into_iter()
             .map(|r| self.summary(r))
             .collect::<Result<Vec<_>>>()?;
-        all.sort_by(|a, b| b.created.cmp(&a.created));
+        all.sort_by_key(|s| std::cmp::Reverse(s.created));
         Ok(all)
     }
 
