@@ -1,4 +1,135 @@
-fn main() {
-    eprintln!("berth: the engine is not built yet (issue #5); use berth-runtime");
-    std::process::exit(125);
+//! `berth`: the Docker-compatible command line. Parses flags, calls one engine function per
+//! verb (`commands/<verb>.rs`) and maps errors to Docker's messages and exit codes.
+#![forbid(unsafe_code)]
+
+mod commands;
+mod format;
+mod global;
+
+pub use global::Global;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use commands::{
+    history, images, import, inspect, load, login, logout, prune, pull, push, rmi, save, system,
+    tag,
+};
+
+/// A Docker-compatible, daemonless container engine.
+#[derive(Debug, Parser)]
+#[command(name = "berth", version)]
+struct Cli {
+    /// Root of berth's state (images, layers, the state database).
+    #[arg(long, global = true, env = "BERTH_ROOT", value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// A registry to reach over plain HTTP (localhost and 127.0.0.0/8 always are). Repeatable.
+    #[arg(long = "insecure-registry", global = true, value_name = "HOST[:PORT]")]
+    insecure_registry: Vec<String>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Download an image from a registry.
+    Pull(pull::Args),
+    /// Upload an image to a registry.
+    Push(push::Args),
+    /// List images.
+    Images(images::Args),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.
+    Tag(tag::Args),
+    /// Remove one or more images.
+    Rmi(rmi::Args),
+    /// Import the contents from a tarball to create a filesystem image.
+    Import(import::Args),
+    /// Show the history of an image.
+    History(history::Args),
+    /// Save one or more images to a tar archive (docker-archive).
+    Save(save::Args),
+    /// Load images from a tar archive.
+    Load(load::Args),
+    /// Log in to a registry.
+    Login(login::Args),
+    /// Log out from a registry.
+    Logout(logout::Args),
+    /// Manage images.
+    #[command(subcommand)]
+    Image(ImageCmd),
+    /// Manage berth.
+    #[command(subcommand)]
+    System(system::Cmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImageCmd {
+    /// List images.
+    #[command(visible_alias = "list")]
+    Ls(images::Args),
+    /// Download an image from a registry.
+    Pull(pull::Args),
+    /// Upload an image to a registry.
+    Push(push::Args),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.
+    Tag(tag::Args),
+    /// Remove one or more images.
+    #[command(visible_alias = "remove")]
+    Rm(rmi::Args),
+    /// Import the contents from a tarball to create a filesystem image.
+    Import(import::Args),
+    /// Show the history of an image.
+    History(history::Args),
+    /// Save one or more images to a tar archive (docker-archive).
+    Save(save::Args),
+    /// Load images from a tar archive.
+    Load(load::Args),
+    /// Display detailed information on one or more images.
+    Inspect(inspect::Args),
+    /// Remove unused images.
+    Prune(prune::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 125 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let global = Global {
+        root: engine::Root::from_flag_or_env(cli.root),
+        insecure_registries: cli.insecure_registry,
+    };
+    let result = match cli.cmd {
+        Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => pull::run(&global, a),
+        Cmd::Push(a) | Cmd::Image(ImageCmd::Push(a)) => push::run(&global, a),
+        Cmd::Images(a) | Cmd::Image(ImageCmd::Ls(a)) => images::run(&global, a),
+        Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => tag::run(&global, a),
+        Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => rmi::run(&global, a),
+        Cmd::Import(a) | Cmd::Image(ImageCmd::Import(a)) => import::run(&global, a),
+        Cmd::History(a) | Cmd::Image(ImageCmd::History(a)) => history::run(&global, a),
+        Cmd::Save(a) | Cmd::Image(ImageCmd::Save(a)) => save::run(&global, a),
+        Cmd::Load(a) | Cmd::Image(ImageCmd::Load(a)) => load::run(&global, a),
+        Cmd::Image(ImageCmd::Inspect(a)) => inspect::run(&global, a),
+        Cmd::Image(ImageCmd::Prune(a)) => prune::run(&global, a),
+        Cmd::System(c) => system::run(&global, c),
+        Cmd::Login(a) => login::run(&global, a),
+        Cmd::Logout(a) => logout::run(&global, a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(commands::Failed) = e.downcast_ref() {
+                // Already reported, item by item.
+            } else {
+                eprintln!("{e:#}");
+            }
+            ExitCode::from(1)
+        }
+    }
 }

@@ -1,2 +1,21 @@
-//! berth `engine` crate: filled by its own issue (see DESIGN.md §2).
+//! berth `engine` crate: the model the front ends (CLI, API server) share (DESIGN.md §2).
+//!
+//! | module | concern |
+//! |---|---|
+//! | [`root`] | where state lives (`/var/lib/berth`, `--root`, `BERTH_ROOT`) |
+//! | [`db`] | the SQLite state database: schema, migrations, short write transactions |
+//! | [`images`] | the image service: pull, push, import, list, tag, remove, inspect, prune |
+//! | [`error`] | [`EngineError`], naming the image, layer or path of every failure |
 #![forbid(unsafe_code)]
+
+pub mod db;
+pub mod error;
+pub mod images;
+pub mod root;
+
+pub use error::{EngineError, Result};
+pub use images::{
+    HistoryEntry, ImageService, ImageSummary, ImportOptions, PruneReport, PullReport, PushReport,
+    RemoveLine,
+};
+pub use root::Root;

@@ -1,0 +1,267 @@
+//! `berth images [-a] [-q] [--digests] [--no-trunc] [--format F] [REPOSITORY[:TAG]]`.
+
+use std::collections::BTreeMap;
+
+use engine::ImageSummary;
+
+use super::daemon;
+use crate::format::{created_at, human_size, since, table, template};
+use crate::Global;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Show all images (berth keeps no intermediate images: same as without).
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only show image IDs.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Show digests.
+    #[arg(long)]
+    pub digests: bool,
+    /// Don't truncate output.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// 'json', or a Go template of {{.Field}}s: Repository, Tag, Digest, ID, CreatedSince,
+    /// CreatedAt, Size.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Filter: dangling=true|false, reference=PATTERN (e.g. 'busy*:lat*'). Repeatable.
+    #[arg(short, long = "filter")]
+    pub filter: Vec<String>,
+    /// REPOSITORY[:TAG] to list.
+    pub repository: Option<String>,
+}
+
+/// One row: an image under one repository:tag.
+struct Row<'a> {
+    repository: String,
+    tag: String,
+    digest: String,
+    image: &'a ImageSummary,
+}
+
+/// `127.0.0.1:5000/busybox:t1` → (`127.0.0.1:5000/busybox`, `t1`).
+fn split_tag(familiar: &str) -> (String, String) {
+    match familiar.rfind(':') {
+        Some(i) if !familiar[i..].contains('/') => (familiar[..i].into(), familiar[i + 1..].into()),
+        _ => (familiar.into(), "<none>".into()),
+    }
+}
+
+fn rows(images: &[ImageSummary]) -> Vec<Row<'_>> {
+    let mut out = Vec::new();
+    for img in images {
+        let digests: BTreeMap<String, String> = img
+            .repo_digests
+            .iter()
+            .filter_map(|d| {
+                d.split_once('@')
+                    .map(|(r, d)| (r.to_string(), d.to_string()))
+            })
+            .collect();
+        let none = || "<none>".to_string();
+        if img.repo_tags.is_empty() {
+            if digests.is_empty() {
+                out.push(Row {
+                    repository: none(),
+                    tag: none(),
+                    digest: none(),
+                    image: img,
+                });
+            }
+            for (repo, d) in &digests {
+                out.push(Row {
+                    repository: repo.clone(),
+                    tag: none(),
+                    digest: d.clone(),
+                    image: img,
+                });
+            }
+        }
+        for t in &img.repo_tags {
+            let (repository, tag) = split_tag(t);
+            let digest = digests.get(&repository).cloned().unwrap_or_else(none);
+            out.push(Row {
+                repository,
+                tag,
+                digest,
+                image: img,
+            });
+        }
+    }
+    out
+}
+
+pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
+    let images = g.service()?.list().map_err(daemon)?;
+    let mut rows = rows(&images);
+    if let Some(filter) = &a.repository {
+        let (repo, tag) = match filter.rfind(':') {
+            Some(i) if !filter[i..].contains('/') => (&filter[..i], Some(&filter[i + 1..])),
+            _ => (filter.as_str(), None),
+        };
+        let repo = image::Reference::parse_normalized_named(repo)
+            .map(|r| r.familiar_name())
+            .unwrap_or_else(|_| repo.to_string());
+        rows.retain(|r| r.repository == repo && (tag.is_none() || tag == Some(r.tag.as_str())));
+    }
+    for f in &a.filter {
+        match f.split_once('=') {
+            Some(("dangling", v)) => {
+                let want = match v {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => anyhow::bail!("Invalid filter 'dangling={v}'"),
+                };
+                rows.retain(|r| r.image.repo_tags.is_empty() == want);
+            }
+            Some(("reference", pat)) => rows.retain(|r| {
+                glob(pat, &r.repository) || glob(pat, &format!("{}:{}", r.repository, r.tag))
+            }),
+            _ => anyhow::bail!(
+                "Error response from daemon: invalid filter '{f}' (supported: dangling, reference)"
+            ),
+        }
+    }
+    let id = |img: &ImageSummary| {
+        if a.no_trunc {
+            img.id.clone()
+        } else {
+            img.id
+                .trim_start_matches("sha256:")
+                .chars()
+                .take(12)
+                .collect()
+        }
+    };
+    if a.quiet {
+        let mut seen = std::collections::HashSet::new();
+        for r in &rows {
+            if seen.insert(&r.image.id) {
+                println!("{}", id(r.image));
+            }
+        }
+        return Ok(());
+    }
+    let field = |r: &Row<'_>, f: &str| -> Option<String> {
+        Some(match f {
+            "Repository" => r.repository.clone(),
+            "Tag" => r.tag.clone(),
+            "Digest" => r.digest.clone(),
+            "ID" => id(r.image),
+            "CreatedSince" => since(r.image.created),
+            "CreatedAt" => created_at(r.image.created),
+            "Size" | "VirtualSize" => human_size(r.image.size),
+            "Containers" | "SharedSize" | "UniqueSize" => "N/A".into(),
+            _ => return None,
+        })
+    };
+    match a.format.as_deref() {
+        Some("json") => {
+            for r in &rows {
+                let mut m = serde_json::Map::new();
+                for f in [
+                    "Containers",
+                    "CreatedAt",
+                    "CreatedSince",
+                    "Digest",
+                    "ID",
+                    "Repository",
+                    "SharedSize",
+                    "Size",
+                    "Tag",
+                    "UniqueSize",
+                    "VirtualSize",
+                ] {
+                    m.insert(
+                        f.into(),
+                        serde_json::Value::String(field(r, f).unwrap_or_default()),
+                    );
+                }
+                println!("{}", serde_json::Value::Object(m));
+            }
+        }
+        Some(tpl) if !tpl.starts_with("table") => {
+            for r in &rows {
+                println!("{}", template(tpl, &|f| field(r, f))?);
+            }
+        }
+        _ => {
+            let mut cols = vec!["Repository", "Tag"];
+            if a.digests {
+                cols.push("Digest");
+            }
+            cols.extend(["ID", "CreatedSince", "Size"]);
+            let header = |c: &str| match c {
+                "Repository" => "REPOSITORY",
+                "Tag" => "TAG",
+                "Digest" => "DIGEST",
+                "ID" => "IMAGE ID",
+                "CreatedSince" => "CREATED",
+                _ => "SIZE",
+            };
+            let mut t = vec![cols
+                .iter()
+                .map(|c| header(c).to_string())
+                .collect::<Vec<_>>()];
+            for r in &rows {
+                t.push(
+                    cols.iter()
+                        .map(|c| field(r, c).unwrap_or_default())
+                        .collect(),
+                );
+            }
+            print!("{}", table(&t));
+        }
+    }
+    Ok(())
+}
+
+/// Go's `path.Match` for `*` and `?` (`*` stops at `/`), as Docker's reference filter.
+fn glob(pat: &str, s: &str) -> bool {
+    fn go(p: &[char], s: &[char]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some(('*', rest)) => (0..=s.len())
+                .take_while(|&i| i == 0 || s[i - 1] != '/')
+                .any(|i| go(rest, &s[i..])),
+            Some(('?', rest)) => s.first().is_some_and(|c| *c != '/') && go(rest, &s[1..]),
+            Some((c, rest)) => s.first() == Some(c) && go(rest, &s[1..]),
+        }
+    }
+    go(
+        &pat.chars().collect::<Vec<_>>(),
+        &s.chars().collect::<Vec<_>>(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_globs() {
+        assert!(glob("busy*", "busybox"));
+        assert!(glob("busybox:lat*", "busybox:latest"));
+        assert!(!glob("busy*", "127.0.0.1:5000/busybox"));
+        assert!(glob("*/busybox", "127.0.0.1:5000/busybox"));
+        assert!(glob("b?sybox", "busybox"));
+    }
+
+    #[test]
+    fn tags_split_after_the_port() {
+        assert_eq!(
+            split_tag("127.0.0.1:5000/busybox:t1"),
+            ("127.0.0.1:5000/busybox".into(), "t1".into())
+        );
+        assert_eq!(
+            split_tag("busybox:latest"),
+            ("busybox".into(), "latest".into())
+        );
+        assert_eq!(
+            split_tag("127.0.0.1:5000/busybox"),
+            ("127.0.0.1:5000/busybox".into(), "<none>".into())
+        );
+    }
+}

@@ -1,0 +1,42 @@
+//! `berth image prune [-a] [-f]`.
+
+use std::io::{BufRead, Write};
+
+use super::{daemon, print_remove_lines};
+use crate::format::human_size;
+use crate::Global;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Remove all unused images, not just dangling ones.
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not prompt for confirmation.
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
+    if !a.force {
+        let warning = if a.all {
+            "WARNING! This will remove all images without at least one container associated to them."
+        } else {
+            "WARNING! This will remove all dangling images."
+        };
+        print!("{warning}\nAre you sure you want to continue? [y/N] ");
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
+            return Ok(());
+        }
+    }
+    let report = g.service()?.prune(a.all).map_err(daemon)?;
+    if !report.lines.is_empty() {
+        println!("Deleted Images:");
+        print_remove_lines(&report.lines, true);
+        println!();
+    }
+    println!("Total reclaimed space: {}", human_size(report.reclaimed));
+    Ok(())
+}

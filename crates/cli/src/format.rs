@@ -1,0 +1,175 @@
+//! Docker's ways of showing sizes, ages and tables (go-units and text/tabwriter).
+
+use std::time::SystemTime;
+
+/// go-units `HumanSizeWithPrecision(size, 3)`: decimal units, 3 significant digits
+/// (`4.26MB`, `512B`, `1.2kB`).
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+    let mut v = bytes as f64;
+    let mut i = 0;
+    while v >= 1000.0 && i < UNITS.len() - 1 {
+        v /= 1000.0;
+        i += 1;
+    }
+    format!("{}{}", g3(v), UNITS[i])
+}
+
+/// Go's `%.3g` for 0 <= v < 1000.
+fn g3(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let exp = v.log10().floor() as i32;
+    let decimals = (2 - exp).max(0) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.parse::<f64>().unwrap_or(0.0) >= 1000.0 {
+        return "1e+03".into();
+    }
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// go-units `HumanDuration` + " ago", as the CREATED column; `N/A` without a time.
+pub fn since(t: Option<SystemTime>) -> String {
+    let Some(t) = t else { return "N/A".into() };
+    let d = SystemTime::now().duration_since(t).unwrap_or_default();
+    format!("{} ago", human_duration(d.as_secs_f64()))
+}
+
+fn human_duration(secs: f64) -> String {
+    let s = secs as u64;
+    let minutes = (secs / 60.0) as u64;
+    let hours = (secs / 3600.0 + 0.5) as u64;
+    if s < 1 {
+        "Less than a second".into()
+    } else if s == 1 {
+        "1 second".into()
+    } else if s < 60 {
+        format!("{s} seconds")
+    } else if minutes == 1 {
+        "About a minute".into()
+    } else if minutes < 60 {
+        format!("{minutes} minutes")
+    } else if hours == 1 {
+        "About an hour".into()
+    } else if hours < 48 {
+        format!("{hours} hours")
+    } else if hours < 24 * 7 * 2 {
+        format!("{} days", hours / 24)
+    } else if hours < 24 * 30 * 2 {
+        format!("{} weeks", hours / 24 / 7)
+    } else if hours < 24 * 365 * 2 {
+        format!("{} months", hours / 24 / 30)
+    } else {
+        format!("{} years", (secs / 3600.0 / 24.0 / 365.0) as u64)
+    }
+}
+
+/// Go's `time.Time.String()` in UTC: `2024-01-01 00:00:00 +0000 UTC`.
+pub fn created_at(t: Option<SystemTime>) -> String {
+    let Some(t) = t else { return String::new() };
+    let s = humantime::format_rfc3339_seconds(t).to_string();
+    format!(
+        "{} +0000 UTC",
+        s.trim_end_matches('Z').replacen('T', " ", 1)
+    )
+}
+
+/// Docker's tabwriter (minwidth 10, padding 3): every column but the last padded to its
+/// widest cell + 3, at least 10.
+pub fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0usize; cols];
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            out.push_str(c);
+            if i + 1 < r.len() {
+                let w = (widths[i] + 3).max(10);
+                out.push_str(&" ".repeat(w - c.chars().count()));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Fill `{{.Field}}` (spaces allowed inside the braces) from `get`; `\t` and `\n` escapes
+/// are expanded. An unknown field is an error naming it, as Go's template does.
+pub fn template(tpl: &str, get: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<String> {
+    let mut out = String::new();
+    let mut rest = tpl;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find("}}")
+            .ok_or_else(|| anyhow::anyhow!("template parsing error: unclosed action in {tpl:?}"))?;
+        let action = after[..end].trim();
+        let field = action.strip_prefix('.').unwrap_or(action);
+        let value = get(field).ok_or_else(|| {
+            anyhow::anyhow!("template parsing error: template: :1: can't evaluate field {field}")
+        })?;
+        out.push_str(&value);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out.replace("\\t", "\t").replace("\\n", "\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_like_docker() {
+        assert_eq!(human_size(4_261_552), "4.26MB");
+        assert_eq!(human_size(0), "0B");
+        assert_eq!(human_size(512), "512B");
+        assert_eq!(human_size(1_200), "1.2kB");
+        assert_eq!(human_size(12_000_000), "12MB");
+        assert_eq!(human_size(123_456_789), "123MB");
+    }
+
+    #[test]
+    fn durations_like_docker() {
+        assert_eq!(human_duration(0.2), "Less than a second");
+        assert_eq!(human_duration(30.0), "30 seconds");
+        assert_eq!(human_duration(90.0), "About a minute");
+        assert_eq!(human_duration(150.0), "2 minutes");
+        assert_eq!(human_duration(3600.0), "About an hour");
+        assert_eq!(human_duration(86400.0 * 3.0), "3 days");
+        assert_eq!(human_duration(86400.0 * 365.0 * 56.0), "56 years");
+    }
+
+    #[test]
+    fn table_pads_like_tabwriter() {
+        let t = table(&[
+            vec!["REPOSITORY".into(), "TAG".into(), "SIZE".into()],
+            vec!["busybox".into(), "latest".into(), "4.26MB".into()],
+        ]);
+        assert_eq!(
+            t,
+            "REPOSITORY   TAG       SIZE\nbusybox      latest    4.26MB\n"
+        );
+    }
+
+    #[test]
+    fn templates() {
+        let get = |f: &str| (f == "Repository").then(|| "busybox".to_string());
+        assert_eq!(
+            template("{{.Repository}}:{{ .Repository }}", &get).unwrap(),
+            "busybox:busybox"
+        );
+        assert!(template("{{.Nope}}", &get).is_err());
+    }
+}

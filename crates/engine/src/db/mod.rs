@@ -1,0 +1,103 @@
+//! The state database: SQLite in WAL mode at `<root>/berth.db` (DESIGN.md §4).
+//!
+//! Schema (after every migration below has run):
+//!
+//! ```text
+//!  images                          image_names
+//!  ┌──────────────────────────┐    ┌─────────────────────────────────────────┐
+//!  │ id TEXT PK (config dgst) │◄───┤ name TEXT PK  docker.io/library/bb:1    │
+//!  │ manifest_digest TEXT     │    │               or 127.0.0.1:5000/bb@sha… │
+//!  │ created TEXT (RFC 3339)  │    │ image_id TEXT → images.id               │
+//!  │ size INTEGER (unpacked)  │    └─────────────────────────────────────────┘
+//!  │ os TEXT, arch TEXT       │
+//!  │ added INTEGER (unix s)   │    image_layers                     layers
+//!  └──────────────────────────┘    ┌────────────────────────┐      ┌───────────────────────┐
+//!              ▲                   │ image_id → images.id   │      │ chain_id TEXT PK      │
+//!              ├───────────────────┤ position INTEGER       │      │ diff_id TEXT          │
+//!              │                   │ chain_id → layers ─────┼─────►│ dir TEXT (layers/hex) │
+//!              │                   │ PK(image_id, position) │      │ size INTEGER          │
+//!              │                   └────────────────────────┘      └───────────────────────┘
+//!              │                   image_blobs
+//!              └───────────────────┤ image_id, digest  PK(both): config, manifests, index,
+//!                                  │ layer blobs the image holds in <root>/blobs
+//! ```
+//!
+//! A layer's refcount is the number of `image_layers` rows naming it; a blob's is the number
+//! of `image_blobs` rows. Rows are written after the files they describe exist (blobs
+//! verified, layers unpacked and renamed into place), and files are removed only after the
+//! transaction that dropped their last reference committed: a crash leaves at worst an
+//! unreferenced file, never a row pointing at nothing. No hashing, download or fsync happens
+//! inside a transaction (STYLE.md rule 10).
+
+mod images;
+mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::error::{EngineError, Result};
+
+pub use images::{DeletedImage, ImageRecord, LayerRecord, NewImage};
+pub use migrations::{MIGRATIONS, SCHEMA_VERSION};
+
+/// An open state database.
+#[derive(Debug)]
+pub struct Db {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Db {
+    /// Open (creating if needed) the database at `path`, switch it to WAL and bring its
+    /// schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| EngineError::io("create directory", dir, e))?;
+        }
+        let conn = Connection::open(path).map_err(|e| db_err(path, e))?;
+        let mut db = Db {
+            conn,
+            path: path.to_path_buf(),
+        };
+        db.configure()?;
+        migrations::migrate(&mut db.conn, &db.path, SCHEMA_VERSION)?;
+        Ok(db)
+    }
+
+    fn configure(&self) -> Result<()> {
+        self.conn
+            .busy_timeout(Duration::from_secs(30))
+            .map_err(|e| self.err(e))?;
+        // journal_mode answers with a row; pragma_update would reject that.
+        let _mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        self.conn
+            .execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version the file is at.
+    pub fn schema_version(&self) -> Result<i64> {
+        migrations::version(&self.conn).map_err(|e| self.err(e))
+    }
+
+    pub(crate) fn err(&self, e: rusqlite::Error) -> EngineError {
+        db_err(&self.path, e)
+    }
+}
+
+pub(crate) fn db_err(path: &Path, source: rusqlite::Error) -> EngineError {
+    EngineError::Db {
+        path: path.to_path_buf(),
+        source,
+    }
+}

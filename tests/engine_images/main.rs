@@ -1,0 +1,731 @@
+//! End-to-end tests of berth's image commands: the real `berth` binary, each test with its
+//! own `--root` and (where it pulls) its own docker-registry on a free 127.0.0.1 port, fed
+//! with skopeo from OCI layouts built from /bin/busybox.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../image/registry.rs"]
+#[allow(dead_code)]
+mod registry;
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use e2e::{bin_dir, not_root};
+use registry::{busybox_layout, random_layers_layout, Registry};
+use serde_json::Value;
+
+/// `berth` with its own state root, removed on drop.
+struct Berth {
+    root: tempfile::TempDir,
+}
+
+impl Berth {
+    fn new() -> Berth {
+        let bin = bin_dir().join("berth");
+        assert!(
+            bin.exists(),
+            "{} missing: run `cargo build -p cli` first",
+            bin.display()
+        );
+        Berth {
+            root: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new(bin_dir().join("berth"));
+        c.arg("--root").arg(self.root.path());
+        // Never read or write the host's credentials.
+        c.env("DOCKER_CONFIG", self.root.path().join("docker-config"));
+        c.env_remove("BERTH_ROOT");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    fn run_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self
+            .cmd()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "berth {args:?} failed ({:?}): {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.root.path().join(rel)
+    }
+
+    fn inspect(&self, name: &str) -> Value {
+        let v: Value = serde_json::from_str(&self.ok(&["image", "inspect", name])).unwrap();
+        v[0].clone()
+    }
+}
+
+fn entries(dir: &Path) -> usize {
+    fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+}
+
+/// A busybox rootfs tarball (gzip): bin/busybox with sh and echo links.
+fn busybox_tarball(dir: &Path) -> PathBuf {
+    let rootfs = dir.join("rootfs");
+    fs::create_dir_all(rootfs.join("bin")).unwrap();
+    fs::create_dir_all(rootfs.join("tmp")).unwrap();
+    fs::copy("/bin/busybox", rootfs.join("bin/busybox")).unwrap();
+    for applet in ["sh", "echo", "ls"] {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
+    }
+    let tar = dir.join("busybox.tar.gz");
+    let st = Command::new("tar")
+        .arg("-C")
+        .arg(&rootfs)
+        .arg("-czf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    tar
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn import_busybox_then_images_and_inspect() {
+    if not_root() {
+        return;
+    }
+    let berth = Berth::new();
+    let work = tempfile::tempdir().unwrap();
+    let tar = busybox_tarball(work.path());
+    let id = berth.ok(&[
+        "import",
+        "--change",
+        r#"CMD ["/bin/sh"]"#,
+        "-c",
+        "ENV PATH=/bin",
+        "-c",
+        "WORKDIR /tmp",
+        tar.to_str().unwrap(),
+        "busybox",
+    ]);
+    let id = id.trim();
+    assert!(id.starts_with("sha256:") && id.len() == 71, "{id}");
+
+    let out = berth.ok(&["images"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("REPOSITORY   TAG       IMAGE ID       CREATED"),
+        "{out}"
+    );
+    assert!(lines[0].ends_with("SIZE"), "{out}");
+    let cols: Vec<&str> = lines[1]
+        .split("   ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(cols[0], "busybox");
+    assert_eq!(cols[1], "latest");
+    assert_eq!(cols[2], &id[7..19]);
+    assert!(cols[3].ends_with("ago"), "{out}");
+    assert!(cols[4].ends_with("MB"), "{out}");
+    // The CREATED column starts where its header does.
+    assert_eq!(lines[0].find("CREATED"), lines[1].find(cols[3]));
+
+    assert_eq!(berth.ok(&["images", "-q"]).trim(), &id[7..19]);
+    assert_eq!(berth.ok(&["images", "-q", "--no-trunc"]).trim(), id);
+    assert_eq!(
+        berth
+            .ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+            .trim(),
+        "busybox:latest"
+    );
+    let json: Value =
+        serde_json::from_str(berth.ok(&["image", "ls", "--format", "json"]).trim()).unwrap();
+    assert_eq!(json["Repository"], "busybox");
+
+    let v = berth.inspect("busybox");
+    assert_eq!(v["Id"], id);
+    assert_eq!(v["RepoTags"], serde_json::json!(["busybox:latest"]));
+    assert_eq!(v["Config"]["Cmd"], serde_json::json!(["/bin/sh"]));
+    assert_eq!(v["Config"]["Env"], serde_json::json!(["PATH=/bin"]));
+    assert_eq!(v["Config"]["WorkingDir"], "/tmp");
+    assert_eq!(v["Os"], "linux");
+    assert_eq!(v["RootFS"]["Type"], "layers");
+    assert_eq!(v["RootFS"]["Layers"].as_array().unwrap().len(), 1);
+    assert!(v["Size"].as_u64().unwrap() > 100_000);
+    // Docker's key order: Id first.
+    let text = berth.ok(&["image", "inspect", "busybox"]);
+    assert!(
+        text.trim_start_matches(['[', '{', '\n', ' '])
+            .starts_with("\"Id\""),
+        "{text}"
+    );
+    assert_eq!(
+        berth.ok(&["image", "inspect", "-f", "{{.Id}}", id]).trim(),
+        id
+    );
+
+    // The layer is unpacked once, with busybox in it.
+    let layer = berth
+        .path("layers")
+        .join(&v["RootFS"]["Layers"][0].as_str().unwrap()[7..]);
+    assert!(layer.join("bin/busybox").is_file());
+
+    // Import from stdin, under another name: same content, same layer dir shared.
+    let out = berth.run_stdin(&["import", "-", "other:2"], &fs::read(&tar).unwrap());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(berth.inspect("other:2")["Comment"], "Imported from -");
+    assert_eq!(entries(&berth.path("layers")), 1);
+
+    // system df counts the shared layer once.
+    let df = berth.ok(&["system", "df"]);
+    let images_row = df.lines().nth(1).unwrap();
+    assert!(
+        images_row.starts_with("Images          2         0         "),
+        "{df}"
+    );
+    assert_eq!(images_row.matches(&cols[4]).count(), 2, "{df}");
+}
+
+#[test]
+fn pull_by_tag_and_digest_then_tag_and_rmi() {
+    if not_root() {
+        return;
+    }
+    let Some(reg) = Registry::start() else { return };
+    let layout = tempfile::tempdir().unwrap();
+    let (built, _) = busybox_layout(layout.path(), "t1", None);
+    reg.skopeo_push(layout.path(), "t1", "busybox:t1", false);
+    let berth = Berth::new();
+    let name = format!("{}/busybox:t1", reg.host());
+    let repo = format!("{}/busybox", reg.host());
+
+    let out = berth.ok(&["pull", &name]);
+    assert!(
+        out.contains(&format!("Digest: {}", built[0].manifest.digest)),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("Status: Downloaded newer image for {name}")),
+        "{out}"
+    );
+    assert_eq!(out.lines().last().unwrap(), name);
+    let out = berth.ok(&["image", "pull", &name]);
+    assert!(
+        out.contains(&format!("Status: Image is up to date for {name}")),
+        "{out}"
+    );
+
+    let short = &built[0].config.digest[7..19];
+    let images = berth.ok(&["images", "--digests"]);
+    let row = images.lines().nth(1).unwrap();
+    let cols: Vec<&str> = row
+        .split("   ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        cols[..4],
+        [
+            repo.as_str(),
+            "t1",
+            built[0].manifest.digest.as_str(),
+            short
+        ],
+        "{images}"
+    );
+
+    let v = berth.inspect(&name);
+    assert_eq!(v["Id"], built[0].config.digest);
+    assert_eq!(
+        v["RepoDigests"],
+        serde_json::json!([format!("{repo}@{}", built[0].manifest.digest)])
+    );
+    assert_eq!(v["Architecture"], "amd64");
+    assert!(berth.path("layers").read_dir().unwrap().count() == 1);
+    let history = berth.ok(&["history", &name]);
+    let lines: Vec<&str> = history.lines().collect();
+    assert!(lines[0].starts_with("IMAGE          CREATED"), "{history}");
+    assert!(
+        lines[1].starts_with(short)
+            && lines[1].contains("years ago")
+            && lines[1].contains("berth test"),
+        "{history}"
+    );
+
+    // By digest: the same image, no new layer.
+    let by_digest = format!("{repo}@{}", built[0].manifest.digest);
+    berth.ok(&["pull", &by_digest]);
+    assert_eq!(berth.ok(&["images", "-q"]).trim(), short);
+
+    // Tag, then remove one tag: the image stays.
+    berth.ok(&["tag", &name, "mybox:1"]);
+    assert_eq!(berth.inspect("mybox:1")["Id"], built[0].config.digest);
+    let conflict = berth.run(&["rmi", short]);
+    assert_eq!(conflict.status.code(), Some(1));
+    assert!(
+        stderr(&conflict).contains("must be forced"),
+        "{}",
+        stderr(&conflict)
+    );
+    assert_eq!(berth.ok(&["rmi", "mybox:1"]), "Untagged: mybox:1\n");
+    assert!(berth.path("layers").read_dir().unwrap().count() == 1);
+
+    // The last tag: digest references, image, layer dir and blobs all go.
+    let out = berth.ok(&["image", "rm", &name]);
+    assert!(
+        out.starts_with(&format!(
+            "Untagged: {name}\nUntagged: {by_digest}\nDeleted: {}\n",
+            built[0].config.digest
+        )),
+        "{out}"
+    );
+    assert_eq!(entries(&berth.path("layers")), 0);
+    assert_eq!(entries(&berth.path("blobs/sha256")), 0);
+    assert_eq!(berth.ok(&["images", "-q"]), "");
+}
+
+#[test]
+fn unknown_images_and_bad_names_fail_as_docker() {
+    let berth = Berth::new();
+    let out = berth.run(&["rmi", "busybox:nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "Error response from daemon: No such image: busybox:nope\n"
+    );
+
+    let out = berth.run(&["image", "inspect", "busybox:nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), "Error: No such image: busybox:nope\n");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
+
+    let out = berth.run(&["tag", "busybox:nope", "x:1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "Error response from daemon: No such image: busybox:nope\n"
+    );
+
+    for args in [
+        &["pull", "bad::name"][..],
+        &["rmi", "bad::name"],
+        &["import", "-", "bad::name"],
+    ] {
+        let out = berth.run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains("invalid reference format"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+
+    let out = berth.run(&["images", "--bogus"]);
+    assert_eq!(out.status.code(), Some(125));
+
+    // BERTH_ROOT instead of --root.
+    let env_root = tempfile::tempdir().unwrap();
+    let out = Command::new(bin_dir().join("berth"))
+        .args(["images", "-q"])
+        .env("BERTH_ROOT", env_root.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(env_root.path().join("berth.db").exists());
+}
+
+#[test]
+fn prune_removes_dangling_then_all() {
+    if not_root() {
+        return;
+    }
+    let berth = Berth::new();
+    let work = tempfile::tempdir().unwrap();
+    let tar = busybox_tarball(work.path());
+    let tar = tar.to_str().unwrap();
+    berth.ok(&["import", tar, "busybox"]);
+    // Same content imported again under the same name: the first image loses its name.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    berth.ok(&["import", tar, "busybox"]);
+    assert_eq!(berth.ok(&["images", "-q"]).lines().count(), 2);
+    let out = berth.ok(&["image", "prune", "-f"]);
+    assert!(
+        out.starts_with("Deleted Images:\ndeleted: sha256:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Total reclaimed space: 0B"),
+        "shared layer kept: {out}"
+    );
+    assert_eq!(berth.ok(&["images", "-q"]).lines().count(), 1);
+    let out = berth.ok(&["image", "prune", "-a", "-f"]);
+    assert!(out.contains("untagged: busybox:latest"), "{out}");
+    assert!(out.contains("MB"), "{out}");
+    assert_eq!(entries(&berth.path("layers")), 0);
+}
+
+#[test]
+fn login_and_logout_with_htpasswd() {
+    let Some(reg) = Registry::start_with_user("berth", "s3cret") else {
+        return;
+    };
+    let layout = tempfile::tempdir().unwrap();
+    let (built, _) = busybox_layout(layout.path(), "t", None);
+    reg.skopeo_push_as(layout.path(), "t", "private:1", false, Some("berth:s3cret"));
+    let name = format!("{}/private:1", reg.host());
+    let berth = Berth::new();
+    let out = berth.run(&["pull", &name]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("Error response from daemon: "),
+        "{}",
+        stderr(&out)
+    );
+    let out = berth.run_stdin(
+        &["login", "-u", "berth", "--password-stdin", &reg.host()],
+        b"wrong\n",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = berth.run_stdin(
+        &["login", "-u", "berth", "--password-stdin", &reg.host()],
+        b"s3cret\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Login Succeeded\n");
+    let cfg = berth.path("docker-config/config.json");
+    let text = fs::read_to_string(&cfg).unwrap();
+    assert!(text.contains(&reg.host()), "{text}");
+    if !not_root() {
+        berth.ok(&["pull", &name]);
+        assert_eq!(berth.inspect(&name)["Id"], built[0].config.digest);
+    }
+    assert_eq!(
+        berth.ok(&["logout", &reg.host()]),
+        format!("Removing login credentials for {}\n", reg.host())
+    );
+    assert!(!fs::read_to_string(&cfg).unwrap().contains(&reg.host()));
+}
+
+#[test]
+fn pull_picks_the_platform_from_an_index() {
+    if not_root() {
+        return;
+    }
+    let Some(reg) = Registry::start() else { return };
+    let layout = tempfile::tempdir().unwrap();
+    let (built, index) = busybox_layout(layout.path(), "multi", Some("arm64"));
+    reg.skopeo_push(layout.path(), "multi", "multi:1", true);
+    let berth = Berth::new();
+    let name = format!("{}/multi:1", reg.host());
+
+    let out = berth.ok(&["pull", &name]);
+    assert!(
+        out.contains(&format!("Digest: {}", index.unwrap().digest)),
+        "{out}"
+    );
+    let v = berth.inspect(&name);
+    assert_eq!(v["Id"], built[0].config.digest);
+    assert_eq!(v["Architecture"], "amd64");
+
+    berth.ok(&["pull", "--platform", "linux/arm64", &name]);
+    let v = berth.inspect(&name);
+    assert_eq!(v["Id"], built[1].config.digest);
+    assert_eq!(v["Architecture"], "arm64");
+    // The amd64 image lost its names and is listed as <none>; the one layer is shared.
+    let images = berth.ok(&["images"]);
+    assert!(images.contains("<none>"), "{images}");
+    let dangling = berth.ok(&["images", "-q", "--filter", "dangling=true"]);
+    assert_eq!(dangling.trim(), &built[0].config.digest[7..19]);
+    let named = berth.ok(&["images", "-q", "-f", "reference=*/multi:1"]);
+    assert_eq!(named.trim(), &built[1].config.digest[7..19]);
+    assert_eq!(
+        berth.ok(&["images", "-q", &name]).trim(),
+        &built[1].config.digest[7..19]
+    );
+    assert_eq!(entries(&berth.path("layers")), 1);
+
+    let out = berth.run(&["pull", &format!("{}/multi:nope", reg.host())]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("Error response from daemon: "),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("multi:nope"), "{}", stderr(&out));
+}
+
+#[test]
+fn tampered_layer_is_refused_and_the_store_left_empty() {
+    if not_root() {
+        return;
+    }
+    let Some(reg) = Registry::start() else { return };
+    let layout = tempfile::tempdir().unwrap();
+    let (built, _) = busybox_layout(layout.path(), "t", None);
+    reg.skopeo_push(layout.path(), "t", "bad:1", false);
+    let data = reg.blob_data(&built[0].layer.digest);
+    let mut bytes = fs::read(&data).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    fs::write(&data, &bytes).unwrap();
+
+    let berth = Berth::new();
+    let out = berth.run(&["pull", &format!("{}/bad:1", reg.host())]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&built[0].layer.digest),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(entries(&berth.path("layers")), 0);
+    assert_eq!(entries(&berth.path("blobs/sha256")), 0);
+    assert_eq!(berth.ok(&["images", "-q"]), "");
+}
+
+#[test]
+fn imported_image_pushed_then_pulled_into_another_root() {
+    if not_root() {
+        return;
+    }
+    let Some(reg) = Registry::start() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let tar = busybox_tarball(work.path());
+    let a = Berth::new();
+    let id = a.ok(&[
+        "import",
+        "-c",
+        "CMD [\"/bin/sh\"]",
+        tar.to_str().unwrap(),
+        "busybox",
+    ]);
+    let id = id.trim();
+    let name = format!("{}/busybox:t1", reg.host());
+
+    let out = a.run(&["push", &name]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "Error response from daemon: An image does not exist locally with the tag: {name}\n"
+        )
+    );
+    a.ok(&["tag", "busybox", &name]);
+    let out = a.ok(&["push", &name]);
+    assert!(
+        out.starts_with(&format!(
+            "The push refers to repository [{}/busybox]\n",
+            reg.host()
+        )),
+        "{out}"
+    );
+    let last = out.lines().last().unwrap();
+    assert!(last.starts_with("t1: digest: sha256:"), "{out}");
+    let digest = last.split_whitespace().nth(2).unwrap().to_string();
+    assert_eq!(
+        a.inspect(&name)["RepoDigests"],
+        serde_json::json!([format!("{}/busybox@{digest}", reg.host())])
+    );
+
+    // skopeo sees the same manifest digest.
+    let out = Command::new("skopeo")
+        .args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"])
+        .arg(format!("docker://{name}"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), digest);
+
+    let b = Berth::new();
+    let out = b.ok(&["pull", &name]);
+    assert!(out.contains(&format!("Digest: {digest}")), "{out}");
+    assert_eq!(b.inspect(&name)["Id"], id);
+    assert_eq!(
+        b.inspect(&name)["Config"]["Cmd"],
+        serde_json::json!(["/bin/sh"])
+    );
+}
+
+#[test]
+fn save_and_load_docker_archives_with_skopeo() {
+    if not_root() || !Path::new("/usr/bin/skopeo").exists() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let tar = busybox_tarball(work.path());
+    let a = Berth::new();
+    let id = a.ok(&[
+        "import",
+        "-c",
+        "CMD [\"/bin/sh\"]",
+        tar.to_str().unwrap(),
+        "busybox",
+    ]);
+    let id = id.trim();
+    let archive = work.path().join("saved.tar");
+    a.ok(&["save", "-o", archive.to_str().unwrap(), "busybox"]);
+
+    // skopeo reads it: same config digest.
+    let out = Command::new("skopeo")
+        .arg("inspect")
+        .arg("--config")
+        .arg(format!("docker-archive:{}", archive.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cfg: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cfg["config"]["Cmd"], serde_json::json!(["/bin/sh"]));
+
+    // berth loads it into another root: same id and name, from a file and from stdin.
+    let b = Berth::new();
+    assert_eq!(
+        b.ok(&["load", "-i", archive.to_str().unwrap()]),
+        "Loaded image: busybox:latest\n"
+    );
+    assert_eq!(b.inspect("busybox")["Id"], id);
+    let c = Berth::new();
+    let out = c.run_stdin(&["image", "load"], &fs::read(&archive).unwrap());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(c.inspect("busybox")["Id"], id);
+
+    // An archive skopeo wrote (gzip layer inside) loads too.
+    let layout = work.path().join("layout");
+    let (built, _) = busybox_layout(&layout, "t", None);
+    let from_skopeo = work.path().join("skopeo.tar");
+    let out = Command::new("skopeo")
+        .args(["copy", "--quiet"])
+        .arg(format!("oci:{}:t", layout.display()))
+        .arg(format!("docker-archive:{}:sk/box:1", from_skopeo.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        c.ok(&["load", "-i", from_skopeo.to_str().unwrap()]),
+        "Loaded image: sk/box:1\n"
+    );
+    assert_eq!(c.inspect("sk/box:1")["Id"], built[0].config.digest);
+    let layer = c.path("layers").join(
+        &c.inspect("sk/box:1")["RootFS"]["Layers"][0]
+            .as_str()
+            .unwrap()[7..],
+    );
+    assert!(layer.join("bin/busybox").is_file());
+
+    // Not an archive: a clear error, nothing stored.
+    let d = Berth::new();
+    let out = d.run_stdin(&["load"], b"not a tar at all");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("Error response from daemon: load:"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(d.ok(&["images", "-q"]), "");
+}
+
+#[test]
+fn podman_loads_what_berth_saves_and_back() {
+    if not_root() || !Path::new("/usr/bin/podman").exists() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let tar = busybox_tarball(work.path());
+    let a = Berth::new();
+    let id = a.ok(&["import", tar.to_str().unwrap(), "busybox"]);
+    let id = id.trim();
+    let saved = work.path().join("berth.tar");
+    a.ok(&["save", "-o", saved.to_str().unwrap(), "busybox"]);
+
+    // podman with its own storage (vfs: no mounts left behind) in the test's temp dir.
+    let podman = |args: &[&str]| {
+        let out = Command::new("podman")
+            .arg("--root")
+            .arg(work.path().join("podman-root"))
+            .arg("--runroot")
+            .arg(work.path().join("podman-run"))
+            .args(["--storage-driver", "vfs"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "podman {args:?}: {}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    podman(&["load", "-i", saved.to_str().unwrap()]);
+    let pid = podman(&["image", "inspect", "--format", "{{.Id}}", "busybox"]);
+    assert_eq!(pid.trim(), &id[7..]);
+    let back = work.path().join("podman.tar");
+    podman(&["save", "-o", back.to_str().unwrap(), "busybox"]);
+    let b = Berth::new();
+    assert_eq!(
+        b.ok(&["load", "-i", back.to_str().unwrap()]),
+        "Loaded image: localhost/busybox:latest\n"
+    );
+    assert_eq!(b.inspect("localhost/busybox")["Id"], id);
+}
+
+#[test]
+fn pull_killed_midway_leaves_a_store_the_next_pull_completes() {
+    if not_root() {
+        return;
+    }
+    let Some(reg) = Registry::start() else { return };
+    let layout = tempfile::tempdir().unwrap();
+    let built = random_layers_layout(layout.path(), "big", 4, 16 << 20);
+    reg.skopeo_push(layout.path(), "big", "big:1", false);
+    let berth = Berth::new();
+    let name = format!("{}/big:1", reg.host());
+
+    let mut child = berth
+        .cmd()
+        .args(["pull", &name])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once a download is under way (or it finished first: then nothing to test).
+    let ingest = berth.path("ingest");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while entries(&ingest) == 0 && std::time::Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+    assert_eq!(
+        berth.ok(&["images", "-q"]),
+        "",
+        "no image recorded by a killed pull"
+    );
+
+    berth.ok(&["pull", &name]);
+    assert_eq!(berth.inspect(&name)["Id"], built.config.digest);
+    assert_eq!(entries(&berth.path("layers")), 4);
+    assert_eq!(entries(&ingest), 0);
+    for l in berth.path("layers").read_dir().unwrap() {
+        assert!(!l.unwrap().file_name().to_string_lossy().contains(".tmp-"));
+    }
+}
