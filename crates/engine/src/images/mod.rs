@@ -13,6 +13,7 @@ mod layers;
 mod lock;
 mod pull;
 mod push;
+mod register;
 mod remove;
 
 use std::path::PathBuf;

@@ -3,10 +3,9 @@
 
 use image::{PlatformSpec, Progress, PullOptions, Reference, RegistryClient};
 
-use super::layers::{chain_ids, ensure_layer};
-use super::{now_unix, ImageService};
-use crate::db::{ImageRecord, NewImage};
-use crate::error::{EngineError, Result};
+use super::register::Registration;
+use super::ImageService;
+use crate::error::Result;
 
 /// What a pull did, for Docker's closing lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,70 +34,23 @@ impl ImageService {
             ..PullOptions::default()
         };
         let pulled = client.pull(reference, &self.store, &opts, progress)?;
-        let image_id = pulled.image_id().to_string();
-        let diff_ids: Vec<String> = pulled
-            .config
-            .rootfs()
-            .diff_ids()
-            .iter()
-            .map(|d| d.to_string())
-            .collect();
-        if diff_ids.len() != pulled.manifest.layers().len() {
-            return Err(EngineError::BadConfig {
-                image: reference.familiar(),
-                reason: format!(
-                    "{} diff_ids for {} layers in the manifest",
-                    diff_ids.len(),
-                    pulled.manifest.layers().len()
-                ),
-            });
-        }
-        let chains = chain_ids(&diff_ids);
-        let mut layers = Vec::new();
-        let mut size = 0;
-        for ((desc, diff), chain) in pulled.manifest.layers().iter().zip(&diff_ids).zip(&chains) {
-            let (l, _new) = ensure_layer(
-                &self.root,
-                &self.db,
-                &self.store,
-                desc.digest(),
-                diff,
-                chain,
-            )?;
-            size += l.size;
-            layers.push(l);
-        }
-        let mut blobs = vec![
-            image_id.clone(),
-            pulled.manifest_descriptor.digest().to_string(),
-        ];
-        blobs.extend(pulled.index.iter().map(|d| d.digest().to_string()));
-        blobs.extend(
-            pulled
-                .manifest
-                .layers()
-                .iter()
-                .map(|d| d.digest().to_string()),
-        );
         let repo_digest = pulled.repo_digest.to_string();
         let mut names = Vec::new();
         if reference.digest().is_none() {
             names.push(name.clone());
         }
         names.push(reference.with_digest(&pulled.repo_digest).to_string());
-        self.db.insert_image(&NewImage {
-            record: ImageRecord {
-                id: image_id.clone(),
-                manifest_digest: pulled.manifest_descriptor.digest().to_string(),
-                created: pulled.config.created().clone(),
-                size,
-                os: pulled.config.os().to_string(),
-                arch: pulled.config.architecture().to_string(),
-                added: now_unix(),
-            },
+        let image_id = self.register(Registration {
+            what: reference.familiar(),
+            manifest_digest: pulled.manifest_descriptor.digest(),
+            manifest: &pulled.manifest,
+            config: &pulled.config,
+            extra_blobs: pulled
+                .index
+                .iter()
+                .map(|d| d.digest().to_string())
+                .collect(),
             names,
-            layers,
-            blobs,
         })?;
         Ok(PullReport {
             updated: before.as_deref() != Some(image_id.as_str()),
