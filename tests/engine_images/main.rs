@@ -39,6 +39,8 @@ impl Berth {
         c.arg("--root").arg(self.root.path());
         // Never read or write the host's credentials.
         c.env("DOCKER_CONFIG", self.root.path().join("docker-config"));
+        // Nor the host's registry settings (/etc/berth/daemon.json).
+        c.env("BERTH_CONFIG", self.root.path().join("daemon.json"));
         c.env_remove("BERTH_ROOT");
         c
     }
@@ -730,4 +732,32 @@ fn pull_killed_midway_leaves_a_store_the_next_pull_completes() {
     for l in berth.path("layers").read_dir().unwrap() {
         assert!(!l.unwrap().file_name().to_string_lossy().contains(".tmp-"));
     }
+}
+
+#[test]
+fn docker_hub_names_are_pulled_from_a_configured_mirror() {
+    if not_root() {
+        return;
+    }
+    let Some(reg) = Registry::start() else { return };
+    let layout = tempfile::tempdir().unwrap();
+    busybox_layout(layout.path(), "m1", None);
+    // What a Docker Hub mirror serves for `busybox:mirrored`.
+    reg.skopeo_push(layout.path(), "m1", "library/busybox:mirrored", false);
+    let berth = Berth::new();
+    std::fs::write(
+        berth.root.path().join("daemon.json"),
+        format!("{{\"registry-mirrors\": [\"http://{}\"]}}", reg.host()),
+    )
+    .unwrap();
+    let out = berth.ok(&["pull", "busybox:mirrored"]);
+    assert!(
+        out.contains("Downloaded newer image for busybox:mirrored"),
+        "{out}"
+    );
+    assert!(
+        berth.ok(&["images"]).contains("busybox      mirrored"),
+        "{}",
+        berth.ok(&["images"])
+    );
 }
