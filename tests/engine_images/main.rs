@@ -761,3 +761,49 @@ fn docker_hub_names_are_pulled_from_a_configured_mirror() {
         berth.ok(&["images"])
     );
 }
+
+#[test]
+fn pull_on_a_terminal_draws_one_line_per_layer() {
+    if not_root() || Command::new("script").arg("--version").output().is_err() {
+        return;
+    }
+    let Some(reg) = Registry::start() else { return };
+    let layout = tempfile::tempdir().unwrap();
+    random_layers_layout(layout.path(), "bars", 2, 4 * 1024 * 1024);
+    reg.skopeo_push(layout.path(), "bars", "bars:1", false);
+    let berth = Berth::new();
+    let name = format!("{}/bars:1", reg.host());
+    // script(1) gives berth a terminal, as a person's shell would.
+    let cmd = format!(
+        "BERTH_CONFIG={} DOCKER_CONFIG={} {} --root {} pull {name}",
+        berth.root.path().join("daemon.json").display(),
+        berth.root.path().join("docker-config").display(),
+        bin_dir().join("berth").display(),
+        berth.root.path().display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    // Each layer ends as "Pull complete" (redrawn frames repeat the lines).
+    let ids: std::collections::BTreeSet<&str> = text
+        .match_indices(": Pull complete")
+        .filter_map(|(i, _)| text.get(i.saturating_sub(12)..i))
+        .collect();
+    assert_eq!(ids.len(), 2, "{text}");
+    assert!(
+        text.contains("Downloading ["),
+        "no progress bar drawn: {text}"
+    );
+    // The lines are redrawn in place (cursor movement), not appended.
+    assert!(
+        text.contains('\u{1b}'),
+        "no terminal control sequences: {text}"
+    );
+    assert!(
+        text.contains(&format!("Status: Downloaded newer image for {name}")),
+        "{text}"
+    );
+}

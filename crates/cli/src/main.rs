@@ -5,6 +5,7 @@
 mod commands;
 mod format;
 mod global;
+mod progress;
 
 pub use global::Global;
 

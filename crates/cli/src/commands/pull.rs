@@ -1,4 +1,5 @@
-//! `berth pull NAME[:TAG|@DIGEST]`: plain progress lines as Docker prints them off a terminal.
+//! `berth pull NAME[:TAG|@DIGEST]`: progress bars on a terminal, plain lines as Docker
+//! prints them off one.
 
 use std::io::Write;
 
@@ -35,9 +36,14 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             reference.path()
         );
     }
+    let bars = (!quiet && std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .then(crate::progress::PullBars::new);
     let progress = |e: ProgressEvent| {
         if quiet {
             return;
+        }
+        if let Some(b) = &bars {
+            return b.event(e);
         }
         let line = match e {
             ProgressEvent::Waiting { id } => format!("{id}: Pulling fs layer"),
@@ -59,10 +65,15 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let report = svc
         .pull(&client, &reference, &platform, &progress)
         .map_err(daemon)?;
+    if let Some(b) = &bars {
+        b.finish();
+    }
     if !quiet {
         // Layers are unpacked (and their diff ids checked) once all are downloaded.
-        for id in completed.lock().map(|c| c.clone()).unwrap_or_default() {
-            println!("{id}: Pull complete");
+        if bars.is_none() {
+            for id in completed.lock().map(|c| c.clone()).unwrap_or_default() {
+                println!("{id}: Pull complete");
+            }
         }
         println!("Digest: {}", report.repo_digest);
         if report.updated {
