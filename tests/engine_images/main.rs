@@ -807,3 +807,58 @@ fn pull_on_a_terminal_draws_one_line_per_layer() {
         "{text}"
     );
 }
+
+#[test]
+fn a_full_disk_during_pull_is_a_clear_error_and_leaves_the_store_as_it_was() {
+    if not_root() {
+        return;
+    }
+    let Some(reg) = Registry::start() else { return };
+    let layout = tempfile::tempdir().unwrap();
+    random_layers_layout(layout.path(), "big", 3, 6 * 1024 * 1024);
+    reg.skopeo_push(layout.path(), "big", "big:1", false);
+    // berth's root on a 12 MiB tmpfs: the blobs fit, their unpacked layers do not.
+    let small = tempfile::tempdir().unwrap();
+    let status = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=12m", "tmpfs"])
+        .arg(small.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _guard = Unmount(small.path());
+    let run = |args: &[&str]| {
+        Command::new(bin_dir().join("berth"))
+            .arg("--root")
+            .arg(small.path())
+            .env("DOCKER_CONFIG", small.path().join("docker-config"))
+            .env("BERTH_CONFIG", small.path().join("daemon.json"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let name = format!("{}/big:1", reg.host());
+    let out = run(&["pull", &name]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = stderr(&out);
+    assert!(err.contains("No space left on device"), "{err}");
+    assert_eq!(String::from_utf8_lossy(&run(&["images", "-q"]).stdout), "");
+    // Nothing half-made stays: no blob, no layer directory, no temp file.
+    for dir in ["blobs/sha256", "layers", "ingest"] {
+        assert_eq!(
+            entries(&small.path().join(dir)),
+            0,
+            "{dir} not empty after a failed pull"
+        );
+    }
+}
