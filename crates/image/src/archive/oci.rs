@@ -301,9 +301,11 @@ pub(super) fn save(
             what: INDEX_JSON.into(),
             reason: err.to_string(),
         })?;
-    // Through a serde_json::Value: its maps are sorted, so the annotations (a HashMap)
-    // come out in the same order every time and saving twice gives the same bytes.
+    // The annotations are a HashMap: sort every JSON object's keys so saving twice gives
+    // the same bytes (serde_json keeps insertion order when a crate in the build enables
+    // its `preserve_order` feature, so a round trip through Value alone is not enough).
     let ij = serde_json::to_value(&index)
+        .map(sorted)
         .and_then(|v| serde_json::to_vec(&v))
         .map_err(|source| crate::Error::Serialize {
             what: INDEX_JSON.into(),
@@ -311,4 +313,19 @@ pub(super) fn save(
         })?;
     append(&mut b, INDEX_JSON, ij.len() as u64, ij.as_slice())?;
     finish(b)
+}
+
+/// The same JSON with every object's keys in sorted order.
+fn sorted(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => {
+            let ordered: std::collections::BTreeMap<String, serde_json::Value> =
+                m.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+            serde_json::Value::Object(ordered.into_iter().collect())
+        }
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.into_iter().map(sorted).collect())
+        }
+        other => other,
+    }
 }
