@@ -126,15 +126,13 @@ pub fn validate(config_path: &Path, dir: &Path, spec: &Spec) -> Result<PathBuf> 
         }
     }
     let has_userns = seen.contains(&LinuxNamespaceType::User);
-    if !has_userns && (linux.uid_mappings().is_some() || linux.gid_mappings().is_some()) {
-        let maps_given = linux.uid_mappings().as_ref().is_some_and(|m| !m.is_empty())
-            || linux.gid_mappings().as_ref().is_some_and(|m| !m.is_empty());
-        if maps_given {
-            return Err(invalid(
-                config_path,
-                "field linux.uidMappings: mappings given without a user namespace in linux.namespaces",
-            ));
-        }
+    let maps_given = linux.uid_mappings().as_ref().is_some_and(|m| !m.is_empty())
+        || linux.gid_mappings().as_ref().is_some_and(|m| !m.is_empty());
+    if !has_userns && maps_given {
+        return Err(invalid(
+            config_path,
+            "field linux.uidMappings: mappings given without a user namespace in linux.namespaces",
+        ));
     }
     if linux.sysctl().as_ref().is_some_and(|s| !s.is_empty()) {
         for key in linux.sysctl().iter().flat_map(|s| s.keys()) {

@@ -209,13 +209,13 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
     };
     // crun gives prestart/createRuntime hooks "created" (runc "creating"); the
     // conformance suite expects "created".
-    let creating = hook_state(Status::Created);
-    let hook_result = hooks::run(spec.hooks().as_ref(), Point::Prestart, creating.as_bytes())
+    let created = hook_state(Status::Created);
+    let hook_result = hooks::run(spec.hooks().as_ref(), Point::Prestart, created.as_bytes())
         .and_then(|()| {
             hooks::run(
                 spec.hooks().as_ref(),
                 Point::CreateRuntime,
-                creating.as_bytes(),
+                created.as_bytes(),
             )
         });
     if let Err(e) = hook_result {

@@ -24,8 +24,6 @@ pub enum Msg {
     Ready,
     /// runtime → init: start now (used by `run`, which needs no exec fifo).
     Start,
-    /// init → runtime: this pid is the container process (after a second fork).
-    Pid(i32),
     /// Either side: the step that failed, with its cause.
     Error(String),
 }

@@ -10,11 +10,21 @@ use crate::cgroups::stats::{parse_cpu_list, CpuSet};
 const HINT: &str = " (EINVAL: the cpus/mems must be a subset of the parent's cpuset.cpus/cpuset.mems and exist on this host)";
 
 pub(crate) fn apply(dir: &Path, cpus: Option<&str>, mems: Option<&str>) -> Result<(), CgroupError> {
+    write(dir, cpus, mems, HINT)
+}
+
+/// Writes cpuset.cpus / cpuset.mems (same file names on v1 and v2); empty means unset.
+pub(crate) fn write(
+    dir: &Path,
+    cpus: Option<&str>,
+    mems: Option<&str>,
+    hint: &'static str,
+) -> Result<(), CgroupError> {
     if let Some(c) = cpus.filter(|c| !c.is_empty()) {
-        fs::write_hint(dir, "cpuset.cpus", c, HINT)?;
+        fs::write_hint(dir, "cpuset.cpus", c, hint)?;
     }
     if let Some(m) = mems.filter(|m| !m.is_empty()) {
-        fs::write_hint(dir, "cpuset.mems", m, HINT)?;
+        fs::write_hint(dir, "cpuset.mems", m, hint)?;
     }
     Ok(())
 }

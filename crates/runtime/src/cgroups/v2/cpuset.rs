@@ -9,13 +9,7 @@ use crate::cgroups::stats::{parse_cpu_list, CpuSet};
 const HINT: &str = " (EINVAL: the cpus/mems must exist on this host and lie within the parent's cpuset.cpus.effective/mems.effective)";
 
 pub(crate) fn apply(dir: &Path, cpus: Option<&str>, mems: Option<&str>) -> Result<(), CgroupError> {
-    if let Some(c) = cpus.filter(|c| !c.is_empty()) {
-        fs::write_hint(dir, "cpuset.cpus", c, HINT)?;
-    }
-    if let Some(m) = mems.filter(|m| !m.is_empty()) {
-        fs::write_hint(dir, "cpuset.mems", m, HINT)?;
-    }
-    Ok(())
+    crate::cgroups::v1::cpuset::write(dir, cpus, mems, HINT)
 }
 
 pub(crate) fn stats(dir: &Path, out: &mut CpuSet) -> Result<(), CgroupError> {
