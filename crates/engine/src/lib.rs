@@ -4,10 +4,12 @@
 //! |---|---|
 //! | [`root`] | where state lives (`/var/lib/berth`, `--root`, `BERTH_ROOT`) |
 //! | [`db`] | the SQLite state database: schema, migrations, short write transactions |
+//! | [`containers`] | containers: config types (Docker's `Config`/`HostConfig`), create, start, stop, remove |
 //! | [`images`] | the image service: pull, push, import, list, tag, remove, inspect, prune |
 //! | [`error`] | [`EngineError`], naming the image, layer or path of every failure |
 #![forbid(unsafe_code)]
 
+pub mod containers;
 pub mod db;
 pub mod error;
 pub mod images;

@@ -45,6 +45,40 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (image_id, digest)
      );
      CREATE INDEX image_blobs_by_digest ON image_blobs(digest);",
+    // 3: containers, their volumes and mounts. `config`/`host_config` hold Docker's
+    // `Config`/`HostConfig` JSON; the state columns are the last state the engine saw (the
+    // monitor's files are the truth while it runs; see containers::state).
+    "CREATE TABLE containers (
+        id            TEXT PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        image_id      TEXT NOT NULL,
+        created       TEXT NOT NULL,
+        config        TEXT NOT NULL,
+        host_config   TEXT NOT NULL,
+        status        TEXT NOT NULL,
+        pid           INTEGER NOT NULL DEFAULT 0,
+        exit_code     INTEGER NOT NULL DEFAULT 0,
+        started_at    TEXT NOT NULL DEFAULT '',
+        finished_at   TEXT NOT NULL DEFAULT '',
+        restart_count INTEGER NOT NULL DEFAULT 0,
+        error         TEXT NOT NULL DEFAULT ''
+     );
+     CREATE INDEX containers_by_image ON containers(image_id);
+     CREATE TABLE volumes (
+        name       TEXT PRIMARY KEY,
+        driver     TEXT NOT NULL,
+        created    TEXT NOT NULL,
+        labels     TEXT NOT NULL,
+        options    TEXT NOT NULL,
+        anonymous  INTEGER NOT NULL
+     );
+     CREATE TABLE container_volumes (
+        container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+        volume       TEXT NOT NULL REFERENCES volumes(name),
+        destination  TEXT NOT NULL,
+        PRIMARY KEY (container_id, destination)
+     );
+     CREATE INDEX container_volumes_by_volume ON container_volumes(volume);",
 ];
 
 /// The version a database has after all migrations.
