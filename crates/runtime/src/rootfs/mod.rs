@@ -8,6 +8,7 @@ mod mount;
 pub mod options;
 pub mod paths;
 mod pivot;
+pub mod snapshot;
 
 use std::fs::File;
 use std::os::fd::AsFd;
@@ -84,6 +85,9 @@ pub fn prepare(ctx: &RootfsCtx<'_>) -> Result<()> {
                 .mount(NO_PATH, &parent, NONE, MsFlags::MS_PRIVATE, NONE)
                 .ctx(|| format!("make {} private", parent.display()))?;
         }
+    }
+    if let Some(m) = snapshot::from_annotations(ctx.spec.annotations().as_ref())? {
+        snapshot::mount(ctx.sys, &m, ctx.rootfs)?;
     }
     ctx.sys
         .mount(
