@@ -7,6 +7,10 @@ pub struct Global {
 }
 
 impl Global {
+    pub fn engine(&self) -> engine::Result<engine::Engine> {
+        engine::Engine::open(self.root.clone())
+    }
+
     pub fn service(&self) -> anyhow::Result<engine::ImageService> {
         engine::ImageService::open(self.root.clone()).map_err(crate::commands::daemon)
     }

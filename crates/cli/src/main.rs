@@ -6,6 +6,7 @@ mod commands;
 mod format;
 mod global;
 mod progress;
+mod relay;
 
 pub use global::Global;
 
@@ -15,8 +16,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    history, images, import, inspect, load, login, logout, prune, pull, push, rmi, save, system,
-    tag,
+    container, create, exec, history, images, import, inspect, lifecycle, load, login, logout,
+    logs, prune, ps, pull, push, rm, rmi, run, save, start, system, tag, volume, wait,
 };
 
 /// A Docker-compatible, daemonless container engine.
@@ -26,6 +27,10 @@ struct Cli {
     /// Root of berth's state (images, layers, the state database).
     #[arg(long, global = true, env = "BERTH_ROOT", value_name = "DIR")]
     root: Option<PathBuf>,
+    /// Root of runtime state (monitor sockets, runtime state; default /run/berth, or
+    /// <root>/run when --root is given).
+    #[arg(long, global = true, env = "BERTH_RUN_ROOT", value_name = "DIR")]
+    run_root: Option<PathBuf>,
     /// A registry to reach over plain HTTP (localhost and 127.0.0.0/8 always are). Repeatable.
     #[arg(long = "insecure-registry", global = true, value_name = "HOST[:PORT]")]
     insecure_registry: Vec<String>,
@@ -35,6 +40,40 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
+    /// Create and run a new container from an image.
+    Run(Box<run::Args>),
+    /// Create a new container.
+    Create(Box<create::Args>),
+    /// Start one or more stopped containers.
+    Start(start::Args),
+    /// Stop one or more running containers.
+    Stop(lifecycle::StopArgs),
+    /// Restart one or more containers.
+    Restart(lifecycle::StopArgs),
+    /// Kill one or more running containers.
+    Kill(lifecycle::KillArgs),
+    /// Pause all processes within one or more containers.
+    Pause(lifecycle::NamesArgs),
+    /// Unpause all processes within one or more containers.
+    Unpause(lifecycle::NamesArgs),
+    /// Remove one or more containers.
+    Rm(rm::Args),
+    /// List containers.
+    Ps(ps::Args),
+    /// Fetch the logs of a container.
+    Logs(logs::Args),
+    /// Block until one or more containers stop, then print their exit codes.
+    Wait(wait::Args),
+    /// Execute a command in a running container.
+    Exec(exec::Args),
+    /// Return low-level information on containers, images or volumes.
+    Inspect(inspect::AnyArgs),
+    /// Manage containers.
+    #[command(subcommand)]
+    Container(container::Cmd),
+    /// Manage volumes.
+    #[command(subcommand)]
+    Volume(volume::Cmd),
     /// Download an image from a registry.
     Pull(pull::Args),
     /// Upload an image to a registry.
@@ -103,10 +142,32 @@ fn main() -> ExitCode {
         }
     };
     let global = Global {
-        root: engine::Root::from_flag_or_env(cli.root),
+        root: engine::Root::from_flag_or_env(cli.root).with_run_root(cli.run_root),
         insecure_registries: cli.insecure_registry,
     };
     let result = match cli.cmd {
+        Cmd::Run(a) | Cmd::Container(container::Cmd::Run(a)) => run::run(&global, *a),
+        Cmd::Create(a) | Cmd::Container(container::Cmd::Create(a)) => create::run(&global, *a),
+        Cmd::Start(a) | Cmd::Container(container::Cmd::Start(a)) => start::run(&global, a),
+        Cmd::Stop(a) | Cmd::Container(container::Cmd::Stop(a)) => lifecycle::stop(&global, a),
+        Cmd::Restart(a) | Cmd::Container(container::Cmd::Restart(a)) => {
+            lifecycle::restart(&global, a)
+        }
+        Cmd::Kill(a) | Cmd::Container(container::Cmd::Kill(a)) => lifecycle::kill(&global, a),
+        Cmd::Pause(a) | Cmd::Container(container::Cmd::Pause(a)) => lifecycle::pause(&global, a),
+        Cmd::Unpause(a) | Cmd::Container(container::Cmd::Unpause(a)) => {
+            lifecycle::unpause(&global, a)
+        }
+        Cmd::Rm(a) | Cmd::Container(container::Cmd::Rm(a)) => rm::run(&global, a),
+        Cmd::Ps(a) | Cmd::Container(container::Cmd::Ls(a)) => ps::run(&global, a),
+        Cmd::Logs(a) | Cmd::Container(container::Cmd::Logs(a)) => logs::run(&global, a),
+        Cmd::Wait(a) | Cmd::Container(container::Cmd::Wait(a)) => wait::run(&global, a),
+        Cmd::Exec(a) | Cmd::Container(container::Cmd::Exec(a)) => exec::run(&global, a),
+        Cmd::Inspect(a) | Cmd::Container(container::Cmd::Inspect(a)) => {
+            inspect::run_any(&global, a)
+        }
+        Cmd::Container(c) => container::run(&global, c),
+        Cmd::Volume(c) => volume::run(&global, c),
         Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => pull::run(&global, a),
         Cmd::Push(a) | Cmd::Image(ImageCmd::Push(a)) => push::run(&global, a),
         Cmd::Images(a) | Cmd::Image(ImageCmd::Ls(a)) => images::run(&global, a),
@@ -125,6 +186,13 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            if let Some(commands::Exit(code)) = e.downcast_ref() {
+                return ExitCode::from(*code);
+            }
+            if let Some(c) = e.downcast_ref::<commands::Coded>() {
+                eprintln!("{}", c.msg);
+                return ExitCode::from(c.code);
+            }
             if let Some(commands::Failed) = e.downcast_ref() {
                 // Already reported, item by item.
             } else {

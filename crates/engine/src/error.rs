@@ -51,6 +51,23 @@ pub enum EngineError {
     BadChange { change: String, reason: String },
     #[error("{op}: {reason}")]
     Archive { op: &'static str, reason: String },
+    /// Docker: `Conflict. The container name "/web" is already in use by container "…". You have to remove (or rename) that container to be able to reuse that name.`
+    #[error("Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name.")]
+    NameInUse { name: String, id: String },
+    #[error("No such container: {0}")]
+    NoSuchContainer(String),
+    #[error("No such volume: {0}")]
+    NoSuchVolume(String),
+    /// Docker's conflicts, worded by the caller (`You cannot remove a running container …`).
+    #[error("{0}")]
+    ContainerConflict(String),
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// The container could not be started; `exit` is Docker's CLI exit code (125/126/127).
+    #[error("{message}")]
+    Start { message: String, exit: u8 },
+    #[error("container {id}: {reason}")]
+    Container { id: String, reason: String },
     #[error("import {source_name}: {reason}")]
     Import { source_name: String, reason: String },
 }

@@ -14,6 +14,8 @@ pub mod db;
 pub mod error;
 pub mod images;
 pub mod root;
+mod service;
+pub mod volumes;
 
 pub use error::{EngineError, Result};
 pub use images::{
@@ -21,3 +23,4 @@ pub use images::{
     RemoveLine,
 };
 pub use root::Root;
+pub use service::Engine;

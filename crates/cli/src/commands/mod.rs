@@ -1,20 +1,74 @@
 //! One file per verb. Each `run` prints Docker's output and returns an error whose text is
 //! already Docker's message.
 
+pub mod container;
+pub mod container_flags;
+pub mod create;
+pub mod exec;
 pub mod history;
 pub mod images;
 pub mod import;
 pub mod inspect;
+pub mod lifecycle;
 pub mod load;
 pub mod login;
 pub mod logout;
+pub mod logs;
 pub mod prune;
+pub mod ps;
 pub mod pull;
 pub mod push;
+pub mod rm;
 pub mod rmi;
+pub mod run;
 pub mod save;
+pub mod start;
 pub mod system;
 pub mod tag;
+pub mod volume;
+pub mod wait;
+
+/// The command is done and exits with this code (the container's, for `run`/`start -a`/`wait`).
+#[derive(Debug)]
+pub struct Exit(pub u8);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+impl std::error::Error for Exit {}
+
+/// An error printed as it is, exiting with `code` (125 for what Docker's CLI reports as
+/// `docker: Error response from daemon: …`).
+#[derive(Debug)]
+pub struct Coded {
+    pub code: u8,
+    pub msg: String,
+}
+
+impl std::fmt::Display for Coded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+impl std::error::Error for Coded {}
+
+/// Docker's `run`/`create` error: `berth: Error response from daemon: …` and a pointer to
+/// the help, exit 125 (126/127 when the command could not be executed or found).
+pub fn run_error(verb: &str, e: engine::EngineError) -> anyhow::Error {
+    let code = match &e {
+        engine::EngineError::Start { exit, .. } => *exit,
+        _ => 125,
+    };
+    let text = e.to_string();
+    let dot = if text.ends_with('.') { "" } else { "." };
+    Coded {
+        code,
+        msg: format!("berth: Error response from daemon: {text}{dot}\nSee 'berth {verb} --help'."),
+    }
+    .into()
+}
 
 /// Marker error: the command already printed its errors (several items) and exits 1.
 #[derive(Debug)]

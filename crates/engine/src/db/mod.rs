@@ -29,8 +29,10 @@
 //! unreferenced file, never a row pointing at nothing. No hashing, download or fsync happens
 //! inside a transaction (STYLE.md rule 10).
 
+mod containers;
 mod images;
 mod migrations;
+mod volumes;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -39,8 +41,10 @@ use rusqlite::Connection;
 
 use crate::error::{EngineError, Result};
 
+pub use containers::{ContainerRecord, ContainerVolume, StateRecord};
 pub use images::{DeletedImage, ImageRecord, LayerRecord, NewImage};
 pub use migrations::{MIGRATIONS, SCHEMA_VERSION};
+pub use volumes::VolumeRecord;
 
 /// An open state database.
 #[derive(Debug)]

@@ -73,6 +73,9 @@ impl ImageService {
     pub fn db(&self) -> &Db {
         &self.db
     }
+    pub(crate) fn db_mut(&mut self) -> &mut Db {
+        &mut self.db
+    }
 
     /// Take the store lock and clear what an interrupted pull or import left (ingest temp
     /// files, unfinished layer dirs): nobody else can be writing them while we hold it.

@@ -1,0 +1,78 @@
+//! `berth container <verb>`: the container verbs under Docker's management command, plus
+//! `prune` and the monitor's hidden `cleanup`.
+
+use super::{create, daemon, exec, inspect, lifecycle, logs, ps, rm, run, start, wait};
+use crate::format::human_size;
+use crate::Global;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Cmd {
+    /// Create and run a new container from an image.
+    Run(Box<run::Args>),
+    /// Create a new container.
+    Create(Box<create::Args>),
+    /// Start one or more stopped containers.
+    Start(start::Args),
+    /// Stop one or more running containers.
+    Stop(lifecycle::StopArgs),
+    /// Restart one or more containers.
+    Restart(lifecycle::StopArgs),
+    /// Kill one or more running containers.
+    Kill(lifecycle::KillArgs),
+    /// Pause all processes within one or more containers.
+    Pause(lifecycle::NamesArgs),
+    /// Unpause all processes within one or more containers.
+    Unpause(lifecycle::NamesArgs),
+    /// Remove one or more containers.
+    #[command(visible_alias = "remove")]
+    Rm(rm::Args),
+    /// List containers.
+    #[command(visible_aliases = ["ps", "list"])]
+    Ls(ps::Args),
+    /// Fetch the logs of a container.
+    Logs(logs::Args),
+    /// Block until one or more containers stop, then print their exit codes.
+    Wait(wait::Args),
+    /// Execute a command in a running container.
+    Exec(exec::Args),
+    /// Display detailed information on one or more containers.
+    Inspect(inspect::AnyArgs),
+    /// Remove all stopped containers.
+    Prune(PruneArgs),
+    /// (internal) What a container's monitor runs when it exits for good.
+    #[command(hide = true)]
+    Cleanup(CleanupArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PruneArgs {
+    /// Do not prompt for confirmation.
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CleanupArgs {
+    pub id: String,
+}
+
+pub fn run(g: &Global, c: Cmd) -> anyhow::Result<()> {
+    let mut engine = g.engine().map_err(daemon)?;
+    match c {
+        Cmd::Prune(_) => {
+            let (gone, bytes) = engine.container_prune().map_err(daemon)?;
+            if !gone.is_empty() {
+                println!("Deleted Containers:");
+                for id in &gone {
+                    println!("{id}");
+                }
+                println!();
+            }
+            println!("Total reclaimed space: {}", human_size(bytes));
+            Ok(())
+        }
+        Cmd::Cleanup(a) => engine.container_cleanup(&a.id).map_err(daemon),
+        // The shared verbs are dispatched in main.rs.
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,283 @@
+//! `berth ps [-a] [-q] [-n N] [-l] [-s] [--no-trunc] [--filter F]... [--format F]`.
+
+use std::time::SystemTime;
+
+use engine::containers::{names::short, parse_time};
+use engine::db::ContainerRecord;
+
+use super::daemon;
+use crate::format::{human_size, table, template};
+use crate::Global;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Show all containers (default shows just running).
+    #[arg(short, long)]
+    pub all: bool,
+    /// Filter output based on conditions provided.
+    #[arg(short, long = "filter")]
+    pub filter: Vec<String>,
+    /// Format output using a custom template: 'table', 'table TEMPLATE', 'json', 'TEMPLATE'.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Show n last created containers (includes all states).
+    #[arg(short = 'n', long = "last", default_value_t = -1, allow_negative_numbers = true)]
+    pub last: i64,
+    /// Show the latest created container (includes all states).
+    #[arg(short, long)]
+    pub latest: bool,
+    /// Don't truncate output.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Only display container IDs.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Display total file sizes.
+    #[arg(short, long)]
+    pub size: bool,
+}
+
+/// go-units HumanDuration (no " ago").
+fn human(d: std::time::Duration) -> String {
+    crate::format::since(Some(SystemTime::now() - d)).trim_end_matches(" ago").to_string()
+}
+
+fn ago(t: &str) -> String {
+    parse_time(t)
+        .map(|t| crate::format::since(Some(t)))
+        .unwrap_or_default()
+}
+
+/// Docker's STATUS column.
+pub fn status(c: &ContainerRecord, health: Option<&str>) -> String {
+    let s = &c.state;
+    match s.status.as_str() {
+        "created" => "Created".into(),
+        "running" | "paused" => {
+            let up = parse_time(&s.started_at)
+                .and_then(|t| SystemTime::now().duration_since(t).ok())
+                .map(human)
+                .unwrap_or_else(|| "Less than a second".into());
+            let mut out = format!("Up {up}");
+            if s.status == "paused" {
+                out.push_str(" (Paused)");
+            } else if let Some(h) = health {
+                if h == "starting" {
+                    out.push_str(" (health: starting)");
+                } else {
+                    out.push_str(&format!(" ({h})"));
+                }
+            }
+            out
+        }
+        "restarting" => format!("Restarting ({}) {}", s.exit_code, ago(&s.finished_at)),
+        "removing" => "Removal In Progress".into(),
+        "dead" => "Dead".into(),
+        _ => {
+            if s.finished_at.is_empty() {
+                format!("Exited ({})", s.exit_code)
+            } else {
+                format!("Exited ({}) {}", s.exit_code, ago(&s.finished_at))
+            }
+        }
+    }
+}
+
+/// Go's `strconv.Quote` of Docker's command string (ellipsised at 20 unless no-trunc).
+fn command(c: &ContainerRecord, no_trunc: bool) -> String {
+    let cmd: Vec<&str> = c
+        .config
+        .entrypoint
+        .iter()
+        .flatten()
+        .chain(c.config.cmd.iter().flatten())
+        .map(String::as_str)
+        .collect();
+    let mut s = cmd.join(" ");
+    if !no_trunc && s.chars().count() > 20 {
+        s = s.chars().take(19).collect::<String>() + "…";
+    }
+    format!("{s:?}")
+}
+
+fn image_shown(c: &ContainerRecord, no_trunc: bool) -> String {
+    let i = &c.config.image;
+    if i.starts_with("sha256:") && !no_trunc {
+        return short(&i[7..]).to_string();
+    }
+    i.clone()
+}
+
+fn matches(c: &ContainerRecord, f: &str) -> anyhow::Result<bool> {
+    let (k, v) = f
+        .split_once('=')
+        .ok_or_else(|| anyhow::anyhow!("invalid filter '{f}'"))?;
+    Ok(match k {
+        "status" => {
+            if !matches!(v, "created" | "restarting" | "running" | "removing" | "paused" | "exited" | "dead") {
+                anyhow::bail!("Invalid filter 'status={v}'");
+            }
+            c.state.status == v
+        }
+        "name" => c.name.contains(v.trim_start_matches('/')),
+        "id" => c.id.starts_with(v),
+        "label" => match v.split_once('=') {
+            Some((lk, lv)) => c.config.labels.get(lk).is_some_and(|x| x == lv),
+            None => c.config.labels.contains_key(v),
+        },
+        "ancestor" => {
+            let norm = |s: &str| {
+                image::Reference::parse(s)
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|_| s.to_string())
+            };
+            norm(&c.config.image) == norm(v)
+                || c.image_id == v
+                || c.image_id.trim_start_matches("sha256:").starts_with(v.trim_start_matches("sha256:"))
+        }
+        "exited" => {
+            let code: i32 = v
+                .parse()
+                .map_err(|_| anyhow::anyhow!("invalid filter 'exited={v}'"))?;
+            c.state.status == "exited" && c.state.exit_code == code
+        }
+        "before" | "since" | "volume" | "network" | "health" | "publish" | "expose" | "isolation" | "is-task" => {
+            anyhow::bail!("filter '{k}' is not supported by berth yet")
+        }
+        _ => anyhow::bail!("Invalid filter '{k}'"),
+    })
+}
+
+pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
+    let mut engine = g.engine().map_err(daemon)?;
+    let mut all = engine.containers().map_err(daemon)?;
+    let limit = if a.latest { 1 } else { a.last };
+    let show_all = a.all || limit > 0 || a.filter.iter().any(|f| f.starts_with("status=") || f.starts_with("exited="));
+    let mut rows = Vec::new();
+    for c in all.drain(..) {
+        if !show_all && !matches!(c.state.status.as_str(), "running" | "paused" | "restarting") {
+            continue;
+        }
+        let mut keep = true;
+        for f in &a.filter {
+            keep &= matches(&c, f)?;
+        }
+        if keep {
+            rows.push(c);
+        }
+    }
+    if limit > 0 {
+        rows.truncate(limit as usize);
+    }
+    if a.quiet {
+        for c in &rows {
+            println!("{}", if a.no_trunc { &c.id[..] } else { short(&c.id) });
+        }
+        return Ok(());
+    }
+    let health = |c: &ContainerRecord| -> Option<String> {
+        engine::containers::state::health_status(&g.root, &c.id)
+    };
+    let field = |c: &ContainerRecord, f: &str| -> Option<String> {
+        Some(match f {
+            "ID" => if a.no_trunc { c.id.clone() } else { short(&c.id).to_string() },
+            "Image" => image_shown(c, a.no_trunc),
+            "Command" => command(c, a.no_trunc),
+            "CreatedAt" => crate::format::created_at(parse_time(&c.created)),
+            "RunningFor" => ago(&c.created),
+            "Ports" => String::new(),
+            "State" => c.state.status.clone(),
+            "Status" => status(c, health(c).as_deref()),
+            "Size" => {
+                let used = engine
+                    .snapshotter()
+                    .and_then(|s| s.usage(&c.id).map_err(|e| engine::EngineError::Storage { layer: c.id.clone(), source: e }))
+                    .map(|u| u.size)
+                    .unwrap_or(0);
+                let virt = engine.images().summary_of(&c.image_id).map(|s| s.size).unwrap_or(0);
+                format!("{} (virtual {})", human_size(used), human_size(used + virt))
+            }
+            "Names" => c.name.clone(),
+            "Labels" => c
+                .config
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(","),
+            "Mounts" => engine
+                .db()
+                .container_volumes(&c.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| if a.no_trunc { v.volume } else { v.volume.chars().take(15).collect() })
+                .collect::<Vec<_>>()
+                .join(","),
+            "Networks" => c.host_config.network_mode.clone(),
+            "LocalVolumes" => engine.db().container_volumes(&c.id).unwrap_or_default().len().to_string(),
+            "Platform" => String::new(),
+            _ => return None,
+        })
+    };
+    match a.format.as_deref() {
+        Some("json") => {
+            for c in &rows {
+                let mut m = serde_json::Map::new();
+                for f in [
+                    "Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts", "Names",
+                    "Networks", "Ports", "RunningFor", "Size", "State", "Status",
+                ] {
+                    m.insert(f.into(), serde_json::Value::String(field(c, f).unwrap_or_default()));
+                }
+                println!("{}", serde_json::Value::Object(m));
+            }
+        }
+        Some(tpl) if tpl.starts_with("table ") => {
+            let body = tpl["table ".len()..].to_string();
+            let header = template(&body, &|f| {
+                Some(
+                    match f {
+                        "ID" => "CONTAINER ID",
+                        "RunningFor" => "CREATED",
+                        "CreatedAt" => "CREATED AT",
+                        "LocalVolumes" => "LOCAL VOLUMES",
+                        other => return Some(other.to_uppercase()),
+                    }
+                    .to_string(),
+                )
+            })?;
+            let mut t = vec![header.split('\t').map(str::to_string).collect::<Vec<_>>()];
+            for c in &rows {
+                t.push(template(&body, &|f| field(c, f))?.split('\t').map(str::to_string).collect());
+            }
+            print!("{}", table(&t));
+        }
+        Some(tpl) if tpl != "table" => {
+            for c in &rows {
+                println!("{}", template(tpl, &|f| field(c, f))?);
+            }
+        }
+        _ => {
+            let mut cols = vec!["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"];
+            if a.size {
+                cols.push("Size");
+            }
+            let header = |c: &str| match c {
+                "ID" => "CONTAINER ID",
+                "Image" => "IMAGE",
+                "Command" => "COMMAND",
+                "RunningFor" => "CREATED",
+                "Status" => "STATUS",
+                "Ports" => "PORTS",
+                "Names" => "NAMES",
+                _ => "SIZE",
+            };
+            let mut t = vec![cols.iter().map(|c| header(c).to_string()).collect::<Vec<_>>()];
+            for c in &rows {
+                t.push(cols.iter().map(|f| field(c, f).unwrap_or_default()).collect());
+            }
+            print!("{}", table(&t));
+        }
+    }
+    Ok(())
+}

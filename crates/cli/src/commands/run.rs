@@ -1,0 +1,80 @@
+//! `berth run [OPTIONS] IMAGE [COMMAND] [ARG...]`: create, then start attached (or `-d`:
+//! print the id). The exit code is the container's; 125 when berth failed, 126/127 when
+//! the command could not be executed or found (Docker's).
+
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+
+use super::container_flags::{CreateFlags, RunOnlyFlags};
+use super::create::{create, flag_error};
+use super::{run_error, Exit};
+use crate::relay::{self, Ended, Relay};
+use crate::Global;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub flags: CreateFlags,
+    #[command(flatten)]
+    pub run: RunOnlyFlags,
+    pub image: String,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
+    let detach = a.run.detach;
+    let sig_proxy = a.run.sig_proxy;
+    let parsed = a
+        .flags
+        .into_request(a.image, a.args)
+        .map_err(|e| flag_error("run", e))?;
+    let keys = parsed.detach_keys.clone().unwrap_or_else(|| "ctrl-p,ctrl-q".into());
+    let detach_keys = relay::parse_detach_keys(&keys).map_err(|e| flag_error("run", e))?;
+    let tty = parsed.request.config.tty;
+    let stdin = parsed.request.config.open_stdin;
+    let (mut engine, created) = create(g, parsed, "run")?;
+    if detach {
+        engine
+            .container_start(&created.id, None)
+            .map_err(|e| run_error("run", e))?;
+        println!("{}", created.id);
+        return Ok(());
+    }
+    let (ours, theirs) = UnixStream::pair().map_err(|e| flag_error("run", e))?;
+    let started = engine
+        .container_start(&created.id, Some(OwnedFd::from(theirs)))
+        .map_err(|e| run_error("run", e))?;
+    let pid = started.state.pid;
+    let mut forward = |sig: nix::sys::signal::Signal| {
+        if pid > 0 {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
+        }
+    };
+    let client = monitor::client::Client::from_stream(ours);
+    let ended = relay::relay(
+        client,
+        Relay {
+            tty,
+            stdin,
+            detach_keys,
+            on_signal: if sig_proxy && !tty { Some(&mut forward) } else { None },
+        },
+    )?;
+    match ended {
+        Ended::Exit(code) => Err(Exit(exit_byte(code)).into()),
+        Ended::Detached => Ok(()),
+        Ended::Closed => {
+            // The monitor went without telling: what does the record say?
+            match engine.container(&created.id) {
+                Ok(c) => Err(Exit(exit_byte(c.state.exit_code)).into()),
+                Err(_) => Err(Exit(125).into()),
+            }
+        }
+    }
+}
+
+/// An exit status as the shell sees it (0–255).
+pub fn exit_byte(code: i32) -> u8 {
+    (code & 0xff) as u8
+}
