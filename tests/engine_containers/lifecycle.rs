@@ -1,0 +1,132 @@
+//! Detached containers: start, stop, kill, restart policies, logs, exec, the monitor.
+
+use super::*;
+
+#[test]
+fn detached_lifecycle_ps_stop_rm() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    let id = b.ok(&["run", "-d", "--name", "web", "busybox", "sleep", "1000"]);
+    let id = id.trim();
+    assert_eq!(id.len(), 64);
+    let ps = b.ok(&["ps"]);
+    assert!(ps.starts_with("CONTAINER ID"), "{ps}");
+    assert!(ps.contains(&id[..12]) && ps.contains("web") && ps.contains("Up "), "{ps}");
+    assert!(ps.contains("\"sleep 1000\""), "{ps}");
+    assert_eq!(b.inspect("web", "{{.State.Status}}"), "running");
+    assert_eq!(b.ok(&["ps", "--format", "{{.Names}} {{.State}}"]), "web running\n");
+    // Removing a running container needs -f.
+    let rm = b.run(&["rm", "web"]);
+    assert_eq!(code(&rm), 1);
+    assert!(stderr(&rm).contains("You cannot remove a running container"), "{}", stderr(&rm));
+    // sleep as PID 1 ignores SIGTERM: stop kills it after the timeout.
+    assert_eq!(b.ok(&["stop", "-t", "1", "web"]), "web\n");
+    assert_eq!(b.inspect("web", "{{.State.Status}}"), "exited");
+    assert_eq!(b.inspect("web", "{{.State.ExitCode}}"), "137");
+    assert!(b.ok(&["ps"]).lines().count() == 1);
+    assert!(b.ok(&["ps", "-a"]).contains("Exited (137)"));
+    // Started again, then killed with a signal of our choice.
+    b.ok(&["start", "web"]);
+    assert_eq!(b.inspect("web", "{{.State.Status}}"), "running");
+    b.ok(&["kill", "-s", "TERM", "web"]);
+    b.ok(&["kill", "web"]);
+    assert_eq!(b.ok(&["wait", "web"]), "137\n");
+    assert_eq!(b.ok(&["rm", "web"]), "web\n");
+    assert_eq!(b.ok(&["ps", "-aq"]), "");
+}
+
+#[test]
+fn logs_keep_both_streams() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    b.ok(&["run", "-d", "--name", "talk", "busybox", "sh", "-c", "echo one; echo two >&2; echo three"]);
+    assert_eq!(b.ok(&["wait", "talk"]), "0\n");
+    let out = b.run(&["logs", "talk"]);
+    assert_eq!(stdout(&out), "one\nthree\n");
+    assert_eq!(stderr(&out), "two\n");
+    assert_eq!(b.ok(&["logs", "--tail", "1", "talk"]), "three\n");
+    let ts = b.ok(&["logs", "-t", "talk"]);
+    assert!(ts.starts_with("20") && ts.contains("Z one"), "{ts}");
+    // The log file is Docker's json-file.
+    let id = b.inspect("talk", "{{.Id}}");
+    let log = std::fs::read_to_string(b.root().join(format!("containers/{id}/{id}-json.log"))).unwrap();
+    let first: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
+    assert_eq!(first["log"], "one\n");
+    assert_eq!(first["stream"], "stdout");
+}
+
+#[test]
+fn exec_runs_in_the_container() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    b.ok(&["run", "-d", "--name", "box", "-e", "A=1", "busybox", "sleep", "1000"]);
+    assert_eq!(b.ok(&["exec", "box", "sh", "-c", "echo $A $(hostname)"]).trim().split(' ').next(), Some("1"));
+    assert_eq!(code(&b.run(&["exec", "box", "sh", "-c", "exit 5"])), 5);
+    assert_eq!(b.ok(&["exec", "-u", "berth", "box", "id", "-u"]), "1000\n");
+    assert_eq!(b.ok(&["exec", "-w", "/tmp", "box", "pwd"]), "/tmp\n");
+    // The exec'd process shares the container's pid namespace.
+    let ps = b.ok(&["exec", "box", "ps", "-o", "comm"]);
+    assert!(ps.contains("sleep"), "{ps}");
+    b.ok(&["stop", "-t", "0", "box"]);
+    let stopped = b.run(&["exec", "box", "true"]);
+    assert_eq!(code(&stopped), 1);
+    assert!(stderr(&stopped).contains("is not running"), "{}", stderr(&stopped));
+}
+
+#[test]
+fn monitor_outlives_a_killed_cli() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    let mut cli = b
+        .cmd()
+        .args(["run", "--name", "survivor", "busybox", "sh", "-c", "sleep 1; echo done"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    b.until(10, "the container to run", |b| {
+        b.run(&["inspect", "-f", "{{.State.Status}}", "survivor"]).stdout.starts_with(b"running")
+    });
+    cli.kill().unwrap();
+    let _ = cli.wait();
+    assert_eq!(b.ok(&["wait", "survivor"]), "0\n");
+    assert_eq!(b.ok(&["logs", "survivor"]), "done\n");
+}
+
+#[test]
+fn restart_on_failure_counts_and_stops() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    b.ok(&["run", "-d", "--name", "crash", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo x; exit 1"]);
+    b.until(20, "two restarts", |b| {
+        b.inspect("crash", "{{.State.Status}}") == "exited" && b.inspect("crash", "{{.RestartCount}}") == "2"
+    });
+    assert_eq!(b.ok(&["logs", "crash"]), "x\nx\nx\n");
+    assert_eq!(b.inspect("crash", "{{.State.ExitCode}}"), "1");
+}
+
+#[test]
+fn pause_and_unpause() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    b.ok(&["run", "-d", "--name", "p", "busybox", "sleep", "1000"]);
+    b.ok(&["pause", "p"]);
+    assert_eq!(b.inspect("p", "{{.State.Status}}"), "paused");
+    assert!(b.ok(&["ps"]).contains("(Paused)"));
+    b.ok(&["unpause", "p"]);
+    assert_eq!(b.inspect("p", "{{.State.Status}}"), "running");
+    b.ok(&["rm", "-f", "p"]);
+    assert_eq!(b.ok(&["ps", "-aq"]), "");
+}
