@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs berth on a Debian 12 machine (as root) and runs a first container:
-# system packages, a release build, the binaries into /usr/local/bin, a busybox
-# bundle made from Debian's busybox-static, and `berth-runtime run` of it.
+# system packages, a release build, the binaries into /usr/local/bin, the `busybox`
+# image made from Debian's busybox-static (`berth import`, no registry needed), and
+# `berth run --rm busybox echo hello`.
 set -eu
 cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
@@ -11,9 +12,9 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "install.sh: cargo not found: install a Rust toolchain (rustup, Rust >= 1.80) and rerun" >&2
   exit 1
 fi
-cargo build --release --locked -p runtime-cli -p cli
-install -m 0755 target/release/berth-runtime target/release/berth /usr/local/bin/
-demo=$(mktemp -d /tmp/berth-demo.XXXXXX)
-fixtures/busybox-bundle.sh "$demo" /usr/local/bin/berth-runtime -- echo "hello from a berth container"
-/usr/local/bin/berth-runtime run --bundle "$demo" "demo-$$"
-rm -rf "$demo"
+cargo build --release --locked -p runtime-cli -p cli -p monitor
+install -m 0755 target/release/berth-runtime target/release/berth target/release/berth-monitor /usr/local/bin/
+if ! /usr/local/bin/berth image inspect busybox >/dev/null 2>&1; then
+  fixtures/busybox-image.sh /usr/local/bin/berth
+fi
+/usr/local/bin/berth run --rm busybox echo hello
