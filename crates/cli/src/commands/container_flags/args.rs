@@ -11,13 +11,23 @@ use super::error::{parse_go_bool, FlagError};
 pub struct CreateFlags {
     // General.
     /// Attach to STDIN, STDOUT or STDERR
-    #[arg(short = 'a', long = "attach", value_name = "list", allow_hyphen_values = true)]
+    #[arg(
+        short = 'a',
+        long = "attach",
+        value_name = "list",
+        allow_hyphen_values = true
+    )]
     pub attach: Vec<String>,
     /// Add a host device to the container
     #[arg(long = "device", value_name = "list", allow_hyphen_values = true)]
     pub device: Vec<String>,
     /// Set environment variables
-    #[arg(short = 'e', long = "env", value_name = "list", allow_hyphen_values = true)]
+    #[arg(
+        short = 'e',
+        long = "env",
+        value_name = "list",
+        allow_hyphen_values = true
+    )]
     pub env: Vec<String>,
     /// Read in a file of environment variables
     #[arg(long = "env-file", value_name = "list", allow_hyphen_values = true)]
@@ -38,7 +48,12 @@ pub struct CreateFlags {
     #[arg(short = 'i', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "bool")]
     pub interactive: Option<String>,
     /// Set meta data on a container
-    #[arg(short = 'l', long = "label", value_name = "list", allow_hyphen_values = true)]
+    #[arg(
+        short = 'l',
+        long = "label",
+        value_name = "list",
+        allow_hyphen_values = true
+    )]
     pub label: Vec<String>,
     /// Read in a line delimited file of labels
     #[arg(long = "label-file", value_name = "list", allow_hyphen_values = true)]
@@ -50,7 +65,11 @@ pub struct CreateFlags {
     #[arg(long, value_name = "string", allow_hyphen_values = true)]
     pub restart: Option<String>,
     /// Signal to stop the container
-    #[arg(long = "stop-signal", value_name = "string", allow_hyphen_values = true)]
+    #[arg(
+        long = "stop-signal",
+        value_name = "string",
+        allow_hyphen_values = true
+    )]
     pub stop_signal: Option<String>,
     /// Timeout (in seconds) to stop a container
     #[arg(long = "stop-timeout", value_name = "int", allow_hyphen_values = true)]
@@ -85,7 +104,12 @@ pub struct CreateFlags {
     #[arg(short = 'q', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "bool")]
     pub quiet: Option<String>,
     /// Set platform if server is multi-platform capable
-    #[arg(long, value_name = "string", env = "BERTH_DEFAULT_PLATFORM", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "string",
+        env = "BERTH_DEFAULT_PLATFORM",
+        allow_hyphen_values = true
+    )]
     pub platform: Option<String>,
     /// Skip image verification (deprecated; berth never verifies)
     #[arg(long = "disable-content-trust", num_args = 0..=1, require_equals = true, default_missing_value = "true", hide = true)]
@@ -122,7 +146,12 @@ pub struct CreateFlags {
     #[arg(long, value_name = "list", allow_hyphen_values = true)]
     pub dns: Vec<String>,
     /// Set DNS options
-    #[arg(long = "dns-option", alias = "dns-opt", value_name = "list", allow_hyphen_values = true)]
+    #[arg(
+        long = "dns-option",
+        alias = "dns-opt",
+        value_name = "list",
+        allow_hyphen_values = true
+    )]
     pub dns_option: Vec<String>,
     /// Set custom DNS search domains
     #[arg(long = "dns-search", value_name = "list", allow_hyphen_values = true)]
@@ -140,10 +169,18 @@ pub struct CreateFlags {
     #[arg(long, value_name = "list", allow_hyphen_values = true)]
     pub link: Vec<String>,
     /// Container IPv4/IPv6 link-local addresses (not supported by berth)
-    #[arg(long = "link-local-ip", value_name = "list", allow_hyphen_values = true)]
+    #[arg(
+        long = "link-local-ip",
+        value_name = "list",
+        allow_hyphen_values = true
+    )]
     pub link_local_ip: Vec<String>,
     /// Container MAC address (e.g., 92:d0:c6:0a:29:33)
-    #[arg(long = "mac-address", value_name = "string", allow_hyphen_values = true)]
+    #[arg(
+        long = "mac-address",
+        value_name = "string",
+        allow_hyphen_values = true
+    )]
     pub mac_address: Option<String>,
     /// Publish a container's port(s) to the host
     #[arg(short = 'p', long, value_name = "list", allow_hyphen_values = true)]
@@ -152,10 +189,20 @@ pub struct CreateFlags {
     #[arg(short = 'P', long = "publish-all", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "bool")]
     pub publish_all: Option<String>,
     /// Connect a container to a network
-    #[arg(long, alias = "net", value_name = "network", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        alias = "net",
+        value_name = "network",
+        allow_hyphen_values = true
+    )]
     pub network: Vec<String>,
     /// Add network-scoped alias for the container
-    #[arg(long = "network-alias", alias = "net-alias", value_name = "list", allow_hyphen_values = true)]
+    #[arg(
+        long = "network-alias",
+        alias = "net-alias",
+        value_name = "list",
+        allow_hyphen_values = true
+    )]
     pub network_alias: Vec<String>,
 
     // Logging and storage.
@@ -163,7 +210,11 @@ pub struct CreateFlags {
     #[arg(long = "log-driver", value_name = "string", allow_hyphen_values = true)]
     pub log_driver: Option<String>,
     /// Optional volume driver for the container
-    #[arg(long = "volume-driver", value_name = "string", allow_hyphen_values = true)]
+    #[arg(
+        long = "volume-driver",
+        value_name = "string",
+        allow_hyphen_values = true
+    )]
     pub volume_driver: Option<String>,
     /// Log driver options
     #[arg(long = "log-opt", value_name = "list", allow_hyphen_values = true)]
@@ -189,19 +240,39 @@ pub struct CreateFlags {
     #[arg(long = "health-cmd", value_name = "string", allow_hyphen_values = true)]
     pub health_cmd: Option<String>,
     /// Time between running the check (ms|s|m|h) (default 0s)
-    #[arg(long = "health-interval", value_name = "duration", allow_hyphen_values = true)]
+    #[arg(
+        long = "health-interval",
+        value_name = "duration",
+        allow_hyphen_values = true
+    )]
     pub health_interval: Option<String>,
     /// Consecutive failures needed to report unhealthy
-    #[arg(long = "health-retries", value_name = "int", allow_hyphen_values = true)]
+    #[arg(
+        long = "health-retries",
+        value_name = "int",
+        allow_hyphen_values = true
+    )]
     pub health_retries: Option<String>,
     /// Maximum time to allow one check to run (ms|s|m|h) (default 0s)
-    #[arg(long = "health-timeout", value_name = "duration", allow_hyphen_values = true)]
+    #[arg(
+        long = "health-timeout",
+        value_name = "duration",
+        allow_hyphen_values = true
+    )]
     pub health_timeout: Option<String>,
     /// Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)
-    #[arg(long = "health-start-period", value_name = "duration", allow_hyphen_values = true)]
+    #[arg(
+        long = "health-start-period",
+        value_name = "duration",
+        allow_hyphen_values = true
+    )]
     pub health_start_period: Option<String>,
     /// Time between running the check during the start period (ms|s|m|h) (default 0s)
-    #[arg(long = "health-start-interval", value_name = "duration", allow_hyphen_values = true)]
+    #[arg(
+        long = "health-start-interval",
+        value_name = "duration",
+        allow_hyphen_values = true
+    )]
     pub health_start_interval: Option<String>,
     /// Disable any container-specified HEALTHCHECK
     #[arg(long = "no-healthcheck", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "bool")]
@@ -209,25 +280,51 @@ pub struct CreateFlags {
 
     // Resources.
     /// Block IO (relative weight), between 10 and 1000, or 0 to disable (not supported by berth)
-    #[arg(long = "blkio-weight", value_name = "uint16", allow_hyphen_values = true)]
+    #[arg(
+        long = "blkio-weight",
+        value_name = "uint16",
+        allow_hyphen_values = true
+    )]
     pub blkio_weight: Option<String>,
     /// Block IO weight (relative device weight) (not supported by berth)
-    #[arg(long = "blkio-weight-device", value_name = "list", allow_hyphen_values = true)]
+    #[arg(
+        long = "blkio-weight-device",
+        value_name = "list",
+        allow_hyphen_values = true
+    )]
     pub blkio_weight_device: Vec<String>,
     /// Write the container ID to the file
     #[arg(long, value_name = "string", allow_hyphen_values = true)]
     pub cidfile: Option<String>,
     /// CPUs in which to allow execution (0-3, 0,1)
-    #[arg(long = "cpuset-cpus", value_name = "string", allow_hyphen_values = true)]
+    #[arg(
+        long = "cpuset-cpus",
+        value_name = "string",
+        allow_hyphen_values = true
+    )]
     pub cpuset_cpus: Option<String>,
     /// MEMs in which to allow execution (0-3, 0,1)
-    #[arg(long = "cpuset-mems", value_name = "string", allow_hyphen_values = true)]
+    #[arg(
+        long = "cpuset-mems",
+        value_name = "string",
+        allow_hyphen_values = true
+    )]
     pub cpuset_mems: Option<String>,
     /// CPU count (Windows only)
-    #[arg(long = "cpu-count", value_name = "int", hide = true, allow_hyphen_values = true)]
+    #[arg(
+        long = "cpu-count",
+        value_name = "int",
+        hide = true,
+        allow_hyphen_values = true
+    )]
     pub cpu_count: Option<String>,
     /// CPU percent (Windows only)
-    #[arg(long = "cpu-percent", value_name = "int", hide = true, allow_hyphen_values = true)]
+    #[arg(
+        long = "cpu-percent",
+        value_name = "int",
+        hide = true,
+        allow_hyphen_values = true
+    )]
     pub cpu_percent: Option<String>,
     /// Limit CPU CFS (Completely Fair Scheduler) period
     #[arg(long = "cpu-period", value_name = "int", allow_hyphen_values = true)]
@@ -239,43 +336,86 @@ pub struct CreateFlags {
     #[arg(long = "cpu-rt-period", value_name = "int", allow_hyphen_values = true)]
     pub cpu_rt_period: Option<String>,
     /// Limit CPU real-time runtime in microseconds (not supported by berth)
-    #[arg(long = "cpu-rt-runtime", value_name = "int", allow_hyphen_values = true)]
+    #[arg(
+        long = "cpu-rt-runtime",
+        value_name = "int",
+        allow_hyphen_values = true
+    )]
     pub cpu_rt_runtime: Option<String>,
     /// CPU shares (relative weight)
-    #[arg(short = 'c', long = "cpu-shares", value_name = "int", allow_hyphen_values = true)]
+    #[arg(
+        short = 'c',
+        long = "cpu-shares",
+        value_name = "int",
+        allow_hyphen_values = true
+    )]
     pub cpu_shares: Option<String>,
     /// Number of CPUs
     #[arg(long, value_name = "decimal", allow_hyphen_values = true)]
     pub cpus: Option<String>,
     /// Limit read rate (bytes per second) from a device (not supported by berth)
-    #[arg(long = "device-read-bps", value_name = "list", allow_hyphen_values = true)]
+    #[arg(
+        long = "device-read-bps",
+        value_name = "list",
+        allow_hyphen_values = true
+    )]
     pub device_read_bps: Vec<String>,
     /// Limit read rate (IO per second) from a device (not supported by berth)
-    #[arg(long = "device-read-iops", value_name = "list", allow_hyphen_values = true)]
+    #[arg(
+        long = "device-read-iops",
+        value_name = "list",
+        allow_hyphen_values = true
+    )]
     pub device_read_iops: Vec<String>,
     /// Limit write rate (bytes per second) to a device (not supported by berth)
-    #[arg(long = "device-write-bps", value_name = "list", allow_hyphen_values = true)]
+    #[arg(
+        long = "device-write-bps",
+        value_name = "list",
+        allow_hyphen_values = true
+    )]
     pub device_write_bps: Vec<String>,
     /// Limit write rate (IO per second) to a device (not supported by berth)
-    #[arg(long = "device-write-iops", value_name = "list", allow_hyphen_values = true)]
+    #[arg(
+        long = "device-write-iops",
+        value_name = "list",
+        allow_hyphen_values = true
+    )]
     pub device_write_iops: Vec<String>,
     /// Maximum IO bandwidth limit for the system drive (Windows only)
-    #[arg(long = "io-maxbandwidth", value_name = "bytes", hide = true, allow_hyphen_values = true)]
+    #[arg(
+        long = "io-maxbandwidth",
+        value_name = "bytes",
+        hide = true,
+        allow_hyphen_values = true
+    )]
     pub io_maxbandwidth: Option<String>,
     /// Maximum IOps limit for the system drive (Windows only)
-    #[arg(long = "io-maxiops", value_name = "uint", hide = true, allow_hyphen_values = true)]
+    #[arg(
+        long = "io-maxiops",
+        value_name = "uint",
+        hide = true,
+        allow_hyphen_values = true
+    )]
     pub io_maxiops: Option<String>,
     /// Memory limit
     #[arg(short = 'm', long, value_name = "bytes", allow_hyphen_values = true)]
     pub memory: Option<String>,
     /// Memory soft limit
-    #[arg(long = "memory-reservation", value_name = "bytes", allow_hyphen_values = true)]
+    #[arg(
+        long = "memory-reservation",
+        value_name = "bytes",
+        allow_hyphen_values = true
+    )]
     pub memory_reservation: Option<String>,
     /// Swap limit equal to memory plus swap: '-1' to enable unlimited swap
     #[arg(long = "memory-swap", value_name = "bytes", allow_hyphen_values = true)]
     pub memory_swap: Option<String>,
     /// Tune container memory swappiness (0 to 100) (not supported by berth)
-    #[arg(long = "memory-swappiness", value_name = "int", allow_hyphen_values = true)]
+    #[arg(
+        long = "memory-swappiness",
+        value_name = "int",
+        allow_hyphen_values = true
+    )]
     pub memory_swappiness: Option<String>,
     /// Disable OOM Killer (not supported by berth)
     #[arg(long = "oom-kill-disable", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "bool")]
@@ -287,12 +427,21 @@ pub struct CreateFlags {
     #[arg(long = "pids-limit", value_name = "int", allow_hyphen_values = true)]
     pub pids_limit: Option<String>,
     /// Kernel memory limit (deprecated, ignored)
-    #[arg(long = "kernel-memory", value_name = "bytes", hide = true, allow_hyphen_values = true)]
+    #[arg(
+        long = "kernel-memory",
+        value_name = "bytes",
+        hide = true,
+        allow_hyphen_values = true
+    )]
     pub kernel_memory: Option<String>,
 
     // Low-level execution.
     /// Optional parent cgroup for the container
-    #[arg(long = "cgroup-parent", value_name = "string", allow_hyphen_values = true)]
+    #[arg(
+        long = "cgroup-parent",
+        value_name = "string",
+        allow_hyphen_values = true
+    )]
     pub cgroup_parent: Option<String>,
     /// IPC mode to use
     #[arg(long, value_name = "string", allow_hyphen_values = true)]
@@ -319,7 +468,11 @@ pub struct CreateFlags {
     #[arg(long, value_name = "map", allow_hyphen_values = true)]
     pub annotation: Vec<String>,
     /// Add a rule to the cgroup allowed devices list (not supported by berth)
-    #[arg(long = "device-cgroup-rule", value_name = "list", allow_hyphen_values = true)]
+    #[arg(
+        long = "device-cgroup-rule",
+        value_name = "list",
+        allow_hyphen_values = true
+    )]
     pub device_cgroup_rule: Vec<String>,
     /// GPU devices to add to the container (not supported by berth)
     #[arg(long, value_name = "gpu-request", allow_hyphen_values = true)]
@@ -336,7 +489,11 @@ pub struct RunOnlyFlags {
     #[arg(long = "sig-proxy", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "bool")]
     pub sig_proxy: Option<String>,
     /// Override the key sequence for detaching a container
-    #[arg(long = "detach-keys", value_name = "string", allow_hyphen_values = true)]
+    #[arg(
+        long = "detach-keys",
+        value_name = "string",
+        allow_hyphen_values = true
+    )]
     pub detach_keys: Option<String>,
 }
 
@@ -354,7 +511,9 @@ impl CreateFlags {
     /// on Linux accepts them.
     pub(crate) fn check_unsupported(&self) -> Result<(), FlagError> {
         let unsupported = |flag: &str| {
-            Err(FlagError::invalid(format!("--{flag} is not supported by berth")))
+            Err(FlagError::invalid(format!(
+                "--{flag} is not supported by berth"
+            )))
         };
         let lists: [(&str, &Vec<String>); 11] = [
             ("blkio-weight-device", &self.blkio_weight_device),

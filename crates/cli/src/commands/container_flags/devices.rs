@@ -7,7 +7,9 @@ use super::error::FlagError;
 fn valid_mode(mode: &str) -> bool {
     !mode.is_empty()
         && mode.chars().all(|c| matches!(c, 'r' | 'w' | 'm'))
-        && ['r', 'w', 'm'].iter().all(|c| mode.matches(*c).count() <= 1)
+        && ['r', 'w', 'm']
+            .iter()
+            .all(|c| mode.matches(*c).count() <= 1)
 }
 
 /// Go's `path.Clean` for the container side.
@@ -43,7 +45,7 @@ pub fn parse_device(val: &str) -> Result<DeviceMapping, FlagError> {
     }
     let split: Vec<&str> = val.splitn(3, ':').collect();
     let (src, dst, mode) = match split.as_slice() {
-        [first, ..] if first.is_empty() => return Err(bad()),
+        ["", ..] => return Err(bad()),
         [src] => (clean(src), clean(src), "rwm".to_string()),
         [src, x] if valid_mode(x) => (clean(src), clean(src), x.to_string()),
         [src, dst] => (src.to_string(), clean(dst), "rwm".to_string()),
@@ -81,13 +83,19 @@ mod tests {
         assert_eq!(dev("/dev/fuse"), t("/dev/fuse", "/dev/fuse", "rwm"));
         assert_eq!(dev("/dev/sda:/dev/xvda"), t("/dev/sda", "/dev/xvda", "rwm"));
         assert_eq!(dev("/dev/sda:r"), t("/dev/sda", "/dev/sda", "r"));
-        assert_eq!(dev("/dev/sda:/dev/xvda:rw"), t("/dev/sda", "/dev/xvda", "rw"));
+        assert_eq!(
+            dev("/dev/sda:/dev/xvda:rw"),
+            t("/dev/sda", "/dev/xvda", "rw")
+        );
     }
 
     #[test]
     fn errors() {
         assert_eq!(dev(":/x").unwrap_err(), "bad format for path: :/x");
-        assert_eq!(dev("/a:/b:c:d").unwrap_err(), "bad format for path: /a:/b:c:d");
+        assert_eq!(
+            dev("/a:/b:c:d").unwrap_err(),
+            "bad format for path: /a:/b:c:d"
+        );
         assert_eq!(dev("/a:/b:x").unwrap_err(), "bad mode specified: x");
         assert_eq!(dev("/a:rel").unwrap_err(), "rel is not an absolute path");
     }

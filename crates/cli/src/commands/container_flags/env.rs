@@ -131,7 +131,10 @@ mod tests {
         assert_eq!(parse_env_flag("UNSET", &env), Ok(None));
         assert_eq!(
             parse_env_flag("=x", &env).map_err(|e| e.to_string()),
-            Err("invalid argument \"=x\" for \"-e, --env\" flag: invalid environment variable: =x".into())
+            Err(
+                "invalid argument \"=x\" for \"-e, --env\" flag: invalid environment variable: =x"
+                    .into()
+            )
         );
     }
 

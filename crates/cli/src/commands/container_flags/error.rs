@@ -29,7 +29,11 @@ impl FlagError {
     pub(crate) fn value(flag: &str, value: &str, reason: impl fmt::Display) -> FlagError {
         FlagError {
             kind: Kind::Value,
-            message: format!("invalid argument {} for {} flag: {reason}", quote(value), quote(flag)),
+            message: format!(
+                "invalid argument {} for {} flag: {reason}",
+                quote(value),
+                quote(flag)
+            ),
         }
     }
 

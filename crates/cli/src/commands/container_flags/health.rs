@@ -132,7 +132,10 @@ mod tests {
             ..HealthFlags::default()
         })
         .unwrap_err();
-        assert_eq!(e.to_string(), "--no-healthcheck conflicts with --health-* options");
+        assert_eq!(
+            e.to_string(),
+            "--no-healthcheck conflicts with --health-* options"
+        );
         let e = parse_health(&HealthFlags {
             interval: Some("5"),
             ..HealthFlags::default()

@@ -70,11 +70,15 @@ mod tests {
             "Error response from daemon: logger: no log driver named 'syslog' is registered (berth supports json-file and none)"
         );
         assert_eq!(
-            parse_logging("none", &["max-size=1m".into()]).unwrap_err().to_string(),
+            parse_logging("none", &["max-size=1m".into()])
+                .unwrap_err()
+                .to_string(),
             "invalid logging opts for driver none"
         );
         assert_eq!(
-            parse_logging("", &["bogus=1".into()]).unwrap_err().to_string(),
+            parse_logging("", &["bogus=1".into()])
+                .unwrap_err()
+                .to_string(),
             "Error response from daemon: unknown log opt 'bogus' for json-file log driver"
         );
     }

@@ -253,8 +253,7 @@ impl CreateFlags {
         let userns_mode = f.userns.unwrap_or_default();
         namespaces::validate_userns(&userns_mode)?;
         let restart_policy = restart::parse_restart(f.restart.as_deref().unwrap_or(""))?;
-        let log_config =
-            logging::parse_logging(f.log_driver.as_deref().unwrap_or(""), &f.log_opt)?;
+        let log_config = logging::parse_logging(f.log_driver.as_deref().unwrap_or(""), &f.log_opt)?;
         let security = security::parse_security_opts(&f.security_opt)?;
         if auto_remove && !restart::is_none(&restart_policy) {
             return Err(FlagError::invalid(
@@ -268,7 +267,11 @@ impl CreateFlags {
                 return Err(FlagError::invalid("no name set for network"));
             }
         }
-        let target = if network_mode.is_empty() { "default" } else { network_mode.as_str() };
+        let target = if network_mode.is_empty() {
+            "default"
+        } else {
+            network_mode.as_str()
+        };
         if !f.network_alias.is_empty() && !network::is_user_defined(target) {
             return Err(FlagError::invalid(
                 "network-scoped aliases are only supported for user-defined networks",
@@ -299,7 +302,14 @@ impl CreateFlags {
         }
         security::validate_caps("CapAdd", &f.cap_add)?;
         security::validate_caps("CapDrop", &f.cap_drop)?;
-        check_resources(memory, memory_swap, memory_reservation, nano_cpus, cpu_period, cpu_quota)?;
+        check_resources(
+            memory,
+            memory_swap,
+            memory_reservation,
+            nano_cpus,
+            cpu_period,
+            cpu_quota,
+        )?;
         if !(-1000..=1000).contains(&oom_score_adj) {
             return Err(FlagError::daemon(format!(
                 "Invalid value {oom_score_adj}, range for oom score adj is [-1000, 1000]"
@@ -490,7 +500,9 @@ fn check_resources(
         ));
     }
     if reservation != 0 && reservation < MIN {
-        return Err(FlagError::daemon("Minimum memory reservation allowed is 6MB"));
+        return Err(FlagError::daemon(
+            "Minimum memory reservation allowed is 6MB",
+        ));
     }
     if memory > 0 && reservation > 0 && memory < reservation {
         return Err(FlagError::daemon(

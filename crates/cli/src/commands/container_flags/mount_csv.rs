@@ -243,7 +243,9 @@ fn validate(m: &MountSpec) -> Result<(), String> {
             }
             if let Some(b) = &m.bind_options {
                 if !b.propagation.is_empty()
-                    && (b.propagation.contains(',') || !valid_mode(&b.propagation) || !is_propagation(&b.propagation))
+                    && (b.propagation.contains(',')
+                        || !valid_mode(&b.propagation)
+                        || !is_propagation(&b.propagation))
                 {
                     return Err(err(&format!("invalid propagation mode: {}", b.propagation)));
                 }
@@ -257,7 +259,9 @@ fn validate(m: &MountSpec) -> Result<(), String> {
         }
         "volume" => {
             if m.read_only && m.source.is_empty() {
-                return Err(err("must not set ReadOnly mode when using anonymous volumes"));
+                return Err(err(
+                    "must not set ReadOnly mode when using anonymous volumes",
+                ));
             }
         }
         "tmpfs" => {
@@ -271,7 +275,10 @@ fn validate(m: &MountSpec) -> Result<(), String> {
 }
 
 fn is_propagation(p: &str) -> bool {
-    matches!(p, "private" | "rprivate" | "slave" | "rslave" | "shared" | "rshared")
+    matches!(
+        p,
+        "private" | "rprivate" | "slave" | "rslave" | "shared" | "rshared"
+    )
 }
 
 #[cfg(test)]
@@ -284,7 +291,8 @@ mod tests {
 
     #[test]
     fn bind_mount() {
-        let m = mount("type=bind,source=/src,target=/dst,readonly,bind-propagation=rshared").unwrap();
+        let m =
+            mount("type=bind,source=/src,target=/dst,readonly,bind-propagation=rshared").unwrap();
         assert_eq!(m.kind, "bind");
         assert_eq!(m.source, "/src");
         assert_eq!(m.target, "/dst");

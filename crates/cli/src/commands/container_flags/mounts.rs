@@ -88,7 +88,9 @@ struct RawMount {
     has_source: bool,
 }
 
-const PROPAGATIONS: [&str; 6] = ["private", "rprivate", "slave", "rslave", "shared", "rshared"];
+const PROPAGATIONS: [&str; 6] = [
+    "private", "rprivate", "slave", "rslave", "shared", "rshared",
+];
 
 /// Docker's `linuxValidMountMode`: comma-separated, at most one of each kind.
 pub(crate) fn valid_mode(mode: &str) -> bool {
@@ -117,7 +119,7 @@ fn invalid_spec(raw: &str) -> String {
 /// Docker's daemon-side `ParseMountRaw` for Linux.
 fn parse_mount_raw(raw: &str) -> Result<RawMount, String> {
     let arr: Vec<&str> = raw.splitn(4, ':').collect();
-    if arr.first().map_or(true, |s| s.is_empty()) {
+    if matches!(arr.first(), None | Some(&"")) {
         return Err(invalid_spec(raw));
     }
     let (source, target, mode) = match arr.as_slice() {
@@ -134,8 +136,17 @@ fn parse_mount_raw(raw: &str) -> Result<RawMount, String> {
     if !valid_mode(mode) {
         return Err(format!("invalid mode: {mode}"));
     }
-    let kind = if source.starts_with('/') { "bind" } else { "volume" };
-    let config_err = |why: String| format!("{}: invalid mount config for type \"{kind}\": {why}", invalid_spec(raw));
+    let kind = if source.starts_with('/') {
+        "bind"
+    } else {
+        "volume"
+    };
+    let config_err = |why: String| {
+        format!(
+            "{}: invalid mount config for type \"{kind}\": {why}",
+            invalid_spec(raw)
+        )
+    };
     if target.is_empty() {
         return Err(config_err("field Target must not be empty".into()));
     }
@@ -161,8 +172,8 @@ fn parse_mount_raw(raw: &str) -> Result<RawMount, String> {
 fn validate_volume_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
-    let rest_ok = name.len() >= 2
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    let rest_ok =
+        name.len() >= 2 && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if first_ok && rest_ok {
         return Ok(());
     }
@@ -253,9 +264,17 @@ mod tests {
             vols(&["/a:/"]).unwrap_err(),
             "Error response from daemon: invalid volume specification: '/a:/': invalid mount config for type \"bind\": invalid specification: destination can't be '/'"
         );
-        assert_eq!(vols(&["/a::/b"]).unwrap_err(), "invalid spec: /a::/b: empty section between colons");
-        assert_eq!(vols(&["/a:/b:ro:x"]).unwrap_err(), "invalid spec: /a:/b:ro:x: too many colons");
-        assert!(vols(&["bad name:/x"]).unwrap_err().contains("includes invalid characters for a local volume name"));
+        assert_eq!(
+            vols(&["/a::/b"]).unwrap_err(),
+            "invalid spec: /a::/b: empty section between colons"
+        );
+        assert_eq!(
+            vols(&["/a:/b:ro:x"]).unwrap_err(),
+            "invalid spec: /a:/b:ro:x: too many colons"
+        );
+        assert!(vols(&["bad name:/x"])
+            .unwrap_err()
+            .contains("includes invalid characters for a local volume name"));
     }
 
     #[test]

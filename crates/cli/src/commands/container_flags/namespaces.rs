@@ -65,12 +65,24 @@ mod tests {
         assert!(validate_pid("").is_ok());
         assert!(validate_pid("host").is_ok());
         assert!(validate_pid("container:db").is_ok());
-        assert_eq!(validate_pid("container:").unwrap_err().to_string(), "--pid: invalid PID mode");
-        assert_eq!(validate_pid("bogus").unwrap_err().to_string(), "--pid: invalid PID mode");
+        assert_eq!(
+            validate_pid("container:").unwrap_err().to_string(),
+            "--pid: invalid PID mode"
+        );
+        assert_eq!(
+            validate_pid("bogus").unwrap_err().to_string(),
+            "--pid: invalid PID mode"
+        );
         assert!(validate_uts("host").is_ok());
-        assert_eq!(validate_uts("private").unwrap_err().to_string(), "--uts: invalid UTS mode");
+        assert_eq!(
+            validate_uts("private").unwrap_err().to_string(),
+            "--uts: invalid UTS mode"
+        );
         assert!(validate_userns("host").is_ok());
-        assert_eq!(validate_userns("x").unwrap_err().to_string(), "--userns: invalid USER mode");
+        assert_eq!(
+            validate_userns("x").unwrap_err().to_string(),
+            "--userns: invalid USER mode"
+        );
         assert!(validate_cgroupns("private").is_ok());
         assert!(validate_ipc("shareable").is_ok());
         assert_eq!(

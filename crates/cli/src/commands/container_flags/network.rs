@@ -42,7 +42,13 @@ pub fn parse_dns_search(v: &str) -> Result<String, FlagError> {
     if trimmed == "." {
         return Ok(trimmed.to_string());
     }
-    let err = || FlagError::value("--dns-search", v, format!("{trimmed} is not a valid domain"));
+    let err = || {
+        FlagError::value(
+            "--dns-search",
+            v,
+            format!("{trimmed} is not a valid domain"),
+        )
+    };
     if !trimmed.chars().any(|c| c.is_ascii_alphabetic()) {
         return Err(err());
     }
@@ -83,7 +89,10 @@ pub fn parse_add_host(v: &str) -> Result<String, FlagError> {
             return Err(FlagError::value(
                 "--add-host",
                 v,
-                format!("invalid IP address in add-host: {}", super::error::quote(ip)),
+                format!(
+                    "invalid IP address in add-host: {}",
+                    super::error::quote(ip)
+                ),
             ));
         }
     }
@@ -114,7 +123,9 @@ pub fn validate_mac(v: &str) -> Result<(), FlagError> {
     if ok {
         Ok(())
     } else {
-        Err(FlagError::invalid(format!("{v} is not a valid mac address")))
+        Err(FlagError::invalid(format!(
+            "{v} is not a valid mac address"
+        )))
     }
 }
 
@@ -150,7 +161,10 @@ mod tests {
         assert_eq!(parse_add_host("db=10.0.0.2").unwrap(), "db:10.0.0.2");
         assert_eq!(parse_add_host("v6:::1").unwrap(), "v6:::1");
         assert_eq!(parse_add_host("v6=[::1]").unwrap(), "v6:::1");
-        assert_eq!(parse_add_host("gw:host-gateway").unwrap(), "gw:host-gateway");
+        assert_eq!(
+            parse_add_host("gw:host-gateway").unwrap(),
+            "gw:host-gateway"
+        );
         assert_eq!(
             parse_add_host("nohost").unwrap_err().to_string(),
             "invalid argument \"nohost\" for \"--add-host\" flag: bad format for add-host: \"nohost\""

@@ -49,7 +49,12 @@ fn long_form(spec: &str) -> Result<String, FlagError> {
         }
     }
     let get = |k| params.get(k).copied().unwrap_or_default();
-    Ok(format!("{}:{}/{}", get("published"), get("target"), get("protocol")))
+    Ok(format!(
+        "{}:{}/{}",
+        get("published"),
+        get("target"),
+        get("protocol")
+    ))
 }
 
 /// One short-syntax spec → (`80/tcp`, binding) per container port.
@@ -162,7 +167,8 @@ pub fn parse_expose(specs: &[String], into: &mut BTreeMap<String, Empty>) -> Res
             Some((r, p)) => (r, p.to_lowercase()),
             None => (e.as_str(), "tcp".to_string()),
         };
-        let wrap = |msg: String| FlagError::invalid(format!("invalid range format for --expose: {msg}"));
+        let wrap =
+            |msg: String| FlagError::invalid(format!("invalid range format for --expose: {msg}"));
         if !matches!(proto.as_str(), "tcp" | "udp" | "sctp") {
             return Err(wrap(format!("invalid proto: {proto}")));
         }
@@ -230,9 +236,18 @@ mod tests {
         assert_eq!(publish(&["abc"]).unwrap_err(), "invalid containerPort: abc");
         assert_eq!(publish(&["x:80"]).unwrap_err(), "invalid hostPort: x");
         assert_eq!(publish(&["80/foo"]).unwrap_err(), "invalid proto: foo");
-        assert_eq!(publish(&["1.2.3:80:80"]).unwrap_err(), "invalid IP address: 1.2.3");
-        assert_eq!(publish(&["8080:"]).unwrap_err(), "no port specified: 8080:<empty>");
-        assert_eq!(publish(&["70000"]).unwrap_err(), "invalid containerPort: 70000");
+        assert_eq!(
+            publish(&["1.2.3:80:80"]).unwrap_err(),
+            "invalid IP address: 1.2.3"
+        );
+        assert_eq!(
+            publish(&["8080:"]).unwrap_err(),
+            "no port specified: 8080:<empty>"
+        );
+        assert_eq!(
+            publish(&["70000"]).unwrap_err(),
+            "invalid containerPort: 70000"
+        );
     }
 
     #[test]

@@ -25,7 +25,11 @@ pub fn parse_restart(policy: &str) -> Result<RestartPolicy, FlagError> {
         count
             .parse::<i64>()
             .ok()
-            .filter(|_| count.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'+'))
+            .filter(|_| {
+                count
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'-' || b == b'+')
+            })
             .ok_or_else(|| {
                 FlagError::invalid(
                     "invalid restart policy format: maximum retry count must be an integer",

@@ -82,13 +82,47 @@ fn seccomp(value: &str) -> Result<String, FlagError> {
 
 /// Linux capability names (without `CAP_`), as the daemon knows them.
 const CAPABILITIES: [&str; 41] = [
-    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
-    "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST",
-    "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO",
-    "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
-    "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE",
-    "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
-    "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
 ];
 
 /// Checks `--cap-add`/`--cap-drop` names (`ALL`, `NET_ADMIN`, `cap_net_admin`), as the
@@ -154,8 +188,14 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(parse(&["label"]).unwrap_err(), "invalid --security-opt: \"label\"");
-        assert_eq!(parse(&["apparmor="]).unwrap_err(), "invalid --security-opt: \"apparmor=\"");
+        assert_eq!(
+            parse(&["label"]).unwrap_err(),
+            "invalid --security-opt: \"label\""
+        );
+        assert_eq!(
+            parse(&["apparmor="]).unwrap_err(),
+            "invalid --security-opt: \"apparmor=\""
+        );
         assert_eq!(
             parse(&["bogus=1"]).unwrap_err(),
             "Error response from daemon: invalid --security-opt 2: \"bogus=1\""
@@ -171,7 +211,9 @@ mod tests {
         let v = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert!(validate_caps("CapAdd", &v(&["ALL", "net_admin", "CAP_SYS_ADMIN"])).is_ok());
         assert_eq!(
-            validate_caps("CapAdd", &v(&["FOO"])).unwrap_err().to_string(),
+            validate_caps("CapAdd", &v(&["FOO"]))
+                .unwrap_err()
+                .to_string(),
             "Error response from daemon: invalid CapAdd: unknown capability: \"CAP_FOO\""
         );
     }

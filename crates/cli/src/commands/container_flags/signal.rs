@@ -4,9 +4,9 @@
 use super::error::FlagError;
 
 const NAMES: [&str; 31] = [
-    "ABRT", "ALRM", "BUS", "CHLD", "CLD", "CONT", "FPE", "HUP", "ILL", "INT", "IO", "IOT",
-    "KILL", "PIPE", "POLL", "PROF", "PWR", "QUIT", "SEGV", "STKFLT", "STOP", "SYS", "TERM",
-    "TRAP", "TSTP", "TTIN", "TTOU", "URG", "USR1", "USR2", "VTALRM",
+    "ABRT", "ALRM", "BUS", "CHLD", "CLD", "CONT", "FPE", "HUP", "ILL", "INT", "IO", "IOT", "KILL",
+    "PIPE", "POLL", "PROF", "PWR", "QUIT", "SEGV", "STKFLT", "STOP", "SYS", "TERM", "TRAP", "TSTP",
+    "TTIN", "TTOU", "URG", "USR1", "USR2", "VTALRM",
 ];
 const MORE: [&str; 3] = ["WINCH", "XCPU", "XFSZ"];
 
@@ -14,7 +14,11 @@ const MORE: [&str; 3] = ["WINCH", "XCPU", "XFSZ"];
 pub fn validate_signal(raw: &str) -> Result<(), FlagError> {
     let bad = || FlagError::daemon(format!("Invalid signal: {raw}"));
     if let Ok(n) = raw.parse::<i64>() {
-        return if (1..=64).contains(&n) { Ok(()) } else { Err(bad()) };
+        return if (1..=64).contains(&n) {
+            Ok(())
+        } else {
+            Err(bad())
+        };
     }
     let upper = raw.to_uppercase();
     let name = upper.strip_prefix("SIG").unwrap_or(&upper);
@@ -42,7 +46,16 @@ mod tests {
 
     #[test]
     fn signals() {
-        for ok in ["SIGTERM", "TERM", "term", "SIGKILL", "9", "SIGRTMIN+3", "RTMAX-1", "SIGWINCH"] {
+        for ok in [
+            "SIGTERM",
+            "TERM",
+            "term",
+            "SIGKILL",
+            "9",
+            "SIGRTMIN+3",
+            "RTMAX-1",
+            "SIGWINCH",
+        ] {
             assert!(validate_signal(ok).is_ok(), "{ok}");
         }
         assert_eq!(

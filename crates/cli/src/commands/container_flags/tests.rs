@@ -84,7 +84,10 @@ fn interactive_tty_command_and_stop_at_image() {
     );
     assert_eq!(p.request.name.as_deref(), Some("web"));
     let p = parse(&["busybox", "ls", "-l"]).unwrap();
-    assert_eq!(p.request.config.cmd.as_deref().map(<[String]>::len), Some(2));
+    assert_eq!(
+        p.request.config.cmd.as_deref().map(<[String]>::len),
+        Some(2)
+    );
     assert!(!p.request.config.tty);
 }
 
@@ -109,7 +112,14 @@ fn detach_clears_attach() {
 
 #[test]
 fn booleans_take_optional_values() {
-    let p = parse(&["--rm=false", "--sig-proxy=false", "--init", "--read-only=true", "busybox"]).unwrap();
+    let p = parse(&[
+        "--rm=false",
+        "--sig-proxy=false",
+        "--init",
+        "--read-only=true",
+        "busybox",
+    ])
+    .unwrap();
     assert!(!p.request.host.auto_remove);
     assert!(!p.sig_proxy);
     assert_eq!(p.request.host.init, Some(true));
@@ -125,8 +135,23 @@ fn booleans_take_optional_values() {
 #[test]
 fn sizes_and_cpus() {
     let p = parse(&[
-        "-m", "64m", "--memory-swap", "-1", "--memory-reservation", "32M", "--shm-size", "1g",
-        "--cpus", "1.5", "-c", "512", "--cpuset-cpus", "0-1", "--pids-limit", "100", "busybox",
+        "-m",
+        "64m",
+        "--memory-swap",
+        "-1",
+        "--memory-reservation",
+        "32M",
+        "--shm-size",
+        "1g",
+        "--cpus",
+        "1.5",
+        "-c",
+        "512",
+        "--cpuset-cpus",
+        "0-1",
+        "--pids-limit",
+        "100",
+        "busybox",
     ])
     .unwrap();
     let h = &p.request.host;
@@ -162,22 +187,46 @@ fn sizes_and_cpus() {
 
 #[test]
 fn ports() {
-    let p = parse(&["-p", "127.0.0.1:8080:80/udp", "-p", "9000-9001:90-91", "-P", "--expose", "7000", "busybox"]).unwrap();
+    let p = parse(&[
+        "-p",
+        "127.0.0.1:8080:80/udp",
+        "-p",
+        "9000-9001:90-91",
+        "-P",
+        "--expose",
+        "7000",
+        "busybox",
+    ])
+    .unwrap();
     let h = &p.request.host;
     assert!(h.publish_all_ports);
     assert_eq!(h.port_bindings["80/udp"][0].host_ip, "127.0.0.1");
     assert_eq!(h.port_bindings["80/udp"][0].host_port, "8080");
     assert_eq!(h.port_bindings["91/tcp"][0].host_port, "9001");
-    let exposed: Vec<&str> = p.request.config.exposed_ports.keys().map(String::as_str).collect();
+    let exposed: Vec<&str> = p
+        .request
+        .config
+        .exposed_ports
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(exposed, ["7000/tcp", "80/udp", "90/tcp", "91/tcp"]);
 }
 
 #[test]
 fn volumes_mounts_tmpfs() {
     let p = parse(&[
-        "-v", "/data", "-v", "/src:/dst:ro", "-v", "./rel:/r",
-        "--mount", "type=tmpfs,target=/scratch,tmpfs-size=64m",
-        "--tmpfs", "/run:size=1m", "busybox",
+        "-v",
+        "/data",
+        "-v",
+        "/src:/dst:ro",
+        "-v",
+        "./rel:/r",
+        "--mount",
+        "type=tmpfs,target=/scratch,tmpfs-size=64m",
+        "--tmpfs",
+        "/run:size=1m",
+        "busybox",
     ])
     .unwrap();
     assert!(p.request.config.volumes.contains_key("/data"));
@@ -201,8 +250,21 @@ fn env_and_labels() {
     let f = file.to_string_lossy().to_string();
     let l = lfile.to_string_lossy().to_string();
     let p = parse(&[
-        "--env-file", &f, "-e", "B=flag", "-e", "FROM_ENV", "-e", "UNSET_TOO", "-l", "x=1",
-        "--label-file", &l, "--label", "y", "busybox",
+        "--env-file",
+        &f,
+        "-e",
+        "B=flag",
+        "-e",
+        "FROM_ENV",
+        "-e",
+        "UNSET_TOO",
+        "-l",
+        "x=1",
+        "--label-file",
+        &l,
+        "--label",
+        "y",
+        "busybox",
     ])
     .unwrap();
     assert_eq!(
@@ -236,9 +298,23 @@ fn restart() {
 #[test]
 fn ulimits_health_devices_security() {
     let p = parse(&[
-        "--ulimit", "nofile=10:20", "--health-cmd", "true", "--health-interval", "1m30s",
-        "--health-retries", "3", "--device", "/dev/fuse", "--security-opt", "no-new-privileges",
-        "--cap-add", "NET_ADMIN", "--cap-drop", "ALL", "busybox",
+        "--ulimit",
+        "nofile=10:20",
+        "--health-cmd",
+        "true",
+        "--health-interval",
+        "1m30s",
+        "--health-retries",
+        "3",
+        "--device",
+        "/dev/fuse",
+        "--security-opt",
+        "no-new-privileges",
+        "--cap-add",
+        "NET_ADMIN",
+        "--cap-drop",
+        "ALL",
+        "busybox",
     ])
     .unwrap();
     let h = &p.request.host;
@@ -259,7 +335,17 @@ fn ulimits_health_devices_security() {
 fn entrypoint_workdir_user() {
     let p = parse(&["--entrypoint", "", "busybox"]).unwrap();
     assert_eq!(p.request.config.entrypoint, Some(vec![]));
-    let p = parse(&["--entrypoint=/bin/sh", "-w", "/srv", "-u", "1000:1000", "-h", "box", "busybox"]).unwrap();
+    let p = parse(&[
+        "--entrypoint=/bin/sh",
+        "-w",
+        "/srv",
+        "-u",
+        "1000:1000",
+        "-h",
+        "box",
+        "busybox",
+    ])
+    .unwrap();
     let c = &p.request.config;
     assert_eq!(c.entrypoint, Some(vec!["/bin/sh".to_string()]));
     assert_eq!(c.working_dir, "/srv");
@@ -274,37 +360,91 @@ fn entrypoint_workdir_user() {
 #[test]
 fn network_and_namespaces() {
     let p = parse(&[
-        "--net", "mynet", "--network-alias", "db", "--ip", "10.1.0.5", "--mac-address",
-        "92:d0:c6:0a:29:33", "--dns", "1.1.1.1", "--dns-search", "example.com", "--dns-opt",
-        "ndots:2", "--add-host", "h=10.0.0.1", "--pid", "host", "--ipc", "shareable",
-        "--uts", "host", "--userns", "host", "busybox",
+        "--net",
+        "mynet",
+        "--network-alias",
+        "db",
+        "--ip",
+        "10.1.0.5",
+        "--mac-address",
+        "92:d0:c6:0a:29:33",
+        "--dns",
+        "1.1.1.1",
+        "--dns-search",
+        "example.com",
+        "--dns-opt",
+        "ndots:2",
+        "--add-host",
+        "h=10.0.0.1",
+        "--pid",
+        "host",
+        "--ipc",
+        "shareable",
+        "--uts",
+        "host",
+        "--userns",
+        "host",
+        "busybox",
     ])
     .unwrap();
     let h = &p.request.host;
     assert_eq!(h.network_mode, "mynet");
     assert_eq!(p.endpoint.aliases, ["db"]);
-    assert_eq!(p.endpoint.ipv4_address.map(|a| a.to_string()).as_deref(), Some("10.1.0.5"));
+    assert_eq!(
+        p.endpoint.ipv4_address.map(|a| a.to_string()).as_deref(),
+        Some("10.1.0.5")
+    );
     assert_eq!(p.endpoint.mac_address.as_deref(), Some("92:d0:c6:0a:29:33"));
     assert_eq!(h.dns, ["1.1.1.1"]);
     assert_eq!(h.dns_search, ["example.com"]);
     assert_eq!(h.dns_options, ["ndots:2"]);
     assert_eq!(h.extra_hosts, ["h:10.0.0.1"]);
-    assert_eq!((h.pid_mode.as_str(), h.ipc_mode.as_str()), ("host", "shareable"));
+    assert_eq!(
+        (h.pid_mode.as_str(), h.ipc_mode.as_str()),
+        ("host", "shareable")
+    );
     assert_eq!(
         err(&["--network-alias", "db", "busybox"]),
         "network-scoped aliases are only supported for user-defined networks"
     );
-    assert_eq!(err(&["--pid", "bogus", "busybox"]), "--pid: invalid PID mode");
+    assert_eq!(
+        err(&["--pid", "bogus", "busybox"]),
+        "--pid: invalid PID mode"
+    );
 }
 
 #[test]
 fn misc_flags() {
     let p = parse(&[
-        "--log-driver", "json-file", "--log-opt", "max-size=10m", "--pull", "never",
-        "--platform", "linux/amd64", "--cidfile", "/tmp/cid", "--stop-signal", "SIGINT",
-        "--stop-timeout", "5", "--sysctl", "net.ipv4.ip_forward=1", "--group-add", "audio",
-        "--oom-score-adj", "-500", "--cgroup-parent", "/berth", "--runtime", "berth-runtime",
-        "--privileged", "--detach-keys", "ctrl-x", "-q", "busybox",
+        "--log-driver",
+        "json-file",
+        "--log-opt",
+        "max-size=10m",
+        "--pull",
+        "never",
+        "--platform",
+        "linux/amd64",
+        "--cidfile",
+        "/tmp/cid",
+        "--stop-signal",
+        "SIGINT",
+        "--stop-timeout",
+        "5",
+        "--sysctl",
+        "net.ipv4.ip_forward=1",
+        "--group-add",
+        "audio",
+        "--oom-score-adj",
+        "-500",
+        "--cgroup-parent",
+        "/berth",
+        "--runtime",
+        "berth-runtime",
+        "--privileged",
+        "--detach-keys",
+        "ctrl-x",
+        "-q",
+        "busybox",
     ])
     .unwrap();
     let (c, h) = (&p.request.config, &p.request.host);
@@ -329,7 +469,10 @@ fn misc_flags() {
         err(&["--sysctl", "kernel.foo=1", "busybox"]),
         "invalid argument \"kernel.foo=1\" for \"--sysctl\" flag: sysctl 'kernel.foo=1' is not allowed"
     );
-    assert_eq!(err(&["--gpus", "all", "busybox"]), "--gpus is not supported by berth");
+    assert_eq!(
+        err(&["--gpus", "all", "busybox"]),
+        "--gpus is not supported by berth"
+    );
     assert_eq!(
         err(&["--name", "-bad", "busybox"]),
         "Error response from daemon: Invalid container name (-bad), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"

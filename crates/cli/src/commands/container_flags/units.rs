@@ -41,7 +41,11 @@ fn parse_size(s: &str, base: i64) -> Result<i64, String> {
     let mut chars = lower.chars();
     let first = chars.next().ok_or_else(bad)?;
     if first == 'b' {
-        return if lower.len() == 1 { Ok(truncate(size)) } else { Err(bad()) };
+        return if lower.len() == 1 {
+            Ok(truncate(size))
+        } else {
+            Err(bad())
+        };
     }
     let power = match first {
         'k' => 1,
@@ -161,7 +165,9 @@ pub fn parse_go_duration(orig: &str) -> Result<i64, String> {
         s = &s[int_end..];
         let mut frac = "";
         if let Some(rest) = s.strip_prefix('.') {
-            let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            let end = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
             frac = &rest[..end];
             s = &rest[end..];
         }
