@@ -41,8 +41,10 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Create and run a new container from an image.
+    #[command(disable_help_flag = true)]
     Run(Box<run::Args>),
     /// Create a new container.
+    #[command(disable_help_flag = true)]
     Create(Box<create::Args>),
     /// Start one or more stopped containers.
     Start(start::Args),

@@ -12,6 +12,9 @@ use crate::Global;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Print usage (`-h` is `--hostname`, as in Docker).
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
     #[command(flatten)]
     pub flags: CreateFlags,
     pub image: String,
@@ -24,6 +27,15 @@ pub fn flag_error(verb: &str, e: impl std::fmt::Display) -> anyhow::Error {
     Coded {
         code: 125,
         msg: format!("berth: {e}\nSee 'berth {verb} --help'."),
+    }
+    .into()
+}
+
+/// A flag the parser refused: Docker's text for `verb`, exit 125.
+pub fn flag_failure(verb: &str, e: &super::container_flags::FlagError) -> anyhow::Error {
+    Coded {
+        code: e.exit_code(),
+        msg: e.render(verb),
     }
     .into()
 }
@@ -119,7 +131,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let parsed = a
         .flags
         .into_request(a.image, a.args)
-        .map_err(|e| flag_error("create", e))?;
+        .map_err(|e| flag_failure("create", &e))?;
     let (_engine, created) = create(g, parsed, "create")?;
     println!("{}", created.id);
     Ok(())

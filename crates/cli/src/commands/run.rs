@@ -6,13 +6,16 @@ use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 
 use super::container_flags::{CreateFlags, RunOnlyFlags};
-use super::create::{create, flag_error};
+use super::create::{create, flag_error, flag_failure};
 use super::{run_error, Exit};
 use crate::relay::{self, Ended, Relay};
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Print usage (`-h` is `--hostname`, as in Docker).
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
     #[command(flatten)]
     pub flags: CreateFlags,
     #[command(flatten)]
@@ -25,10 +28,11 @@ pub struct Args {
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let detach = a.run.detach;
     let sig_proxy = a.run.sig_proxy;
-    let parsed = a
+    let mut parsed = a
         .flags
         .into_request(a.image, a.args)
-        .map_err(|e| flag_error("run", e))?;
+        .map_err(|e| flag_failure("run", &e))?;
+    a.run.apply(&mut parsed).map_err(|e| flag_failure("run", &e))?;
     let keys = parsed.detach_keys.clone().unwrap_or_else(|| "ctrl-p,ctrl-q".into());
     let detach_keys = relay::parse_detach_keys(&keys).map_err(|e| flag_error("run", e))?;
     let tty = parsed.request.config.tty;
