@@ -179,6 +179,7 @@ fn exec_child(
         seccomp,
         console,
         preserve_fds,
+        init: false,
     })?;
     chan.send(&Msg::Ready)?;
     prepared.exec(Some(chan))

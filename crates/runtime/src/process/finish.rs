@@ -25,6 +25,8 @@ pub struct Tail<'a> {
     pub console: Option<OwnedFd>,
     /// fds 3..3+N stay open in the container (`--preserve-fds`).
     pub preserve_fds: i32,
+    /// Run under berth's minimal init (`--init`).
+    pub init: bool,
 }
 
 /// A process ready to exec: everything that can fail on bad config has been checked.
@@ -34,6 +36,7 @@ pub struct Prepared {
     envp: Vec<CString>,
     late_seccomp: Option<security::SeccompFilter>,
     preserve_fds: i32,
+    init: bool,
 }
 
 fn cstrings<'a>(items: impl Iterator<Item = &'a String>, what: &str) -> Result<Vec<CString>> {
@@ -142,6 +145,7 @@ pub fn prepare(t: Tail<'_>) -> Result<Prepared> {
         envp: cstrings(env.iter(), "env")?,
         late_seccomp,
         preserve_fds: t.preserve_fds,
+        init: t.init,
     })
 }
 
@@ -149,6 +153,9 @@ impl Prepared {
     /// Closes every fd the container must not see, loads a late seccomp filter and
     /// execs. Returns only on failure.
     pub fn exec(self, chan: Option<&Channel>) -> Result<Infallible> {
+        if self.init {
+            super::reaper::become_init()?;
+        }
         // Mark (not close) so the channel still reports an exec failure.
         crate::sys::close_range_cloexec(3 + self.preserve_fds).ctx(|| "close_range")?;
         if self.preserve_fds > 0 {

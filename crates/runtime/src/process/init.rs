@@ -159,6 +159,11 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
         seccomp: linux.seccomp().as_ref(),
         console: ctx.console,
         preserve_fds: ctx.preserve_fds,
+        init: spec
+            .annotations()
+            .as_ref()
+            .and_then(|a| a.get(crate::process::reaper::ANNOTATION))
+            .is_some_and(|v| v == "true"),
     })?;
 
     // Created: the runtime may leave now; we wait for `start`.

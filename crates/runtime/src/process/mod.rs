@@ -6,4 +6,5 @@ pub mod channel;
 pub mod finish;
 pub mod init;
 pub mod lookup;
+pub mod reaper;
 pub mod spawn;
