@@ -92,3 +92,23 @@ fn run_keep_leaves_a_stopped_container_to_inspect() {
     rt.ok(&["delete", "kept"]);
     assert!(!rt.root.path().join("kept").exists());
 }
+
+#[test]
+fn builtin_init_is_pid_1_and_passes_the_status_through() {
+    if not_root() {
+        return;
+    }
+    let rt = Runtime::new();
+    let mut b = Bundle::new(&[
+        "sh",
+        "-c",
+        "echo pid=$$; sleep 30 & kill -TERM $$; sleep 1; exit 7",
+    ]);
+    b.cgroup(&unique("init"));
+    b.edit(|c| c["annotations"] = serde_json::json!({"dev.berth.init": "true"}));
+    let (code, out, err) = rt.run_bundle(&b, "init1");
+    // The program is not PID 1, so SIGTERM (no handler) kills it; the init exits 128+15
+    // and takes the orphaned sleep with it.
+    assert_eq!(out, "pid=2\n", "stderr: {err}");
+    assert_eq!(code, 143, "stderr: {err}");
+}
