@@ -2,5 +2,6 @@
 //! snapshots and the per-container monitor.
 
 pub mod config;
+pub mod spec;
 
 pub use config::{ContainerConfig, CreateRequest, HostConfig, PullPolicy};
