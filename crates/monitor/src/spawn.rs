@@ -1,0 +1,239 @@
+//! The engine's side of starting a monitor: write `monitor.json`, start
+//! `berth-monitor` with a sync pipe (and the first attach client), and return once
+//! the container runs or with the runtime's reason why it cannot.
+
+use std::io::{self, BufRead, BufReader};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::MonitorConfig;
+
+/// A running container and its monitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spawned {
+    pub monitor_pid: i32,
+    /// The container's first process (host pid).
+    pub pid: i32,
+}
+
+/// Why a container could not start, in Docker's exit-code classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StartErrorKind {
+    /// The program does not exist (Docker exit code 127).
+    NotFound,
+    /// The program exists but cannot be executed (126).
+    CannotExecute,
+    /// Anything else (125).
+    Other,
+}
+
+impl StartErrorKind {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            StartErrorKind::NotFound => 127,
+            StartErrorKind::CannotExecute => 126,
+            StartErrorKind::Other => 125,
+        }
+    }
+
+    /// Classifies an error of the runtime. Only failures of the container's own
+    /// process (the exec step) are 126/127, as Docker's `start` does it.
+    pub fn of(err: &runtime::RuntimeError) -> StartErrorKind {
+        match err {
+            runtime::RuntimeError::Init(msg) => Self::of_exec_message(msg),
+            _ => StartErrorKind::Other,
+        }
+    }
+
+    fn of_exec_message(msg: &str) -> StartErrorKind {
+        let m = msg.to_ascii_lowercase();
+        if m.contains("not found in $path") || m.contains("no such file or directory") {
+            StartErrorKind::NotFound
+        } else if m.contains("permission denied")
+            || m.contains("is a directory")
+            || m.contains("exec format error")
+        {
+            StartErrorKind::CannotExecute
+        } else {
+            StartErrorKind::Other
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// The runtime could not create or start the container.
+    #[error("{message}")]
+    Start {
+        message: String,
+        kind: StartErrorKind,
+    },
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl SpawnError {
+    fn io(what: impl Into<String>) -> impl FnOnce(io::Error) -> SpawnError {
+        let what = what.into();
+        move |source| SpawnError::Io { what, source }
+    }
+}
+
+/// The one line the monitor writes on the sync pipe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Report {
+    Started {
+        monitor_pid: i32,
+        pid: i32,
+    },
+    Failed {
+        message: String,
+        kind: StartErrorKind,
+    },
+}
+
+/// `<run_dir>/monitor.log`: the monitor's own complaints (its stderr).
+pub fn monitor_log_path(run_dir: &Path) -> PathBuf {
+    run_dir.join("monitor.log")
+}
+
+/// Writes `<run_dir>/monitor.json`, starts the monitor and waits until the container
+/// runs. `attach` (the monitor's end of a socketpair) becomes the first attach client,
+/// connected before the container starts, so no output is lost. No zombie is left:
+/// the process started here forks the monitor and exits, and is reaped here.
+pub fn spawn(
+    monitor_exe: &Path,
+    cfg: &MonitorConfig,
+    attach: Option<OwnedFd>,
+) -> Result<Spawned, SpawnError> {
+    let run_dir = &cfg.run_dir;
+    std::fs::create_dir_all(run_dir)
+        .map_err(SpawnError::io(format!("create {}", run_dir.display())))?;
+    let cfg_path = MonitorConfig::path_in(run_dir);
+    let tmp = run_dir.join(".monitor.json.tmp");
+    let json = serde_json::to_vec_pretty(cfg).map_err(|e| SpawnError::Io {
+        what: "serialise the monitor config".into(),
+        source: io::Error::other(e),
+    })?;
+    std::fs::write(&tmp, json).map_err(SpawnError::io(format!("write {}", tmp.display())))?;
+    std::fs::rename(&tmp, &cfg_path)
+        .map_err(SpawnError::io(format!("write {}", cfg_path.display())))?;
+    let log_path = monitor_log_path(run_dir);
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(SpawnError::io(format!("open {}", log_path.display())))?;
+
+    let (sync_r, sync_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| SpawnError::io("pipe for the monitor's sync")(e.into()))?;
+    let mut cmd = Command::new(monitor_exe);
+    cmd.arg("--sync-fd").arg(sync_w.as_raw_fd().to_string());
+    let mut fds = vec![sync_w.as_raw_fd()];
+    if let Some(a) = &attach {
+        cmd.arg("--attach-fd").arg(a.as_raw_fd().to_string());
+        fds.push(a.as_raw_fd());
+    }
+    cmd.arg(&cfg_path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log);
+    crate::sys::inherit_fds(&mut cmd, fds);
+    let mut child = cmd
+        .spawn()
+        .map_err(SpawnError::io(format!("start {}", monitor_exe.display())))?;
+    drop(sync_w);
+    drop(attach);
+    drop(cmd);
+    // The process we started daemonizes (forks) and exits at once: reap it.
+    let status = child
+        .wait()
+        .map_err(SpawnError::io("wait for berth-monitor to daemonize"))?;
+
+    let mut line = String::new();
+    BufReader::new(std::fs::File::from(sync_r))
+        .read_line(&mut line)
+        .map_err(SpawnError::io("read the monitor's sync pipe"))?;
+    let report: Report = serde_json::from_str(line.trim_end()).map_err(|_| {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        SpawnError::Io {
+            what: format!(
+                "berth-monitor for {} exited ({status}) without reporting: {}",
+                cfg.id,
+                log.trim_end()
+            ),
+            source: io::Error::from(io::ErrorKind::UnexpectedEof),
+        }
+    })?;
+    match report {
+        Report::Started { monitor_pid, pid } => Ok(Spawned { monitor_pid, pid }),
+        Report::Failed { message, kind } => Err(SpawnError::Start { message, kind }),
+    }
+}
+
+/// `berth-monitor` next to the running executable, else from PATH, else the bare name.
+pub fn find_monitor_exe() -> PathBuf {
+    const NAME: &str = "berth-monitor";
+    if let Some(p) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(|d| d.join(NAME)))
+        .filter(|p| p.is_file())
+    {
+        return p;
+    }
+    std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|d| d.join(NAME))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| PathBuf::from(NAME))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_errors_map_to_dockers_codes() {
+        let k = |m: &str| StartErrorKind::of(&runtime::RuntimeError::Init(m.into()));
+        assert_eq!(
+            k("exec: \"nope\": executable file not found in $PATH"),
+            StartErrorKind::NotFound
+        );
+        assert_eq!(
+            k("exec \"/x\": ENOENT: No such file or directory"),
+            StartErrorKind::NotFound
+        );
+        assert_eq!(
+            k("exec: \"/etc\": is a directory"),
+            StartErrorKind::CannotExecute
+        );
+        assert_eq!(
+            k("exec: \"/etc/passwd\": permission denied"),
+            StartErrorKind::CannotExecute
+        );
+        assert_eq!(k("mount proc: EPERM"), StartErrorKind::Other);
+        let other = runtime::RuntimeError::NotFound("x".into());
+        assert_eq!(StartErrorKind::of(&other).exit_code(), 125);
+        assert_eq!(StartErrorKind::NotFound.exit_code(), 127);
+    }
+
+    #[test]
+    fn report_is_one_json_line() {
+        let r = Report::Started {
+            monitor_pid: 1,
+            pid: 2,
+        };
+        let s = serde_json::to_string(&r).unwrap();
+        assert!(!s.contains('\n'));
+        assert_eq!(serde_json::from_str::<Report>(&s).unwrap(), r);
+    }
+}
