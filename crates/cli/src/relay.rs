@@ -4,7 +4,7 @@
 //! container running.
 
 use std::io::{IsTerminal, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::AsFd;
 
 use monitor::client::{Client, Frame};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -130,17 +130,16 @@ pub fn relay(mut client: Client, mut r: Relay<'_>) -> std::io::Result<Ended> {
     let mut err = std::io::stderr();
     let mut buf = vec![0u8; 32 * 1024];
     loop {
-        let client_fd = client.as_raw_fd();
-        // SAFETY: `client` owns this descriptor and outlives the poll below.
-        let cfd = unsafe { BorrowedFd::borrow_raw(client_fd) };
+        let buffered = client.has_buffered_frame();
         let mut fds = vec![
-            PollFd::new(cfd, PollFlags::POLLIN),
+            PollFd::new(client.as_fd(), PollFlags::POLLIN),
             PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
         ];
         if stdin_open {
             fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
         }
-        match poll(&mut fds, PollTimeout::NONE) {
+        let timeout = if buffered { PollTimeout::ZERO } else { PollTimeout::NONE };
+        match poll(&mut fds, timeout) {
             Ok(_) => {}
             Err(nix::errno::Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),
@@ -150,7 +149,7 @@ pub fn relay(mut client: Client, mut r: Relay<'_>) -> std::io::Result<Ended> {
                 .and_then(|f| f.revents())
                 .is_some_and(|r| !r.is_empty())
         };
-        let (c_ready, s_ready, i_ready) = (ready(0, &fds), ready(1, &fds), ready(2, &fds));
+        let (c_ready, s_ready, i_ready) = (buffered || ready(0, &fds), ready(1, &fds), ready(2, &fds));
         drop(fds);
         if s_ready {
             while let Ok(Some(info)) = sfd.read_signal() {

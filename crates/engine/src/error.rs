@@ -63,6 +63,8 @@ pub enum EngineError {
     ContainerConflict(String),
     #[error("{0}")]
     InvalidParameter(String),
+    #[error(transparent)]
+    Spec(#[from] crate::containers::spec::SpecError),
     /// The container could not be started; `exit` is Docker's CLI exit code (125/126/127).
     #[error("{message}")]
     Start { message: String, exit: u8 },

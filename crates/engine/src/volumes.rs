@@ -141,10 +141,25 @@ impl Engine {
                 continue;
             }
             let dir = self.root().volumes_dir().join(&v.name);
-            bytes += storage::disk_usage(&dir).unwrap_or(0);
+            bytes += dir_size(&dir);
             self.volume_remove(&v.name, false)?;
             gone.push(v.name);
         }
         Ok((gone, bytes))
     }
+}
+
+/// Bytes allocated under `dir` (hard links counted once per link, like `du -l`).
+fn dir_size(dir: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    rd.flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => m.blocks() * 512 + dir_size(&e.path()),
+            Ok(m) => m.blocks() * 512,
+            Err(_) => 0,
+        })
+        .sum()
 }

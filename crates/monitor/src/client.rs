@@ -247,3 +247,10 @@ mod tests {
         l.accept().unwrap();
     }
 }
+
+impl Client {
+    /// Bounds each `recv`'s wait (`None`: no bound).
+    pub fn set_read_timeout(&self, t: Option<std::time::Duration>) -> io::Result<()> {
+        self.rx.stream.set_read_timeout(t)
+    }
+}

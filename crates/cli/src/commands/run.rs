@@ -26,13 +26,12 @@ pub struct Args {
 }
 
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
-    let detach = a.run.detach;
-    let sig_proxy = a.run.sig_proxy;
     let mut parsed = a
         .flags
         .into_request(a.image, a.args)
         .map_err(|e| flag_failure("run", &e))?;
     a.run.apply(&mut parsed).map_err(|e| flag_failure("run", &e))?;
+    let (detach, sig_proxy) = (parsed.detach, parsed.sig_proxy);
     let keys = parsed.detach_keys.clone().unwrap_or_else(|| "ctrl-p,ctrl-q".into());
     let detach_keys = relay::parse_detach_keys(&keys).map_err(|e| flag_error("run", e))?;
     let tty = parsed.request.config.tty;
@@ -55,7 +54,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
         }
     };
-    let client = monitor::client::Client::from_stream(ours);
+    let client = monitor::client::Client::from_stream(ours)?;
     let ended = relay::relay(
         client,
         Relay {

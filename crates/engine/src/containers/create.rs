@@ -56,7 +56,7 @@ impl Drop for Undo<'_> {
     }
 }
 
-fn io(op: &'static str, p: &Path) -> impl FnOnce(std::io::Error) -> EngineError + '_ {
+fn io<'a>(op: &'static str, p: &'a Path) -> impl FnOnce(std::io::Error) -> EngineError + 'a {
     move |e| EngineError::io(op, p, e)
 }
 
