@@ -17,6 +17,19 @@
 //! | [`security`] | `--security-opt` |
 //! | [`seccomp`], [`seccomp_default`] | Docker's profile format, its default profile |
 //! | [`etc_files`] | `/etc/hosts`, `/etc/resolv.conf`, hostname content |
+//!
+//! Departures from Docker (each with its reason):
+//! - no time namespace (moby adds one on kernels ≥ 5.6 since 2025; runc-era Docker did not,
+//!   and berth's runtime and tests expect the classic set);
+//! - `Entrypoint: []` from the API is treated like the CLI's `--entrypoint ""` (`[""]`): no
+//!   entrypoint and no inherited `CMD` (Docker inherits `CMD` for `[]`; berth's
+//!   `ContainerConfig` has one spelling for "explicitly none");
+//! - no AppArmor `docker-default` profile (berth installs none): `apparmor=` only when given;
+//!   `label=` parts go to the `dev.berth.selinux.label` annotation, not `selinuxLabel`;
+//! - `--ipc container:X` joins the namespace but `/dev/shm` stays the container's own unless
+//!   the engine passes a `/dev/shm` bind in `mounts` (Docker binds the other's shm dir);
+//! - read-only binds use `ro`, never Docker's recursive `rro`;
+//! - capabilities serialise in hash order (oci-spec's `HashSet`).
 
 pub mod caps;
 pub mod defaults;
