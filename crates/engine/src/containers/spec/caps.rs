@@ -78,14 +78,21 @@ pub fn capability(name: &str) -> Option<Capability> {
 /// known ones when that file cannot be read), as Docker's `GetAllCapabilities`.
 pub fn all_caps(cap_last_cap: Option<u32>) -> Vec<String> {
     ALL.iter()
-        .filter(|(_, n, _)| cap_last_cap.map_or(true, |last| *n <= last))
+        .filter(|(_, n, _)| match cap_last_cap {
+            Some(last) => *n <= last,
+            None => true,
+        })
         .map(|(name, _, _)| (*name).to_string())
         .collect()
 }
 
 /// The kernel's highest capability number, if readable.
 pub fn host_cap_last_cap() -> Option<u32> {
-    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap").ok()?.trim().parse().ok()
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Upper-cases and prefixes `CAP_` (keeping `ALL`), rejecting unknown names, as Docker's
@@ -97,7 +104,11 @@ fn normalize(caps: &[String]) -> Result<Vec<String>, SpecError> {
             if up == "ALL" {
                 return Ok(up);
             }
-            let name = if up.starts_with("CAP_") { up } else { format!("CAP_{up}") };
+            let name = if up.starts_with("CAP_") {
+                up
+            } else {
+                format!("CAP_{up}")
+            };
             if capability(&name).is_none() {
                 return Err(SpecError::UnknownCapability { cap: name });
             }
@@ -125,7 +136,10 @@ pub fn tweak(
     let add = normalize(add)?;
     let all = "ALL".to_string();
     let mut caps: Vec<String> = if add.contains(&all) {
-        all_caps(cap_last_cap).into_iter().filter(|c| !drop.contains(c)).collect()
+        all_caps(cap_last_cap)
+            .into_iter()
+            .filter(|c| !drop.contains(c))
+            .collect()
     } else if drop.contains(&all) {
         add
     } else {
@@ -159,8 +173,13 @@ mod tests {
 
     #[test]
     fn add_and_drop_with_or_without_prefix_any_case() {
-        let caps = tweak(&s(&["sys_admin", "CAP_NET_ADMIN"]), &s(&["chown", "CAP_KILL"]), false, None)
-            .unwrap();
+        let caps = tweak(
+            &s(&["sys_admin", "CAP_NET_ADMIN"]),
+            &s(&["chown", "CAP_KILL"]),
+            false,
+            None,
+        )
+        .unwrap();
         assert!(caps.contains(&"CAP_SYS_ADMIN".to_string()));
         assert!(caps.contains(&"CAP_NET_ADMIN".to_string()));
         assert!(!caps.contains(&"CAP_CHOWN".to_string()));

@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use oci_spec::runtime::{LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType, Mount, MountBuilder};
+use oci_spec::runtime::{
+    LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType, Mount, MountBuilder,
+};
 
 use super::SpecError;
 
@@ -32,14 +34,20 @@ pub const MASKED_PATHS: [&str; 12] = [
 ];
 
 /// Docker's read-only paths.
-pub const READONLY_PATHS: [&str; 5] =
-    ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+pub const READONLY_PATHS: [&str; 5] = [
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
 
 /// [`MASKED_PATHS`] plus `/sys/devices/system/cpu/cpuN/thermal_throttle` for each possible
 /// CPU where it exists (under `sys`, the host's `/sys`), as Docker does.
 pub fn masked_paths(sys: &Path) -> Vec<String> {
     let mut out: Vec<String> = MASKED_PATHS.iter().map(|p| (*p).to_string()).collect();
-    let possible = std::fs::read_to_string(sys.join("devices/system/cpu/possible")).unwrap_or_default();
+    let possible =
+        std::fs::read_to_string(sys.join("devices/system/cpu/possible")).unwrap_or_default();
     for cpu in parse_cpu_list(possible.trim()) {
         let rel = format!("devices/system/cpu/cpu{cpu}/thermal_throttle");
         if sys.join(&rel).exists() {
@@ -76,21 +84,57 @@ fn mount(dest: &str, kind: &str, source: &str, options: &[&str]) -> Result<Mount
 
 /// The kernel filesystems, in Docker's order. `/dev/shm` already carries its size.
 pub fn default_mounts(shm_size: i64) -> Result<Vec<Mount>, SpecError> {
-    let size = if shm_size > 0 { shm_size } else { DEFAULT_SHM_SIZE };
+    let size = if shm_size > 0 {
+        shm_size
+    } else {
+        DEFAULT_SHM_SIZE
+    };
     let shm_size_opt = format!("size={size}");
     Ok(vec![
         mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"])?,
-        mount("/dev", "tmpfs", "tmpfs", &["nosuid", "strictatime", "mode=755", "size=65536k"])?,
+        mount(
+            "/dev",
+            "tmpfs",
+            "tmpfs",
+            &["nosuid", "strictatime", "mode=755", "size=65536k"],
+        )?,
         mount(
             "/dev/pts",
             "devpts",
             "devpts",
-            &["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
+            &[
+                "nosuid",
+                "noexec",
+                "newinstance",
+                "ptmxmode=0666",
+                "mode=0620",
+                "gid=5",
+            ],
         )?,
-        mount("/sys", "sysfs", "sysfs", &["nosuid", "noexec", "nodev", "ro"])?,
-        mount("/sys/fs/cgroup", "cgroup", "cgroup", &["ro", "nosuid", "noexec", "nodev"])?,
-        mount("/dev/mqueue", "mqueue", "mqueue", &["nosuid", "noexec", "nodev"])?,
-        mount("/dev/shm", "tmpfs", "shm", &["nosuid", "noexec", "nodev", "mode=1777", &shm_size_opt])?,
+        mount(
+            "/sys",
+            "sysfs",
+            "sysfs",
+            &["nosuid", "noexec", "nodev", "ro"],
+        )?,
+        mount(
+            "/sys/fs/cgroup",
+            "cgroup",
+            "cgroup",
+            &["ro", "nosuid", "noexec", "nodev"],
+        )?,
+        mount(
+            "/dev/mqueue",
+            "mqueue",
+            "mqueue",
+            &["nosuid", "noexec", "nodev"],
+        )?,
+        mount(
+            "/dev/shm",
+            "tmpfs",
+            "shm",
+            &["nosuid", "noexec", "nodev", "mode=1777", &shm_size_opt],
+        )?,
     ])
 }
 
@@ -109,7 +153,10 @@ fn rule(allow: bool, major: i64, minor: i64) -> Result<LinuxDeviceCgroup, SpecEr
 /// these, as runc does for Docker).
 pub fn device_rules() -> Result<Vec<LinuxDeviceCgroup>, SpecError> {
     Ok(vec![
-        LinuxDeviceCgroupBuilder::default().allow(false).access("rwm").build()?,
+        LinuxDeviceCgroupBuilder::default()
+            .allow(false)
+            .access("rwm")
+            .build()?,
         rule(true, 1, 5)?,
         rule(true, 1, 3)?,
         rule(true, 1, 9)?,
@@ -122,7 +169,10 @@ pub fn device_rules() -> Result<Vec<LinuxDeviceCgroup>, SpecError> {
 
 /// `--privileged`: one rule allowing every device.
 pub fn device_rules_privileged() -> Result<Vec<LinuxDeviceCgroup>, SpecError> {
-    Ok(vec![LinuxDeviceCgroupBuilder::default().allow(true).access("rwm").build()?])
+    Ok(vec![LinuxDeviceCgroupBuilder::default()
+        .allow(true)
+        .access("rwm")
+        .build()?])
 }
 
 #[cfg(test)]
@@ -136,7 +186,10 @@ mod tests {
         std::fs::write(d.path().join("devices/system/cpu/possible"), "0-1\n").unwrap();
         let m = masked_paths(d.path());
         assert_eq!(&m[..12], &MASKED_PATHS.map(String::from)[..]);
-        assert_eq!(m[12..], ["/sys/devices/system/cpu/cpu1/thermal_throttle".to_string()]);
+        assert_eq!(
+            m[12..],
+            ["/sys/devices/system/cpu/cpu1/thermal_throttle".to_string()]
+        );
         assert_eq!(m.len(), 13);
     }
 
@@ -150,15 +203,40 @@ mod tests {
     #[test]
     fn shm_size_default_and_given() {
         let m = default_mounts(0).unwrap();
-        let shm = m.iter().find(|m| m.destination() == Path::new("/dev/shm")).unwrap();
-        assert!(shm.options().as_ref().unwrap().contains(&"size=67108864".to_string()));
+        let shm = m
+            .iter()
+            .find(|m| m.destination() == Path::new("/dev/shm"))
+            .unwrap();
+        assert!(shm
+            .options()
+            .as_ref()
+            .unwrap()
+            .contains(&"size=67108864".to_string()));
         let m = default_mounts(128 << 20).unwrap();
-        let shm = m.iter().find(|m| m.destination() == Path::new("/dev/shm")).unwrap();
-        assert!(shm.options().as_ref().unwrap().contains(&"size=134217728".to_string()));
-        let dests: Vec<_> = m.iter().map(|m| m.destination().display().to_string()).collect();
+        let shm = m
+            .iter()
+            .find(|m| m.destination() == Path::new("/dev/shm"))
+            .unwrap();
+        assert!(shm
+            .options()
+            .as_ref()
+            .unwrap()
+            .contains(&"size=134217728".to_string()));
+        let dests: Vec<_> = m
+            .iter()
+            .map(|m| m.destination().display().to_string())
+            .collect();
         assert_eq!(
             dests,
-            ["/proc", "/dev", "/dev/pts", "/sys", "/sys/fs/cgroup", "/dev/mqueue", "/dev/shm"]
+            [
+                "/proc",
+                "/dev",
+                "/dev/pts",
+                "/sys",
+                "/sys/fs/cgroup",
+                "/dev/mqueue",
+                "/dev/shm"
+            ]
         );
     }
 
@@ -169,6 +247,9 @@ mod tests {
         assert!(!r[0].allow());
         assert_eq!(r[0].major(), None);
         assert!(r[1].allow());
-        assert_eq!((r[7].major(), r[7].minor(), r[7].allow()), (Some(10), Some(229), false));
+        assert_eq!(
+            (r[7].major(), r[7].minor(), r[7].allow()),
+            (Some(10), Some(229), false)
+        );
     }
 }

@@ -5,7 +5,9 @@
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use oci_spec::runtime::{LinuxDevice, LinuxDeviceBuilder, LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType};
+use oci_spec::runtime::{
+    LinuxDevice, LinuxDeviceBuilder, LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType,
+};
 
 use super::SpecError;
 
@@ -51,11 +53,24 @@ pub fn devices_from_path(
     in_container: &str,
     permissions: &str,
 ) -> Result<(Vec<LinuxDevice>, Vec<LinuxDeviceCgroup>), SpecError> {
-    let err = |reason: String| SpecError::Device { path: on_host.into(), reason };
-    let in_container = if in_container.is_empty() { on_host } else { in_container };
-    let permissions = if permissions.is_empty() { "rwm" } else { permissions };
+    let err = |reason: String| SpecError::Device {
+        path: on_host.into(),
+        reason,
+    };
+    let in_container = if in_container.is_empty() {
+        on_host
+    } else {
+        in_container
+    };
+    let permissions = if permissions.is_empty() {
+        "rwm"
+    } else {
+        permissions
+    };
     if !permissions.chars().all(|c| "rwm".contains(c)) {
-        return Err(err(format!("invalid cgroup permissions {permissions:?} (a subset of \"rwm\")")));
+        return Err(err(format!(
+            "invalid cgroup permissions {permissions:?} (a subset of \"rwm\")"
+        )));
     }
     let resolved = std::fs::canonicalize(on_host).unwrap_or_else(|_| PathBuf::from(on_host));
     match device_at(&resolved, Path::new(in_container)) {
@@ -75,7 +90,10 @@ pub fn devices_from_path(
             }
         });
         if !devs.is_empty() {
-            let rules = devs.iter().map(|d| allow_rule(d, permissions)).collect::<Result<_, _>>()?;
+            let rules = devs
+                .iter()
+                .map(|d| allow_rule(d, permissions))
+                .collect::<Result<_, _>>()?;
             return Ok((devs, rules));
         }
     }
@@ -84,7 +102,9 @@ pub fn devices_from_path(
 
 /// Visits every non-directory entry under `dir` (errors skipped, symlinks not followed).
 fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = entries.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
@@ -106,7 +126,10 @@ pub fn host_devices(dev: &Path) -> Result<Vec<LinuxDevice>, SpecError> {
 }
 
 fn collect(dir: &Path, in_container: &Path, out: &mut Vec<LinuxDevice>) -> Result<(), SpecError> {
-    let io = |source| SpecError::HostDevices { path: dir.to_path_buf(), source };
+    let io = |source| SpecError::HostDevices {
+        path: dir.to_path_buf(),
+        source,
+    };
     let mut entries: Vec<_> = std::fs::read_dir(dir).map_err(io)?.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
@@ -123,7 +146,12 @@ fn collect(dir: &Path, in_container: &Path, out: &mut Vec<LinuxDevice>) -> Resul
                 Ok(Some(d)) => out.push(d),
                 Ok(None) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => return Err(SpecError::HostDevices { path: dir.to_path_buf(), source }),
+                Err(source) => {
+                    return Err(SpecError::HostDevices {
+                        path: dir.to_path_buf(),
+                        source,
+                    })
+                }
             }
         }
     }
@@ -139,7 +167,10 @@ mod tests {
         let (devs, rules) = devices_from_path("/dev/null", "/dev/mynull", "rw").unwrap();
         assert_eq!(devs.len(), 1);
         assert_eq!(devs[0].path(), Path::new("/dev/mynull"));
-        assert_eq!((devs[0].typ(), devs[0].major(), devs[0].minor()), (LinuxDeviceType::C, 1, 3));
+        assert_eq!(
+            (devs[0].typ(), devs[0].major(), devs[0].minor()),
+            (LinuxDeviceType::C, 1, 3)
+        );
         assert_eq!(rules[0].access().as_deref(), Some("rw"));
         assert!(rules[0].allow());
     }

@@ -101,7 +101,9 @@ pub enum SpecError {
     UnknownUlimit { name: String },
 
     /// `--ulimit name=soft:hard` with soft > hard or a negative value.
-    #[error("invalid ulimit {name}: soft limit {soft} must be between 0 and the hard limit {hard}")]
+    #[error(
+        "invalid ulimit {name}: soft limit {soft} must be between 0 and the hard limit {hard}"
+    )]
     InvalidUlimit { name: String, soft: i64, hard: i64 },
 
     /// `--cpu-shares` below zero.

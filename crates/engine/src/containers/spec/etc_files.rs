@@ -25,7 +25,12 @@ pub fn hosts_file(hostname: &str, extra_hosts: &[String]) -> String {
 /// `/etc/hosts` as Docker writes it: the defaults, `--add-host name:ip` lines (`ip\tname`;
 /// `name=ip` and `[v6]` also accepted), then the container's own address with its name
 /// (`ip\thostname.domain hostname` when a domain name is set).
-pub fn hosts_file_with_address(hostname: &str, domainname: &str, address: Option<IpAddr>, extra_hosts: &[String]) -> String {
+pub fn hosts_file_with_address(
+    hostname: &str,
+    domainname: &str,
+    address: Option<IpAddr>,
+    extra_hosts: &[String],
+) -> String {
     let mut out = HOSTS_DEFAULT.to_string();
     for h in extra_hosts {
         let split = match (h.find('='), h.find(':')) {
@@ -50,14 +55,21 @@ pub fn hosts_file_with_address(hostname: &str, domainname: &str, address: Option
 
 fn is_loopback(ns: &str) -> bool {
     let ns = ns.split('%').next().unwrap_or(ns);
-    ns.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+    ns.parse::<IpAddr>()
+        .map(|ip| ip.is_loopback())
+        .unwrap_or(false)
 }
 
 /// Docker's `/etc/resolv.conf` for a container on the default network: the host's file
 /// without loopback nameservers (they mean nothing inside the container's network
 /// namespace); Google's 8.8.8.8 and 8.8.4.4 when none is left; `--dns`, `--dns-search`
 /// (`.` = no search domain), `--dns-option` replace the host's lines of that kind.
-pub fn resolv_conf(host_resolv: &str, dns: &[String], search: &[String], options: &[String]) -> String {
+pub fn resolv_conf(
+    host_resolv: &str,
+    dns: &[String],
+    search: &[String],
+    options: &[String],
+) -> String {
     let mut out = Vec::new();
     let mut nameservers = 0;
     for line in host_resolv.lines() {
@@ -79,7 +91,11 @@ pub fn resolv_conf(host_resolv: &str, dns: &[String], search: &[String], options
     }
     let mut extra = Vec::new();
     if !search.is_empty() && search.iter().any(|s| s != ".") {
-        let domains: Vec<&str> = search.iter().map(String::as_str).filter(|s| *s != ".").collect();
+        let domains: Vec<&str> = search
+            .iter()
+            .map(String::as_str)
+            .filter(|s| *s != ".")
+            .collect();
         extra.push(format!("search {}", domains.join(" ")));
     }
     if !dns.is_empty() {
@@ -122,7 +138,12 @@ mod tests {
         assert_eq!(lines[2], "fe00::0\tip6-localnet");
         assert_eq!(lines[5], "ff02::2\tip6-allrouters");
         assert_eq!(&lines[6..], ["10.0.0.5\tdb", "::1\tv6", "192.168.1.1\tgw"]);
-        let h = hosts_file_with_address("abc", "example.com", Some("172.17.0.2".parse().unwrap()), &[]);
+        let h = hosts_file_with_address(
+            "abc",
+            "example.com",
+            Some("172.17.0.2".parse().unwrap()),
+            &[],
+        );
         assert!(h.ends_with("172.17.0.2\tabc.example.com abc\n"));
     }
 
@@ -130,7 +151,10 @@ mod tests {
     fn resolv_drops_loopback_and_falls_back_to_google() {
         let host = "# comment\nnameserver 127.0.0.53\nnameserver ::1\noptions edns0\nsearch lan\n";
         let r = resolv_conf(host, &[], &[], &[]);
-        assert_eq!(r, "# comment\noptions edns0\nsearch lan\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+        assert_eq!(
+            r,
+            "# comment\noptions edns0\nsearch lan\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n"
+        );
         let r = resolv_conf("nameserver 127.0.0.1\nnameserver 10.1.1.1\n", &[], &[], &[]);
         assert_eq!(r, "nameserver 10.1.1.1\n");
     }
@@ -138,8 +162,16 @@ mod tests {
     #[test]
     fn resolv_overrides() {
         let host = "nameserver 10.1.1.1\nsearch lan\noptions edns0\n";
-        let r = resolv_conf(host, &s(&["1.1.1.1"]), &s(&["a.com", "b.com"]), &s(&["ndots:2"]));
-        assert_eq!(r, "search a.com b.com\nnameserver 1.1.1.1\noptions ndots:2\n");
+        let r = resolv_conf(
+            host,
+            &s(&["1.1.1.1"]),
+            &s(&["a.com", "b.com"]),
+            &s(&["ndots:2"]),
+        );
+        assert_eq!(
+            r,
+            "search a.com b.com\nnameserver 1.1.1.1\noptions ndots:2\n"
+        );
         let r = resolv_conf(host, &[], &s(&["."]), &[]);
         assert_eq!(r, "nameserver 10.1.1.1\noptions edns0\n");
     }

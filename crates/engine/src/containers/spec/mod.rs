@@ -9,6 +9,7 @@
 //! | [`caps`] | default capabilities, `--cap-add`/`--cap-drop`, privileged |
 //! | [`defaults`] | kernel filesystems, masked/read-only paths, device rules, `PATH` |
 //! | [`mounts`] | `-v`, `--mount`, `--tmpfs`, `VOLUME` → [`MountRequest`]s |
+//! | [`tmpfs`] | tmpfs options: `--mount` data, Docker's merge |
 //! | [`oci_mounts`] | the spec's ordered `mounts` |
 //! | [`resources`] | memory, cpu, pids, ulimits |
 //! | [`devices`] | `--device`, privileged host devices |
@@ -16,6 +17,19 @@
 //! | [`security`] | `--security-opt` |
 //! | [`seccomp`], [`seccomp_default`] | Docker's profile format, its default profile |
 //! | [`etc_files`] | `/etc/hosts`, `/etc/resolv.conf`, hostname content |
+//!
+//! Departures from Docker (each with its reason):
+//! - no time namespace (moby adds one on kernels ≥ 5.6 since 2025; runc-era Docker did not,
+//!   and berth's runtime and tests expect the classic set);
+//! - `Entrypoint: []` from the API is treated like the CLI's `--entrypoint ""` (`[""]`): no
+//!   entrypoint and no inherited `CMD` (Docker inherits `CMD` for `[]`; berth's
+//!   `ContainerConfig` has one spelling for "explicitly none");
+//! - no AppArmor `docker-default` profile (berth installs none): `apparmor=` only when given;
+//!   `label=` parts go to the `dev.berth.selinux.label` annotation, not `selinuxLabel`;
+//! - `--ipc container:X` joins the namespace but `/dev/shm` stays the container's own unless
+//!   the engine passes a `/dev/shm` bind in `mounts` (Docker binds the other's shm dir);
+//! - read-only binds use `ro`, never Docker's recursive `rro`;
+//! - capabilities serialise in hash order (oci-spec's `HashSet`).
 
 pub mod caps;
 pub mod defaults;
@@ -30,6 +44,7 @@ pub mod resources;
 pub mod seccomp;
 pub mod seccomp_default;
 pub mod security;
+pub mod tmpfs;
 pub mod user;
 
 use std::collections::HashMap;
@@ -158,8 +173,16 @@ pub fn build_with(input: &SpecInput, facts: &HostFacts) -> Result<Spec, SpecErro
     };
 
     // process
-    let cap_names = caps::tweak(&host.cap_add, &host.cap_drop, host.privileged, facts.cap_last_cap)?;
-    let cap_set: Capabilities = cap_names.iter().filter_map(|c| caps::capability(c)).collect();
+    let cap_names = caps::tweak(
+        &host.cap_add,
+        &host.cap_drop,
+        host.privileged,
+        facts.cap_last_cap,
+    )?;
+    let cap_set: Capabilities = cap_names
+        .iter()
+        .filter_map(|c| caps::capability(c))
+        .collect();
     let mut capabilities = LinuxCapabilities::default();
     capabilities.set_bounding(Some(cap_set.clone()));
     capabilities.set_effective(Some(cap_set.clone()));
@@ -180,13 +203,23 @@ pub fn build_with(input: &SpecInput, facts: &HostFacts) -> Result<Spec, SpecErro
     process.set_user(user);
     process.set_args(Some(args));
     process.set_command_line(None);
-    process.set_env(Some(process::environment(&merged.env, &hostname, merged.tty)));
+    process.set_env(Some(process::environment(
+        &merged.env,
+        &hostname,
+        merged.tty,
+    )));
     process.set_cwd(PathBuf::from(process::cwd(&merged)));
     process.set_capabilities(Some(capabilities));
-    process.set_rlimits(if rlimits.is_empty() { None } else { Some(rlimits) });
+    process.set_rlimits(if rlimits.is_empty() {
+        None
+    } else {
+        Some(rlimits)
+    });
     process.set_no_new_privileges(sec.no_new_privileges.then_some(true));
     process.set_apparmor_profile(sec.apparmor.clone());
-    process.set_oom_score_adj(Some(i32::try_from(host.oom_score_adj.clamp(-1000, 1000)).unwrap_or(0)));
+    process.set_oom_score_adj(Some(
+        i32::try_from(host.oom_score_adj.clamp(-1000, 1000)).unwrap_or(0),
+    ));
     process.set_selinux_label(None);
     process.set_io_priority(None);
     process.set_scheduler(None);
@@ -238,10 +271,18 @@ pub fn build_with(input: &SpecInput, facts: &HostFacts) -> Result<Spec, SpecErro
     spec.set_process(Some(process));
     spec.set_root(Some(root));
     spec.set_hostname(if uts_host { None } else { Some(hostname) });
-    spec.set_domainname(if uts_host || merged.domainname.is_empty() { None } else { Some(merged.domainname.clone()) });
+    spec.set_domainname(if uts_host || merged.domainname.is_empty() {
+        None
+    } else {
+        Some(merged.domainname.clone())
+    });
     spec.set_mounts(Some(mounts));
     spec.set_hooks(None);
-    spec.set_annotations(if annotations.is_empty() { None } else { Some(annotations) });
+    spec.set_annotations(if annotations.is_empty() {
+        None
+    } else {
+        Some(annotations)
+    });
     spec.set_linux(Some(linux));
     Ok(spec)
 }
@@ -249,7 +290,10 @@ pub fn build_with(input: &SpecInput, facts: &HostFacts) -> Result<Spec, SpecErro
 /// Default sysctls Docker sets in a new network namespace, when the kernel has them.
 fn default_sysctls(proc_sys: &Path) -> HashMap<String, String> {
     let mut out = HashMap::new();
-    for (k, v) in [("net.ipv4.ping_group_range", "0 2147483647"), ("net.ipv4.ip_unprivileged_port_start", "0")] {
+    for (k, v) in [
+        ("net.ipv4.ping_group_range", "0 2147483647"),
+        ("net.ipv4.ip_unprivileged_port_start", "0"),
+    ] {
         if proc_sys.join(k.replace('.', "/")).exists() {
             out.insert(k.to_string(), v.to_string());
         }
@@ -274,12 +318,18 @@ fn linux(
             if d.path_on_host == d.path_in_container || d.path_in_container.is_empty() {
                 continue;
             }
-            devices.extend(devices::devices_from_path(&d.path_on_host, &d.path_in_container, "rwm")?.0);
+            devices.extend(
+                devices::devices_from_path(&d.path_on_host, &d.path_in_container, "rwm")?.0,
+            );
         }
         rules = defaults::device_rules_privileged()?;
     } else {
         for d in &host.devices {
-            let (devs, perms) = devices::devices_from_path(&d.path_on_host, &d.path_in_container, &d.cgroup_permissions)?;
+            let (devs, perms) = devices::devices_from_path(
+                &d.path_on_host,
+                &d.path_in_container,
+                &d.cgroup_permissions,
+            )?;
             devices.extend(devs);
             rules.extend(perms);
         }
@@ -299,11 +349,19 @@ fn linux(
     let seccomp = match (&sec.seccomp, host.privileged) {
         (security::SeccompChoice::Unconfined, _) | (security::SeccompChoice::Default, true) => None,
         (security::SeccompChoice::Default, false) => {
-            let target = seccomp::Target { arch: facts.arch, kernel: facts.kernel, caps: cap_names };
+            let target = seccomp::Target {
+                arch: facts.arch,
+                kernel: facts.kernel,
+                caps: cap_names,
+            };
             seccomp::setup(&seccomp_default::default_profile(), &target)?
         }
         (security::SeccompChoice::Profile(p), _) => {
-            let target = seccomp::Target { arch: facts.arch, kernel: facts.kernel, caps: cap_names };
+            let target = seccomp::Target {
+                arch: facts.arch,
+                kernel: facts.kernel,
+                caps: cap_names,
+            };
             seccomp::setup(&seccomp::load_profile(p)?, &target)?
         }
     };
@@ -317,21 +375,43 @@ fn linux(
     let readonly = match &host.readonly_paths {
         Some(p) => p.clone(),
         None if unconfined_paths => vec![],
-        None => defaults::READONLY_PATHS.iter().map(|p| (*p).to_string()).collect(),
+        None => defaults::READONLY_PATHS
+            .iter()
+            .map(|p| (*p).to_string())
+            .collect(),
     };
 
     let mut linux = Linux::default();
     linux.set_uid_mappings(None);
     linux.set_gid_mappings(None);
-    linux.set_sysctl(if sysctl.is_empty() { None } else { Some(sysctl) });
+    linux.set_sysctl(if sysctl.is_empty() {
+        None
+    } else {
+        Some(sysctl)
+    });
     linux.set_resources(Some(resources));
     linux.set_cgroups_path(Some(PathBuf::from(&input.cgroups_path)));
-    linux.set_namespaces(Some(namespaces::namespaces(input.namespaces, facts.cgroup2)?));
-    linux.set_devices(if devices.is_empty() { None } else { Some(devices) });
+    linux.set_namespaces(Some(namespaces::namespaces(
+        input.namespaces,
+        facts.cgroup2,
+    )?));
+    linux.set_devices(if devices.is_empty() {
+        None
+    } else {
+        Some(devices)
+    });
     linux.set_seccomp(seccomp);
     linux.set_rootfs_propagation(rootfs_propagation);
-    linux.set_masked_paths(if masked.is_empty() { None } else { Some(masked) });
-    linux.set_readonly_paths(if readonly.is_empty() { None } else { Some(readonly) });
+    linux.set_masked_paths(if masked.is_empty() {
+        None
+    } else {
+        Some(masked)
+    });
+    linux.set_readonly_paths(if readonly.is_empty() {
+        None
+    } else {
+        Some(readonly)
+    });
     linux.set_mount_label(None);
     linux.set_intel_rdt(None);
     linux.set_personality(None);

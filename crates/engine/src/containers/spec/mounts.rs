@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
+use super::tmpfs::{merge_tmpfs_options, tmpfs_data};
 use super::SpecError;
 use crate::containers::config::{ContainerConfig, HostConfig, MountSpec};
 
@@ -57,7 +58,9 @@ pub struct PlannedMount {
 }
 
 /// Propagation modes a bind may ask for.
-pub const PROPAGATION: [&str; 6] = ["private", "rprivate", "slave", "rslave", "shared", "rshared"];
+pub const PROPAGATION: [&str; 6] = [
+    "private", "rprivate", "slave", "rslave", "shared", "rshared",
+];
 
 /// `path.Clean` for absolute container paths.
 fn clean(p: &str) -> String {
@@ -75,13 +78,18 @@ fn clean(p: &str) -> String {
 }
 
 fn mount_err(kind: &str, reason: impl Into<String>) -> SpecError {
-    SpecError::MountConfig { kind: kind.to_string(), reason: reason.into() }
+    SpecError::MountConfig {
+        kind: kind.to_string(),
+        reason: reason.into(),
+    }
 }
 
 /// Docker's destination checks: absolute and not `/`.
 fn check_destination(dest: &str) -> Result<String, String> {
     if !dest.starts_with('/') {
-        return Err(format!("invalid mount path: '{dest}' mount path must be absolute"));
+        return Err(format!(
+            "invalid mount path: '{dest}' mount path must be absolute"
+        ));
     }
     let d = clean(dest);
     if d == "/" {
@@ -144,7 +152,9 @@ fn parse_mode(mode: &str) -> Option<Mode> {
 /// One `-v` string.
 pub fn parse_bind(raw: &str) -> Result<MountRequest, SpecError> {
     let parts: Vec<&str> = raw.splitn(4, ':').collect();
-    let invalid = || SpecError::InvalidVolumeSpec { spec: raw.to_string() };
+    let invalid = || SpecError::InvalidVolumeSpec {
+        spec: raw.to_string(),
+    };
     if parts[0].is_empty() {
         return Err(invalid());
     }
@@ -159,15 +169,23 @@ pub fn parse_bind(raw: &str) -> Result<MountRequest, SpecError> {
         [src, dest, mode] => (*src, *dest, *mode),
         _ => return Err(invalid()),
     };
-    let m = parse_mode(mode).ok_or_else(|| SpecError::InvalidMode { mode: mode.to_string() })?;
-    let detail = |reason: String| SpecError::InvalidVolumeSpecDetail { spec: raw.to_string(), reason };
+    let m = parse_mode(mode).ok_or_else(|| SpecError::InvalidMode {
+        mode: mode.to_string(),
+    })?;
+    let detail = |reason: String| SpecError::InvalidVolumeSpecDetail {
+        spec: raw.to_string(),
+        reason,
+    };
     let is_bind = source.starts_with('/');
     let kind = if is_bind { "bind" } else { "volume" };
     let destination = check_destination(dest)
         .map_err(|r| detail(format!("invalid mount config for type \"{kind}\": {r}")))?;
     if is_bind {
         if m.nocopy {
-            return Err(detail("invalid mount config for type \"bind\": field VolumeOptions must not be specified".into()));
+            return Err(detail(
+                "invalid mount config for type \"bind\": field VolumeOptions must not be specified"
+                    .into(),
+            ));
         }
         return Ok(MountRequest {
             source: MountSource::Bind(PathBuf::from(clean(source))),
@@ -178,7 +196,10 @@ pub fn parse_bind(raw: &str) -> Result<MountRequest, SpecError> {
         });
     }
     if m.propagation.is_some() {
-        return Err(detail("invalid mount config for type \"volume\": field BindOptions must not be specified".into()));
+        return Err(detail(
+            "invalid mount config for type \"volume\": field BindOptions must not be specified"
+                .into(),
+        ));
     }
     let name = if source.is_empty() {
         None
@@ -190,32 +211,13 @@ pub fn parse_bind(raw: &str) -> Result<MountRequest, SpecError> {
         source: MountSource::Volume(name),
         destination,
         read_only: m.read_only,
-        options: if m.nocopy { vec!["nocopy".into()] } else { vec![] },
+        options: if m.nocopy {
+            vec!["nocopy".into()]
+        } else {
+            vec![]
+        },
         create_host_path: false,
     })
-}
-
-/// Docker's `--mount type=tmpfs` data: `ro`, `mode=<octal>`, `size=<n>[kmg]`.
-fn tmpfs_data(read_only: bool, mode: u32, size: i64) -> Vec<String> {
-    let mut out = Vec::new();
-    if read_only {
-        out.push("ro".to_string());
-    }
-    if mode != 0 {
-        out.push(format!("mode={mode:o}"));
-    }
-    if size != 0 {
-        let (mut n, mut suffix) = (size, "");
-        for (s, div) in [("g", 1i64 << 30), ("m", 1 << 20), ("k", 1 << 10)] {
-            if size % div == 0 {
-                n = size / div;
-                suffix = s;
-                break;
-            }
-        }
-        out.push(format!("size={n}{suffix}"));
-    }
-    out
 }
 
 /// One `--mount`.
@@ -242,16 +244,32 @@ pub fn parse_mount(m: &MountSpec) -> Result<MountRequest, SpecError> {
             }
             let opts = m.bind_options.clone().unwrap_or_default();
             if !opts.propagation.is_empty() && !PROPAGATION.contains(&opts.propagation.as_str()) {
-                return Err(mount_err(kind, format!("invalid propagation mode: {}", opts.propagation)));
+                return Err(mount_err(
+                    kind,
+                    format!("invalid propagation mode: {}", opts.propagation),
+                ));
             }
             if !m.source.starts_with('/') {
-                return Err(mount_err(kind, format!("invalid mount path: '{}' mount path must be absolute", m.source)));
+                return Err(mount_err(
+                    kind,
+                    format!(
+                        "invalid mount path: '{}' mount path must be absolute",
+                        m.source
+                    ),
+                ));
             }
             let source = PathBuf::from(clean(&m.source));
             if !opts.create_mountpoint && std::fs::symlink_metadata(&source).is_err() {
-                return Err(mount_err(kind, format!("bind source path does not exist: {}", source.display())));
+                return Err(mount_err(
+                    kind,
+                    format!("bind source path does not exist: {}", source.display()),
+                ));
             }
-            let propagation = if opts.propagation.is_empty() { "rprivate".into() } else { opts.propagation };
+            let propagation = if opts.propagation.is_empty() {
+                "rprivate".into()
+            } else {
+                opts.propagation
+            };
             Ok(MountRequest {
                 source: MountSource::Bind(source),
                 destination,
@@ -272,7 +290,11 @@ pub fn parse_mount(m: &MountSpec) -> Result<MountRequest, SpecError> {
                 source: MountSource::Volume(name),
                 destination,
                 read_only: m.read_only,
-                options: if nocopy { vec!["nocopy".into()] } else { vec![] },
+                options: if nocopy {
+                    vec!["nocopy".into()]
+                } else {
+                    vec![]
+                },
                 create_host_path: false,
             })
         }
@@ -293,75 +315,20 @@ pub fn parse_mount(m: &MountSpec) -> Result<MountRequest, SpecError> {
     }
 }
 
-/// Tmpfs data keys Docker accepts besides mount flags.
-const TMPFS_DATA: [&str; 7] = ["size", "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol"];
-/// Mount flags (moby `mount.flags`), including propagation.
-const MOUNT_FLAGS: [&str; 32] = [
-    "ro", "rw", "suid", "nosuid", "dev", "nodev", "exec", "noexec", "sync", "async", "dirsync",
-    "remount", "mand", "nomand", "atime", "noatime", "diratime", "nodiratime", "bind", "rbind",
-    "unbindable", "runbindable", "private", "rprivate", "shared", "rshared", "slave", "rslave",
-    "relatime", "norelatime", "strictatime", "nostrictatime",
-];
-
-/// The flag a mount option sets or clears, so `exec` after `noexec` replaces it.
-fn flag_key(o: &str) -> Option<&str> {
-    if PROPAGATION.contains(&o) || ["bind", "rbind", "unbindable", "runbindable"].contains(&o) {
-        return Some("propagation");
-    }
-    match o {
-        "ro" | "rw" => Some("ro"),
-        "suid" | "nosuid" => Some("suid"),
-        "dev" | "nodev" => Some("dev"),
-        "exec" | "noexec" => Some("exec"),
-        "sync" | "async" => Some("sync"),
-        "mand" | "nomand" => Some("mand"),
-        "atime" | "noatime" => Some("atime"),
-        "diratime" | "nodiratime" => Some("diratime"),
-        "relatime" | "norelatime" => Some("relatime"),
-        "strictatime" | "nostrictatime" => Some("strictatime"),
-        _ => MOUNT_FLAGS.contains(&o).then_some(o),
-    }
-}
-
-/// moby's `MergeTmpfsOptions`: later options win over earlier ones of the same flag or
-/// key, order otherwise kept; unknown keys are errors.
-pub fn merge_tmpfs_options(destination: &str, options: &[String]) -> Result<Vec<String>, SpecError> {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for o in options.iter().rev() {
-        if o.is_empty() || o == "defaults" {
-            continue;
-        }
-        let key = match flag_key(o) {
-            Some(k) => k.to_string(),
-            None => {
-                let (k, _) = o.split_once('=').unwrap_or((o, ""));
-                if !o.contains('=') || !TMPFS_DATA.contains(&k) {
-                    return Err(SpecError::InvalidTmpfsOption {
-                        destination: destination.to_string(),
-                        option: k.to_string(),
-                    });
-                }
-                format!("data:{k}")
-            }
-        };
-        if seen.insert(key) {
-            out.push(o.clone());
-        }
-    }
-    out.reverse();
-    Ok(out)
-}
-
 /// Everything the container mounts besides the defaults, in Docker's precedence: `-v`,
 /// then `--mount` (a destination used twice is an error), `--tmpfs`, then the anonymous
 /// volumes of `Config.Volumes` whose destination nothing else took.
-pub fn plan_mounts(config: &ContainerConfig, host: &HostConfig) -> Result<Vec<MountRequest>, SpecError> {
+pub fn plan_mounts(
+    config: &ContainerConfig,
+    host: &HostConfig,
+) -> Result<Vec<MountRequest>, SpecError> {
     let mut out: Vec<MountRequest> = Vec::new();
     let mut taken = BTreeSet::new();
     let mut push = |out: &mut Vec<MountRequest>, r: MountRequest| -> Result<(), SpecError> {
         if !taken.insert(r.destination.clone()) {
-            return Err(SpecError::DuplicateMountPoint { destination: r.destination });
+            return Err(SpecError::DuplicateMountPoint {
+                destination: r.destination,
+            });
         }
         out.push(r);
         Ok(())
@@ -374,24 +341,40 @@ pub fn plan_mounts(config: &ContainerConfig, host: &HostConfig) -> Result<Vec<Mo
     }
     for (dest, data) in &host.tmpfs {
         let destination = check_destination(dest).map_err(|r| mount_err("tmpfs", r))?;
-        let options: Vec<String> = data.split(',').filter(|o| !o.is_empty()).map(String::from).collect();
+        let options: Vec<String> = data
+            .split(',')
+            .filter(|o| !o.is_empty())
+            .map(String::from)
+            .collect();
         merge_tmpfs_options(&destination, &options)?;
-        let read_only = options.iter().rev().find(|o| *o == "ro" || *o == "rw").is_some_and(|o| o == "ro");
-        push(&mut out, MountRequest {
-            source: MountSource::Tmpfs,
-            destination,
-            read_only,
-            options,
-            create_host_path: false,
-        })?;
+        let read_only = options
+            .iter()
+            .rev()
+            .find(|o| *o == "ro" || *o == "rw")
+            .is_some_and(|o| o == "ro");
+        push(
+            &mut out,
+            MountRequest {
+                source: MountSource::Tmpfs,
+                destination,
+                read_only,
+                options,
+                create_host_path: false,
+            },
+        )?;
     }
     let mut volumes: Vec<MountRequest> = Vec::new();
     for dest in config.volumes.keys() {
-        let destination = check_destination(dest).map_err(|reason| SpecError::InvalidVolumeSpecDetail {
-            spec: dest.clone(),
-            reason,
-        })?;
-        if out.iter().chain(volumes.iter()).any(|r| r.destination == destination) {
+        let destination =
+            check_destination(dest).map_err(|reason| SpecError::InvalidVolumeSpecDetail {
+                spec: dest.clone(),
+                reason,
+            })?;
+        if out
+            .iter()
+            .chain(volumes.iter())
+            .any(|r| r.destination == destination)
+        {
             continue;
         }
         volumes.push(MountRequest {
@@ -412,12 +395,19 @@ mod tests {
     use crate::containers::config::{BindOptions, Empty, TmpfsOptions, VolumeOptions};
 
     fn host_binds(b: &[&str]) -> HostConfig {
-        HostConfig { binds: b.iter().map(|s| s.to_string()).collect(), ..Default::default() }
+        HostConfig {
+            binds: b.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn named_volume_and_abs_bind() {
-        let r = plan_mounts(&ContainerConfig::default(), &host_binds(&["data:/d", "/abs/../src:/e/:ro"])).unwrap();
+        let r = plan_mounts(
+            &ContainerConfig::default(),
+            &host_binds(&["data:/d", "/abs/../src:/e/:ro"]),
+        )
+        .unwrap();
         assert_eq!(r[0].source, MountSource::Volume(Some("data".into())));
         assert_eq!((r[0].destination.as_str(), r[0].read_only), ("/d", false));
         assert_eq!(r[1].source, MountSource::Bind("/src".into()));
@@ -433,8 +423,14 @@ mod tests {
         assert_eq!(r.options, vec!["rshared"]);
         let r = parse_bind("v1:/b:nocopy").unwrap();
         assert_eq!(r.options, vec!["nocopy"]);
-        assert_eq!(parse_bind("/a:/b:ro,rw").unwrap_err().to_string(), "invalid mode: ro,rw");
-        assert_eq!(parse_bind("/a:/b:fast").unwrap_err().to_string(), "invalid mode: fast");
+        assert_eq!(
+            parse_bind("/a:/b:ro,rw").unwrap_err().to_string(),
+            "invalid mode: ro,rw"
+        );
+        assert_eq!(
+            parse_bind("/a:/b:fast").unwrap_err().to_string(),
+            "invalid mode: fast"
+        );
         assert!(parse_bind("v1:/b:shared").is_err());
     }
 
@@ -468,13 +464,22 @@ mod tests {
     fn relative_bind_source_is_a_bad_volume_name() {
         let e = parse_bind("./src:/d").unwrap_err();
         assert!(matches!(e, SpecError::InvalidVolumeName { .. }));
-        assert!(e.to_string().contains("If you intended to pass a host directory, use absolute path"));
-        assert!(matches!(parse_bind("x:/d"), Err(SpecError::VolumeNameTooShort { .. })));
+        assert!(e
+            .to_string()
+            .contains("If you intended to pass a host directory, use absolute path"));
+        assert!(matches!(
+            parse_bind("x:/d"),
+            Err(SpecError::VolumeNameTooShort { .. })
+        ));
     }
 
     #[test]
     fn duplicate_destination() {
-        let e = plan_mounts(&ContainerConfig::default(), &host_binds(&["a1:/d", "/h:/d"])).unwrap_err();
+        let e = plan_mounts(
+            &ContainerConfig::default(),
+            &host_binds(&["a1:/d", "/h:/d"]),
+        )
+        .unwrap_err();
         assert_eq!(e.to_string(), "Duplicate mount point: /d");
     }
 
@@ -487,47 +492,96 @@ mod tests {
             source: src.clone(),
             target: "/x".into(),
             read_only: true,
-            bind_options: Some(BindOptions { propagation: "rslave".into(), create_mountpoint: false }),
+            bind_options: Some(BindOptions {
+                propagation: "rslave".into(),
+                create_mountpoint: false,
+            }),
             ..Default::default()
         };
         let r = parse_mount(&m).unwrap();
         assert_eq!(r.source, MountSource::Bind(src.into()));
-        assert_eq!((r.read_only, r.options.clone(), r.create_host_path), (true, vec!["rslave".into()], false));
+        assert_eq!(
+            (r.read_only, r.options.clone(), r.create_host_path),
+            (true, vec!["rslave".into()], false)
+        );
 
-        let missing = MountSpec { kind: "bind".into(), source: "/nope".into(), target: "/x".into(), ..Default::default() };
+        let missing = MountSpec {
+            kind: "bind".into(),
+            source: "/nope".into(),
+            target: "/x".into(),
+            ..Default::default()
+        };
         assert_eq!(
             parse_mount(&missing).unwrap_err().to_string(),
             "invalid mount config for type \"bind\": bind source path does not exist: /nope"
         );
-        let rel = MountSpec { kind: "bind".into(), source: "rel".into(), target: "/x".into(), ..Default::default() };
-        assert!(parse_mount(&rel).unwrap_err().to_string().contains("must be absolute"));
+        let rel = MountSpec {
+            kind: "bind".into(),
+            source: "rel".into(),
+            target: "/x".into(),
+            ..Default::default()
+        };
+        assert!(parse_mount(&rel)
+            .unwrap_err()
+            .to_string()
+            .contains("must be absolute"));
 
         let vol = MountSpec {
             kind: "volume".into(),
             source: "cache".into(),
             target: "/c".into(),
-            volume_options: Some(VolumeOptions { no_copy: true, ..Default::default() }),
+            volume_options: Some(VolumeOptions {
+                no_copy: true,
+                ..Default::default()
+            }),
             ..Default::default()
         };
         let r = parse_mount(&vol).unwrap();
-        assert_eq!((r.source, r.options), (MountSource::Volume(Some("cache".into())), vec!["nocopy".to_string()]));
+        assert_eq!(
+            (r.source, r.options),
+            (
+                MountSource::Volume(Some("cache".into())),
+                vec!["nocopy".to_string()]
+            )
+        );
 
         let t = MountSpec {
             kind: "tmpfs".into(),
             target: "/t".into(),
-            tmpfs_options: Some(TmpfsOptions { size_bytes: 64 << 20, mode: 0o1770 }),
+            tmpfs_options: Some(TmpfsOptions {
+                size_bytes: 64 << 20,
+                mode: 0o1770,
+            }),
             ..Default::default()
         };
-        assert_eq!(parse_mount(&t).unwrap().options, vec!["mode=1770", "size=64m"]);
+        assert_eq!(
+            parse_mount(&t).unwrap().options,
+            vec!["mode=1770", "size=64m"]
+        );
 
-        let wrong = MountSpec { kind: "tmpfs".into(), target: "/t".into(), bind_options: Some(BindOptions::default()), ..Default::default() };
-        assert_eq!(parse_mount(&wrong).unwrap_err().to_string(), "invalid mount config for type \"tmpfs\": field BindOptions must not be specified");
-        let unknown = MountSpec { kind: "npipe".into(), target: "/t".into(), ..Default::default() };
-        assert!(parse_mount(&unknown).unwrap_err().to_string().ends_with("mount type unknown"));
+        let wrong = MountSpec {
+            kind: "tmpfs".into(),
+            target: "/t".into(),
+            bind_options: Some(BindOptions::default()),
+            ..Default::default()
+        };
+        assert_eq!(
+            parse_mount(&wrong).unwrap_err().to_string(),
+            "invalid mount config for type \"tmpfs\": field BindOptions must not be specified"
+        );
+        let unknown = MountSpec {
+            kind: "npipe".into(),
+            target: "/t".into(),
+            ..Default::default()
+        };
+        assert!(parse_mount(&unknown)
+            .unwrap_err()
+            .to_string()
+            .ends_with("mount type unknown"));
     }
 
     #[test]
-    fn tmpfs_flag_and_merge() {
+    fn tmpfs_flag() {
         let mut h = HostConfig::default();
         h.tmpfs.insert("/run".into(), "size=64m,exec".into());
         h.tmpfs.insert("/ro".into(), "ro".into());
@@ -535,13 +589,10 @@ mod tests {
         assert_eq!(r[0].destination, "/ro");
         assert!(r[0].read_only);
         assert_eq!(r[1].options, vec!["size=64m", "exec"]);
-        let merged = merge_tmpfs_options(
-            "/run",
-            &["noexec", "nosuid", "nodev", "rprivate", "size=1m", "exec", "size=64m"].map(String::from),
-        )
-        .unwrap();
-        assert_eq!(merged, vec!["nosuid", "nodev", "rprivate", "exec", "size=64m"]);
         h.tmpfs.insert("/bad".into(), "color=red".into());
-        assert!(matches!(plan_mounts(&ContainerConfig::default(), &h), Err(SpecError::InvalidTmpfsOption { .. })));
+        assert!(matches!(
+            plan_mounts(&ContainerConfig::default(), &h),
+            Err(SpecError::InvalidTmpfsOption { .. })
+        ));
     }
 }

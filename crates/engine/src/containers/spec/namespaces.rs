@@ -56,7 +56,12 @@ fn ns(typ: LinuxNamespaceType, mode: &NsMode) -> Result<Option<LinuxNamespace>, 
     Ok(match mode {
         NsMode::Host => None,
         NsMode::Private => Some(LinuxNamespaceBuilder::default().typ(typ).build()?),
-        NsMode::Join(p) => Some(LinuxNamespaceBuilder::default().typ(typ).path(p.clone()).build()?),
+        NsMode::Join(p) => Some(
+            LinuxNamespaceBuilder::default()
+                .typ(typ)
+                .path(p.clone())
+                .build()?,
+        ),
     })
 }
 
@@ -66,7 +71,11 @@ pub fn namespaces(paths: &NamespacePaths, cgroup2: bool) -> Result<Vec<LinuxName
         NsMode::Join(_) => paths.user.clone(),
         _ => NsMode::Host,
     };
-    let cgroup = if cgroup2 { NsMode::Private } else { NsMode::Host };
+    let cgroup = if cgroup2 {
+        NsMode::Private
+    } else {
+        NsMode::Host
+    };
     let mut out = Vec::new();
     for (typ, mode) in [
         (LinuxNamespaceType::Mount, &NsMode::Private),
@@ -113,7 +122,10 @@ mod tests {
         let v = namespaces(&p, false).unwrap();
         assert_eq!(kinds(&v), vec![Mount, Network, Ipc]);
         assert_eq!(v[1].path().as_deref(), Some(Path::new("/proc/42/ns/net")));
-        let p = NamespacePaths { user: NsMode::Join("/proc/42/ns/user".into()), ..Default::default() };
+        let p = NamespacePaths {
+            user: NsMode::Join("/proc/42/ns/user".into()),
+            ..Default::default()
+        };
         assert!(kinds(&namespaces(&p, false).unwrap()).contains(&User));
     }
 }

@@ -9,7 +9,8 @@ use std::path::Path;
 use oci_spec::runtime::{Mount, MountBuilder};
 
 use super::defaults;
-use super::mounts::{merge_tmpfs_options, PlannedKind, PlannedMount, PROPAGATION};
+use super::mounts::{PlannedKind, PlannedMount, PROPAGATION};
+use super::tmpfs::merge_tmpfs_options;
 use super::{EtcFiles, SpecError};
 
 /// What decides the mount list besides the planned mounts.
@@ -28,7 +29,12 @@ pub struct MountsInput<'a> {
 }
 
 fn bind(dest: &str, source: &Path, options: Vec<String>) -> Result<Mount, SpecError> {
-    Ok(MountBuilder::default().destination(dest).typ("bind").source(source).options(options).build()?)
+    Ok(MountBuilder::default()
+        .destination(dest)
+        .typ("bind")
+        .source(source)
+        .options(options)
+        .build()?)
 }
 
 fn depth(dest: &str) -> usize {
@@ -46,7 +52,9 @@ fn strip_ro(m: &mut Mount) {
 fn planned_mount(p: &PlannedMount) -> Result<Mount, SpecError> {
     match p.kind {
         PlannedKind::Tmpfs => {
-            let mut opts: Vec<String> = ["noexec", "nosuid", "nodev", "rprivate"].map(String::from).to_vec();
+            let mut opts: Vec<String> = ["noexec", "nosuid", "nodev", "rprivate"]
+                .map(String::from)
+                .to_vec();
             opts.extend(p.options.iter().cloned());
             if p.read_only && !p.options.iter().any(|o| o == "ro" || o == "rw") {
                 opts.push("ro".into());
@@ -95,7 +103,11 @@ pub fn oci_mounts(input: &MountsInput<'_>) -> Result<(Vec<Mount>, Option<String>
                 continue;
             }
             if input.ipc_host {
-                out.push(bind("/dev/shm", Path::new("/dev/shm"), vec!["rbind".into(), "rprivate".into()])?);
+                out.push(bind(
+                    "/dev/shm",
+                    Path::new("/dev/shm"),
+                    vec!["rbind".into(), "rprivate".into()],
+                )?);
                 continue;
             }
         }
@@ -154,7 +166,9 @@ pub fn oci_mounts(input: &MountsInput<'_>) -> Result<(Vec<Mount>, Option<String>
             for o in &p.options {
                 match o.as_str() {
                     "shared" | "rshared" => propagation = Some("shared".to_string()),
-                    "slave" | "rslave" if propagation.is_none() => propagation = Some("rslave".to_string()),
+                    "slave" | "rslave" if propagation.is_none() => {
+                        propagation = Some("rslave".to_string())
+                    }
                     _ => {}
                 }
             }
@@ -171,7 +185,11 @@ mod tests {
     use super::*;
 
     fn files() -> EtcFiles {
-        EtcFiles { hostname: "/c/hostname".into(), hosts: "/c/hosts".into(), resolv_conf: "/c/resolv.conf".into() }
+        EtcFiles {
+            hostname: "/c/hostname".into(),
+            hosts: "/c/hosts".into(),
+            resolv_conf: "/c/resolv.conf".into(),
+        }
     }
 
     fn input<'a>(f: &'a EtcFiles, planned: &'a [PlannedMount]) -> MountsInput<'a> {
@@ -188,14 +206,27 @@ mod tests {
     }
 
     fn dests(m: &[Mount]) -> Vec<String> {
-        m.iter().map(|m| m.destination().display().to_string()).collect()
+        m.iter()
+            .map(|m| m.destination().display().to_string())
+            .collect()
     }
 
     fn opts(m: &[Mount], d: &str) -> Vec<String> {
-        m.iter().find(|m| m.destination() == Path::new(d)).unwrap().options().clone().unwrap()
+        m.iter()
+            .find(|m| m.destination() == Path::new(d))
+            .unwrap()
+            .options()
+            .clone()
+            .unwrap()
     }
 
-    fn planned(kind: PlannedKind, dest: &str, ro: bool, options: &[&str], volume: Option<&str>) -> PlannedMount {
+    fn planned(
+        kind: PlannedKind,
+        dest: &str,
+        ro: bool,
+        options: &[&str],
+        volume: Option<&str>,
+    ) -> PlannedMount {
         PlannedMount {
             kind,
             source: PathBuf::from("/host").join(dest.trim_start_matches('/')),
@@ -213,31 +244,60 @@ mod tests {
             planned(PlannedKind::Bind, "/a/b/c", false, &["rprivate"], None),
             planned(PlannedKind::Bind, "/a", true, &["rprivate"], None),
             planned(PlannedKind::Bind, "/v", false, &[], Some("vol")),
-            planned(PlannedKind::Tmpfs, "/run", false, &["size=64m", "exec"], None),
+            planned(
+                PlannedKind::Tmpfs,
+                "/run",
+                false,
+                &["size=64m", "exec"],
+                None,
+            ),
         ];
         let (m, prop) = oci_mounts(&input(&f, &p)).unwrap();
         assert_eq!(
             dests(&m),
             [
-                "/proc", "/dev", "/dev/pts", "/sys", "/sys/fs/cgroup", "/dev/mqueue", "/dev/shm",
-                "/etc/resolv.conf", "/etc/hostname", "/etc/hosts", "/a", "/v", "/run", "/a/b/c"
+                "/proc",
+                "/dev",
+                "/dev/pts",
+                "/sys",
+                "/sys/fs/cgroup",
+                "/dev/mqueue",
+                "/dev/shm",
+                "/etc/resolv.conf",
+                "/etc/hostname",
+                "/etc/hosts",
+                "/a",
+                "/v",
+                "/run",
+                "/a/b/c"
             ]
         );
         assert_eq!(opts(&m, "/etc/hosts"), ["rbind", "rprivate"]);
         assert_eq!(opts(&m, "/a"), ["rbind", "ro", "rprivate"]);
         assert_eq!(opts(&m, "/v"), ["rbind"]);
-        assert_eq!(opts(&m, "/run"), ["nosuid", "nodev", "rprivate", "size=64m", "exec"]);
+        assert_eq!(
+            opts(&m, "/run"),
+            ["nosuid", "nodev", "rprivate", "size=64m", "exec"]
+        );
         assert_eq!(prop, None);
     }
 
     #[test]
     fn user_mounts_replace_defaults() {
         let f = files();
-        let p = [planned(PlannedKind::Tmpfs, "/dev", false, &[], None), planned(PlannedKind::Bind, "/etc/hosts", false, &[], None)];
+        let p = [
+            planned(PlannedKind::Tmpfs, "/dev", false, &[], None),
+            planned(PlannedKind::Bind, "/etc/hosts", false, &[], None),
+        ];
         let (m, _) = oci_mounts(&input(&f, &p)).unwrap();
         let d = dests(&m);
         assert!(!d.iter().any(|d| d.starts_with("/dev/")));
-        assert_eq!(d.iter().filter(|d| *d == "/dev" || *d == "/etc/hosts").count(), 2);
+        assert_eq!(
+            d.iter()
+                .filter(|d| *d == "/dev" || *d == "/etc/hosts")
+                .count(),
+            2
+        );
     }
 
     #[test]

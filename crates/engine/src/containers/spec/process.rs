@@ -46,7 +46,7 @@ pub fn merge_image_config(user: &ContainerConfig, image: &ImageConfiguration) ->
         out.labels.entry(k.clone()).or_insert_with(|| v.clone());
     }
     if user.entrypoint.is_none() {
-        if user.cmd.as_ref().map_or(true, Vec::is_empty) {
+        if user.cmd.as_deref().unwrap_or_default().is_empty() {
             out.cmd = img.cmd().clone();
         }
         out.entrypoint = img.entrypoint().clone();
@@ -57,7 +57,7 @@ pub fn merge_image_config(user: &ContainerConfig, image: &ImageConfiguration) ->
     for v in img.volumes().iter().flatten() {
         out.volumes.entry(v.clone()).or_insert(Empty {});
     }
-    if out.stop_signal.as_deref().map_or(true, str::is_empty) {
+    if out.stop_signal.as_deref().unwrap_or_default().is_empty() {
         out.stop_signal = img.stop_signal().clone().filter(|s| !s.is_empty());
     }
     out.entrypoint = normalize_entrypoint(out.entrypoint);
@@ -100,7 +100,10 @@ pub fn replace_or_append(mut defaults: Vec<String>, overrides: &[String]) -> Vec
 /// The process environment: `PATH` (Docker's default unless the config sets one),
 /// `HOSTNAME`, `TERM=xterm` with a tty, then the merged `Env` over them.
 pub fn environment(merged_env: &[String], hostname: &str, tty: bool) -> Vec<String> {
-    let mut base = vec![format!("PATH={DEFAULT_PATH_ENV}"), format!("HOSTNAME={hostname}")];
+    let mut base = vec![
+        format!("PATH={DEFAULT_PATH_ENV}"),
+        format!("HOSTNAME={hostname}"),
+    ];
     if tty {
         base.push("TERM=xterm".into());
     }
@@ -138,10 +141,16 @@ mod tests {
             .exposed_ports(s(&["80/tcp"]))
             .volumes(s(&["/data"]))
             .stop_signal("SIGQUIT")
-            .labels(HashMap::from([("l".to_string(), "image".to_string()), ("m".to_string(), "image".to_string())]))
+            .labels(HashMap::from([
+                ("l".to_string(), "image".to_string()),
+                ("m".to_string(), "image".to_string()),
+            ]))
             .build()
             .unwrap();
-        ImageConfigurationBuilder::default().config(cfg).build().unwrap()
+        ImageConfigurationBuilder::default()
+            .config(cfg)
+            .build()
+            .unwrap()
     }
 
     #[test]
@@ -155,27 +164,50 @@ mod tests {
 
     #[test]
     fn user_cmd_replaces_cmd() {
-        let u = ContainerConfig { cmd: Some(s(&["echo hi"])), ..Default::default() };
-        assert_eq!(args(&merge_image_config(&u, &image())).unwrap(), s(&["/bin/sh", "-c", "echo hi"]));
+        let u = ContainerConfig {
+            cmd: Some(s(&["echo hi"])),
+            ..Default::default()
+        };
+        assert_eq!(
+            args(&merge_image_config(&u, &image())).unwrap(),
+            s(&["/bin/sh", "-c", "echo hi"])
+        );
     }
 
     #[test]
     fn entrypoint_given_resets_cmd() {
-        let u = ContainerConfig { entrypoint: Some(s(&["/bin/date"])), ..Default::default() };
+        let u = ContainerConfig {
+            entrypoint: Some(s(&["/bin/date"])),
+            ..Default::default()
+        };
         let m = merge_image_config(&u, &image());
         assert_eq!(args(&m).unwrap(), s(&["/bin/date"]));
-        let u = ContainerConfig { entrypoint: Some(s(&["/bin/echo"])), cmd: Some(s(&["a"])), ..Default::default() };
-        assert_eq!(args(&merge_image_config(&u, &image())).unwrap(), s(&["/bin/echo", "a"]));
+        let u = ContainerConfig {
+            entrypoint: Some(s(&["/bin/echo"])),
+            cmd: Some(s(&["a"])),
+            ..Default::default()
+        };
+        assert_eq!(
+            args(&merge_image_config(&u, &image())).unwrap(),
+            s(&["/bin/echo", "a"])
+        );
     }
 
     #[test]
     fn empty_entrypoint_means_none() {
         for e in [vec![], s(&[""])] {
-            let u = ContainerConfig { entrypoint: Some(e.clone()), cmd: Some(s(&["ls"])), ..Default::default() };
+            let u = ContainerConfig {
+                entrypoint: Some(e.clone()),
+                cmd: Some(s(&["ls"])),
+                ..Default::default()
+            };
             let m = merge_image_config(&u, &image());
             assert_eq!(m.entrypoint, Some(vec![]));
             assert_eq!(args(&m).unwrap(), s(&["ls"]));
-            let u = ContainerConfig { entrypoint: Some(e), ..Default::default() };
+            let u = ContainerConfig {
+                entrypoint: Some(e),
+                ..Default::default()
+            };
             let e = args(&merge_image_config(&u, &image())).unwrap_err();
             assert_eq!(e.to_string(), "no command specified");
         }
@@ -183,20 +215,37 @@ mod tests {
 
     #[test]
     fn merge_is_idempotent() {
-        let u = ContainerConfig { env: s(&["A=user"]), ..Default::default() };
+        let u = ContainerConfig {
+            env: s(&["A=user"]),
+            ..Default::default()
+        };
         let once = merge_image_config(&u, &image());
         assert_eq!(merge_image_config(&once, &image()), once);
     }
 
     #[test]
     fn env_merge_and_process_env() {
-        let u = ContainerConfig { env: s(&["B=user", "C=user"]), labels: [("l".to_string(), "user".to_string())].into(), ..Default::default() };
+        let u = ContainerConfig {
+            env: s(&["B=user", "C=user"]),
+            labels: [("l".to_string(), "user".to_string())].into(),
+            ..Default::default()
+        };
         let m = merge_image_config(&u, &image());
         assert_eq!(m.env, s(&["B=user", "C=user", "PATH=/img/bin", "A=image"]));
         assert_eq!(m.labels["l"], "user");
         assert_eq!(m.labels["m"], "image");
         let env = environment(&m.env, "abc", true);
-        assert_eq!(env, s(&["PATH=/img/bin", "HOSTNAME=abc", "TERM=xterm", "B=user", "C=user", "A=image"]));
+        assert_eq!(
+            env,
+            s(&[
+                "PATH=/img/bin",
+                "HOSTNAME=abc",
+                "TERM=xterm",
+                "B=user",
+                "C=user",
+                "A=image"
+            ])
+        );
         let env = environment(&s(&["X=1", "HOSTNAME"]), "abc", false);
         assert_eq!(env, s(&[&format!("PATH={DEFAULT_PATH_ENV}"), "X=1"]));
     }

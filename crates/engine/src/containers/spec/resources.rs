@@ -51,7 +51,9 @@ pub fn cpu(h: &HostConfig) -> Result<Option<LinuxCpu>, SpecError> {
     let mut b = LinuxCpuBuilder::default();
     let mut any = false;
     if h.cpu_shares != 0 {
-        let shares = u64::try_from(h.cpu_shares).map_err(|_| SpecError::InvalidCpuShares { shares: h.cpu_shares })?;
+        let shares = u64::try_from(h.cpu_shares).map_err(|_| SpecError::InvalidCpuShares {
+            shares: h.cpu_shares,
+        })?;
         b = b.shares(shares);
         any = true;
     }
@@ -64,7 +66,8 @@ pub fn cpu(h: &HostConfig) -> Result<Option<LinuxCpu>, SpecError> {
         any = true;
     }
     if h.nano_cpus > 0 {
-        let quota = i64::try_from(i128::from(h.nano_cpus) * i128::from(CPU_PERIOD) / 1_000_000_000).unwrap_or(i64::MAX);
+        let quota = i64::try_from(i128::from(h.nano_cpus) * i128::from(CPU_PERIOD) / 1_000_000_000)
+            .unwrap_or(i64::MAX);
         b = b.period(CPU_PERIOD).quota(quota);
         any = true;
     }
@@ -83,7 +86,11 @@ pub fn cpu(h: &HostConfig) -> Result<Option<LinuxCpu>, SpecError> {
 pub fn pids(h: &HostConfig) -> Result<Option<LinuxPids>, SpecError> {
     match h.pids_limit {
         None => Ok(None),
-        Some(n) => Ok(Some(LinuxPidsBuilder::default().limit(if n <= 0 { -1 } else { n }).build()?)),
+        Some(n) => Ok(Some(
+            LinuxPidsBuilder::default()
+                .limit(if n <= 0 { -1 } else { n })
+                .build()?,
+        )),
     }
 }
 
@@ -117,12 +124,22 @@ pub fn rlimits(ulimits: &[Ulimit]) -> Result<Vec<PosixRlimit>, SpecError> {
         .iter()
         .map(|u| {
             let name = u.name.to_lowercase();
-            let typ = rlimit_type(&name).ok_or_else(|| SpecError::UnknownUlimit { name: u.name.clone() })?;
+            let typ = rlimit_type(&name).ok_or_else(|| SpecError::UnknownUlimit {
+                name: u.name.clone(),
+            })?;
             let (soft, hard) = (to_u64(u.soft), to_u64(u.hard));
             if soft > hard || (u.soft < -1) || (u.hard < -1) {
-                return Err(SpecError::InvalidUlimit { name: u.name.clone(), soft: u.soft, hard: u.hard });
+                return Err(SpecError::InvalidUlimit {
+                    name: u.name.clone(),
+                    soft: u.soft,
+                    hard: u.hard,
+                });
             }
-            Ok(PosixRlimitBuilder::default().typ(typ).soft(soft).hard(hard).build()?)
+            Ok(PosixRlimitBuilder::default()
+                .typ(typ)
+                .soft(soft)
+                .hard(hard)
+                .build()?)
         })
         .collect()
 }
@@ -141,7 +158,10 @@ mod tests {
 
     #[test]
     fn memory_and_swap_semantics() {
-        let mut h = HostConfig { memory: 64 << 20, ..Default::default() };
+        let mut h = HostConfig {
+            memory: 64 << 20,
+            ..Default::default()
+        };
         let m = memory(&h, true).unwrap().unwrap();
         assert_eq!((m.limit(), m.swap()), (Some(64 << 20), Some(128 << 20)));
         h.memory_swap = -1;
@@ -150,12 +170,18 @@ mod tests {
         assert_eq!(memory(&h, true).unwrap().unwrap().swap(), Some(100 << 20));
         assert_eq!(memory(&h, false).unwrap().unwrap().swap(), None);
         h.memory_reservation = 32 << 20;
-        assert_eq!(memory(&h, true).unwrap().unwrap().reservation(), Some(32 << 20));
+        assert_eq!(
+            memory(&h, true).unwrap().unwrap().reservation(),
+            Some(32 << 20)
+        );
     }
 
     #[test]
     fn cpus_one_and_a_half() {
-        let h = HostConfig { nano_cpus: 1_500_000_000, ..Default::default() };
+        let h = HostConfig {
+            nano_cpus: 1_500_000_000,
+            ..Default::default()
+        };
         let c = cpu(&h).unwrap().unwrap();
         assert_eq!((c.quota(), c.period()), (Some(150_000), Some(100_000)));
     }
@@ -171,14 +197,32 @@ mod tests {
             ..Default::default()
         };
         let c = cpu(&h).unwrap().unwrap();
-        assert_eq!((c.shares(), c.quota(), c.period()), (Some(512), Some(50_000), Some(200_000)));
-        assert_eq!((c.cpus().as_deref(), c.mems().as_deref()), (Some("0-1"), Some("0")));
-        assert!(cpu(&HostConfig { cpu_shares: -1, ..Default::default() }).is_err());
+        assert_eq!(
+            (c.shares(), c.quota(), c.period()),
+            (Some(512), Some(50_000), Some(200_000))
+        );
+        assert_eq!(
+            (c.cpus().as_deref(), c.mems().as_deref()),
+            (Some("0-1"), Some("0"))
+        );
+        assert!(cpu(&HostConfig {
+            cpu_shares: -1,
+            ..Default::default()
+        })
+        .is_err());
     }
 
     #[test]
     fn pids_limit() {
-        let p = |n| pids(&HostConfig { pids_limit: Some(n), ..Default::default() }).unwrap().unwrap().limit();
+        let p = |n| {
+            pids(&HostConfig {
+                pids_limit: Some(n),
+                ..Default::default()
+            })
+            .unwrap()
+            .unwrap()
+            .limit()
+        };
         assert_eq!(p(100), 100);
         assert_eq!(p(0), -1);
         assert_eq!(p(-5), -1);
@@ -186,12 +230,28 @@ mod tests {
 
     #[test]
     fn ulimits() {
-        let u = |n: &str, s, h| Ulimit { name: n.into(), soft: s, hard: h };
+        let u = |n: &str, s, h| Ulimit {
+            name: n.into(),
+            soft: s,
+            hard: h,
+        };
         let r = rlimits(&[u("nofile", 1024, 2048), u("core", -1, -1)]).unwrap();
-        assert_eq!((r[0].typ(), r[0].soft(), r[0].hard()), (PosixRlimitType::RlimitNofile, 1024, 2048));
-        assert_eq!((r[1].typ(), r[1].soft()), (PosixRlimitType::RlimitCore, u64::MAX));
-        assert!(matches!(rlimits(&[u("fly", 1, 1)]), Err(SpecError::UnknownUlimit { .. })));
-        assert!(matches!(rlimits(&[u("nofile", 10, 5)]), Err(SpecError::InvalidUlimit { .. })));
+        assert_eq!(
+            (r[0].typ(), r[0].soft(), r[0].hard()),
+            (PosixRlimitType::RlimitNofile, 1024, 2048)
+        );
+        assert_eq!(
+            (r[1].typ(), r[1].soft()),
+            (PosixRlimitType::RlimitCore, u64::MAX)
+        );
+        assert!(matches!(
+            rlimits(&[u("fly", 1, 1)]),
+            Err(SpecError::UnknownUlimit { .. })
+        ));
+        assert!(matches!(
+            rlimits(&[u("nofile", 10, 5)]),
+            Err(SpecError::InvalidUlimit { .. })
+        ));
         assert!(rlimits(&[]).unwrap().is_empty());
     }
 }

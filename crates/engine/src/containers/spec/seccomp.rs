@@ -106,7 +106,11 @@ pub fn host_kernel() -> Option<(u64, u64)> {
 fn parse_kernel(s: &str) -> Option<(u64, u64)> {
     let mut it = s.split(['.', '-']);
     let major = it.next()?.parse().ok()?;
-    let minor = it.next()?.trim_end_matches(|c: char| !c.is_ascii_digit()).parse().ok()?;
+    let minor = it
+        .next()?
+        .trim_end_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .ok()?;
     Some((major, minor))
 }
 
@@ -134,7 +138,9 @@ fn seccomp_arch_name(go_arch: &str) -> Option<&'static str> {
 
 fn parse_arch(name: &str) -> Result<Arch, SpecError> {
     serde_json::from_value(serde_json::Value::String(name.to_string())).map_err(|_| {
-        SpecError::SeccompProfile { reason: format!("unknown architecture {name:?}") }
+        SpecError::SeccompProfile {
+            reason: format!("unknown architecture {name:?}"),
+        }
     })
 }
 
@@ -142,7 +148,10 @@ fn version_at_least(have: Option<(u64, u64)>, want: &str) -> Result<bool, SpecEr
     let want = parse_kernel(want).ok_or_else(|| SpecError::SeccompProfile {
         reason: format!("invalid kernel version: {want:?}, expected \"<kernel>.<major>\""),
     })?;
-    Ok(have.map_or(true, |have| have >= want))
+    Ok(match have {
+        Some(have) => have >= want,
+        None => true,
+    })
 }
 
 /// Reads a profile given as JSON text or as the path of a JSON file.
@@ -150,8 +159,12 @@ pub fn load_profile(value: &str) -> Result<Profile, SpecError> {
     let text = if value.trim_start().starts_with('{') {
         value.to_string()
     } else {
-        std::fs::read_to_string(Path::new(value))
-            .map_err(|source| SpecError::SeccompProfileRead { path: value.into(), source })?
+        std::fs::read_to_string(Path::new(value)).map_err(|source| {
+            SpecError::SeccompProfileRead {
+                path: value.into(),
+                source,
+            }
+        })?
     };
     serde_json::from_str(&text).map_err(|source| SpecError::SeccompProfileParse { source })
 }
@@ -194,7 +207,9 @@ pub fn setup(profile: &Profile, target: &Target<'_>) -> Result<Option<LinuxSecco
             (false, true) => vec![call.name.clone()],
             _ => call.names.clone(),
         };
-        let mut b = LinuxSyscallBuilder::default().names(names).action(call.action);
+        let mut b = LinuxSyscallBuilder::default()
+            .names(names)
+            .action(call.action);
         if let Some(e) = call.errno_ret {
             b = b.errno_ret(e);
         }
@@ -216,7 +231,11 @@ pub fn setup(profile: &Profile, target: &Target<'_>) -> Result<Option<LinuxSecco
         rules.push(b.build()?);
     }
     let mut b = LinuxSeccompBuilder::default()
-        .default_action(profile.default_action.unwrap_or(LinuxSeccompAction::ScmpActAllow))
+        .default_action(
+            profile
+                .default_action
+                .unwrap_or(LinuxSeccompAction::ScmpActAllow),
+        )
         .syscalls(rules);
     if let Some(e) = profile.default_errno_ret {
         b = b.default_errno_ret(e);
@@ -271,7 +290,11 @@ mod tests {
     use super::*;
 
     fn build(caps: &[String]) -> LinuxSeccomp {
-        let t = Target { arch: "amd64", kernel: Some((6, 1)), caps };
+        let t = Target {
+            arch: "amd64",
+            kernel: Some((6, 1)),
+            caps,
+        };
         setup(&default_profile(), &t).unwrap().unwrap()
     }
 
@@ -289,7 +312,11 @@ mod tests {
     }
 
     fn mentioned(s: &LinuxSeccomp, name: &str) -> bool {
-        s.syscalls().as_ref().unwrap().iter().any(|r| r.names().iter().any(|n| n == name))
+        s.syscalls()
+            .as_ref()
+            .unwrap()
+            .iter()
+            .any(|r| r.names().iter().any(|n| n == name))
     }
 
     #[test]
@@ -306,22 +333,63 @@ mod tests {
     #[test]
     fn default_profile_allows_the_basics() {
         let s = build(&defaults());
-        for n in ["read", "write", "execve", "openat", "exit_group", "chroot", "arch_prctl", "ptrace"] {
-            assert_eq!(unconditional(&s, n), Some((LinuxSeccompAction::ScmpActAllow, None)), "{n}");
+        for n in [
+            "read",
+            "write",
+            "execve",
+            "openat",
+            "exit_group",
+            "chroot",
+            "arch_prctl",
+            "ptrace",
+        ] {
+            assert_eq!(
+                unconditional(&s, n),
+                Some((LinuxSeccompAction::ScmpActAllow, None)),
+                "{n}"
+            );
         }
         // clone: only without namespace flags; clone3: ENOSYS so libc falls back to clone.
-        let clone = s.syscalls().as_ref().unwrap().iter().find(|r| r.names() == &["clone"]).unwrap();
+        let clone = s
+            .syscalls()
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|r| r.names() == &["clone"])
+            .unwrap();
         let a = clone.args().as_ref().unwrap()[0];
         assert_eq!((a.index(), a.value()), (0, 0x7E02_0000));
-        assert_eq!(unconditional(&s, "clone3"), Some((LinuxSeccompAction::ScmpActErrno, Some(38))));
+        assert_eq!(
+            unconditional(&s, "clone3"),
+            Some((LinuxSeccompAction::ScmpActErrno, Some(38)))
+        );
         // socket: allowed with conditions on the family.
-        assert_eq!(s.syscalls().as_ref().unwrap().iter().filter(|r| r.names() == &["socket"]).count(), 3);
+        assert_eq!(
+            s.syscalls()
+                .as_ref()
+                .unwrap()
+                .iter()
+                .filter(|r| r.names() == &["socket"])
+                .count(),
+            3
+        );
     }
 
     #[test]
     fn default_profile_denies_privileged_calls() {
         let s = build(&defaults());
-        for n in ["kexec_load", "mount", "umount2", "unshare", "setns", "bpf", "reboot", "init_module", "s390_runtime_instr", "kcmp"] {
+        for n in [
+            "kexec_load",
+            "mount",
+            "umount2",
+            "unshare",
+            "setns",
+            "bpf",
+            "reboot",
+            "init_module",
+            "s390_runtime_instr",
+            "kcmp",
+        ] {
             assert!(!mentioned(&s, n), "{n} should fall to the default EPERM");
         }
     }
@@ -332,10 +400,19 @@ mod tests {
         caps.push("CAP_SYS_ADMIN".into());
         let s = build(&caps);
         for n in ["mount", "umount2", "unshare", "setns", "clone", "clone3"] {
-            assert_eq!(unconditional(&s, n), Some((LinuxSeccompAction::ScmpActAllow, None)), "{n}");
+            assert_eq!(
+                unconditional(&s, n),
+                Some((LinuxSeccompAction::ScmpActAllow, None)),
+                "{n}"
+            );
         }
         // The clone-without-flags and clone3-ENOSYS rules are gone.
-        assert!(s.syscalls().as_ref().unwrap().iter().all(|r| r.args().is_none() || r.names() != &["clone"]));
+        assert!(s
+            .syscalls()
+            .as_ref()
+            .unwrap()
+            .iter()
+            .all(|r| r.args().is_none() || r.names() != &["clone"]));
         assert!(!mentioned(&s, "kexec_load"));
     }
 
@@ -348,16 +425,27 @@ mod tests {
 
     #[test]
     fn old_kernel_loses_ptrace() {
-        let t = Target { arch: "amd64", kernel: Some((4, 4)), caps: &defaults() };
+        let t = Target {
+            arch: "amd64",
+            kernel: Some((4, 4)),
+            caps: &defaults(),
+        };
         let s = setup(&default_profile(), &t).unwrap().unwrap();
         assert!(!mentioned(&s, "ptrace"));
     }
 
     #[test]
     fn arm64_gets_its_arches_and_calls() {
-        let t = Target { arch: "arm64", kernel: None, caps: &defaults() };
+        let t = Target {
+            arch: "arm64",
+            kernel: None,
+            caps: &defaults(),
+        };
         let s = setup(&default_profile(), &t).unwrap().unwrap();
-        assert_eq!(s.architectures().as_ref().unwrap(), &vec![Arch::ScmpArchAarch64, Arch::ScmpArchArm]);
+        assert_eq!(
+            s.architectures().as_ref().unwrap(),
+            &vec![Arch::ScmpArchAarch64, Arch::ScmpArchArm]
+        );
         assert!(mentioned(&s, "cacheflush"));
         assert!(!mentioned(&s, "arch_prctl"));
     }
@@ -375,9 +463,21 @@ mod tests {
             ]
         }"#;
         let p = load_profile(json).unwrap();
-        let s = setup(&p, &Target { arch: "amd64", kernel: None, caps: &defaults() }).unwrap().unwrap();
+        let s = setup(
+            &p,
+            &Target {
+                arch: "amd64",
+                kernel: None,
+                caps: &defaults(),
+            },
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(s.default_action(), LinuxSeccompAction::ScmpActAllow);
-        assert_eq!(s.architectures().as_ref().unwrap(), &vec![Arch::ScmpArchX86_64]);
+        assert_eq!(
+            s.architectures().as_ref().unwrap(),
+            &vec![Arch::ScmpArchX86_64]
+        );
         let rules = s.syscalls().as_ref().unwrap();
         assert_eq!(rules.len(), 2);
         assert_eq!(rules[0].names(), &["chmod"]);
@@ -390,13 +490,45 @@ mod tests {
         let f = d.path().join("p.json");
         std::fs::write(&f, r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]}"#).unwrap();
         let p = load_profile(f.to_str().unwrap()).unwrap();
-        assert!(setup(&p, &Target { arch: "amd64", kernel: None, caps: &[] }).unwrap().is_some());
-        assert!(matches!(load_profile("/nope.json"), Err(SpecError::SeccompProfileRead { .. })));
-        assert!(matches!(load_profile("{nope"), Err(SpecError::SeccompProfileParse { .. })));
+        assert!(setup(
+            &p,
+            &Target {
+                arch: "amd64",
+                kernel: None,
+                caps: &[]
+            }
+        )
+        .unwrap()
+        .is_some());
+        assert!(matches!(
+            load_profile("/nope.json"),
+            Err(SpecError::SeccompProfileRead { .. })
+        ));
+        assert!(matches!(
+            load_profile("{nope"),
+            Err(SpecError::SeccompProfileParse { .. })
+        ));
         let both = load_profile(r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86"],"archMap":[{"architecture":"SCMP_ARCH_X86_64"}]}"#).unwrap();
-        assert!(setup(&both, &Target { arch: "amd64", kernel: None, caps: &[] }).is_err());
+        assert!(setup(
+            &both,
+            &Target {
+                arch: "amd64",
+                kernel: None,
+                caps: &[]
+            }
+        )
+        .is_err());
         let empty = load_profile("{}").unwrap();
-        assert!(setup(&empty, &Target { arch: "amd64", kernel: None, caps: &[] }).unwrap().is_none());
+        assert!(setup(
+            &empty,
+            &Target {
+                arch: "amd64",
+                kernel: None,
+                caps: &[]
+            }
+        )
+        .unwrap()
+        .is_none());
     }
 
     #[test]

@@ -5,9 +5,10 @@
 
 use oci_spec::runtime::{LinuxSeccompAction as Act, LinuxSeccompOperator as Op};
 
-use super::seccomp::{Arg, ArchMap, Filter, Profile, Syscall};
+use super::seccomp::{ArchMap, Arg, Filter, Profile, Syscall};
 
 /// Syscalls every container may make.
+#[rustfmt::skip]
 const ALLOWED: &[&str] = &[
     "accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk", "cachestat", "capget",
     "capset", "chdir", "chmod", "chown", "chown32", "clock_adjtime", "clock_adjtime64",
@@ -81,11 +82,20 @@ fn names(n: &[&str]) -> Vec<String> {
 }
 
 fn allow(n: &[&str]) -> Syscall {
-    Syscall { names: names(n), action: Act::ScmpActAllow, ..Syscall::default() }
+    Syscall {
+        names: names(n),
+        action: Act::ScmpActAllow,
+        ..Syscall::default()
+    }
 }
 
 fn arg(index: usize, value: u64, value_two: u64, op: Op) -> Arg {
-    Arg { index, value, value_two, op }
+    Arg {
+        index,
+        value,
+        value_two,
+        op,
+    }
 }
 
 fn allow_if(n: &[&str], args: Vec<Arg>) -> Syscall {
@@ -93,15 +103,30 @@ fn allow_if(n: &[&str], args: Vec<Arg>) -> Syscall {
 }
 
 fn with_caps(n: &[&str], caps: &[&str]) -> Syscall {
-    Syscall { includes: Some(Filter { caps: names(caps), ..Filter::default() }), ..allow(n) }
+    Syscall {
+        includes: Some(Filter {
+            caps: names(caps),
+            ..Filter::default()
+        }),
+        ..allow(n)
+    }
 }
 
 fn on_arches(n: &[&str], arches: &[&str]) -> Syscall {
-    Syscall { includes: Some(Filter { arches: names(arches), ..Filter::default() }), ..allow(n) }
+    Syscall {
+        includes: Some(Filter {
+            arches: names(arches),
+            ..Filter::default()
+        }),
+        ..allow(n)
+    }
 }
 
 fn arch(a: &str, subs: &[&str]) -> ArchMap {
-    ArchMap { architecture: a.to_string(), sub_architectures: names(subs) }
+    ArchMap {
+        architecture: a.to_string(),
+        sub_architectures: names(subs),
+    }
 }
 
 /// Docker's default profile: deny (EPERM) what is not listed.
@@ -109,7 +134,10 @@ pub fn default_profile() -> Profile {
     let mut syscalls = vec![
         allow(ALLOWED),
         Syscall {
-            includes: Some(Filter { min_kernel: Some("4.8".into()), ..Filter::default() }),
+            includes: Some(Filter {
+                min_kernel: Some("4.8".into()),
+                ..Filter::default()
+            }),
             ..allow(&["process_vm_readv", "process_vm_writev", "ptrace"])
         },
         // socket(2) for every address family but AF_ALG and AF_VSOCK.
@@ -119,25 +147,64 @@ pub fn default_profile() -> Profile {
     ];
     // personality(2) only for the harmless personas.
     for persona in [0x0, 0x0008, 0x20000, 0x20008, 0xffff_ffff] {
-        syscalls.push(allow_if(&["personality"], vec![arg(0, persona, 0, Op::ScmpCmpEq)]));
+        syscalls.push(allow_if(
+            &["personality"],
+            vec![arg(0, persona, 0, Op::ScmpCmpEq)],
+        ));
     }
     syscalls.extend([
         on_arches(&["sync_file_range2", "swapcontext"], &["ppc64le"]),
         on_arches(
-            &["arm_fadvise64_64", "arm_sync_file_range", "sync_file_range2", "breakpoint", "cacheflush", "set_tls"],
+            &[
+                "arm_fadvise64_64",
+                "arm_sync_file_range",
+                "sync_file_range2",
+                "breakpoint",
+                "cacheflush",
+                "set_tls",
+            ],
             &["arm", "arm64"],
         ),
         on_arches(&["arch_prctl"], &["amd64", "x32"]),
         on_arches(&["modify_ldt"], &["amd64", "x32", "x86"]),
-        on_arches(&["s390_pci_mmio_read", "s390_pci_mmio_write", "s390_runtime_instr"], &["s390", "s390x"]),
+        on_arches(
+            &[
+                "s390_pci_mmio_read",
+                "s390_pci_mmio_write",
+                "s390_runtime_instr",
+            ],
+            &["s390", "s390x"],
+        ),
         on_arches(&["riscv_flush_icache"], &["riscv64"]),
         with_caps(&["open_by_handle_at"], &["CAP_DAC_READ_SEARCH"]),
         with_caps(
             &[
-                "bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount", "fsopen", "fspick",
-                "lookup_dcookie", "lsm_get_self_attr", "lsm_list_modules", "lsm_set_self_attr", "mount",
-                "mount_setattr", "move_mount", "open_tree", "perf_event_open", "quotactl", "quotactl_fd",
-                "setdomainname", "sethostname", "setns", "syslog", "umount", "umount2", "unshare",
+                "bpf",
+                "clone",
+                "clone3",
+                "fanotify_init",
+                "fsconfig",
+                "fsmount",
+                "fsopen",
+                "fspick",
+                "lookup_dcookie",
+                "lsm_get_self_attr",
+                "lsm_list_modules",
+                "lsm_set_self_attr",
+                "mount",
+                "mount_setattr",
+                "move_mount",
+                "open_tree",
+                "perf_event_open",
+                "quotactl",
+                "quotactl_fd",
+                "setdomainname",
+                "sethostname",
+                "setns",
+                "syslog",
+                "umount",
+                "umount2",
+                "unshare",
             ],
             &["CAP_SYS_ADMIN"],
         ),
@@ -148,34 +215,70 @@ pub fn default_profile() -> Profile {
                 arches: names(&["s390", "s390x"]),
                 ..Filter::default()
             }),
-            ..allow_if(&["clone"], vec![arg(0, CLONE_NAMESPACE_FLAGS, 0, Op::ScmpCmpMaskedEq)])
+            ..allow_if(
+                &["clone"],
+                vec![arg(0, CLONE_NAMESPACE_FLAGS, 0, Op::ScmpCmpMaskedEq)],
+            )
         },
         Syscall {
             comment: "s390 parameter ordering for clone is different".into(),
-            includes: Some(Filter { arches: names(&["s390", "s390x"]), ..Filter::default() }),
-            excludes: Some(Filter { caps: names(&["CAP_SYS_ADMIN"]), ..Filter::default() }),
-            ..allow_if(&["clone"], vec![arg(1, CLONE_NAMESPACE_FLAGS, 0, Op::ScmpCmpMaskedEq)])
+            includes: Some(Filter {
+                arches: names(&["s390", "s390x"]),
+                ..Filter::default()
+            }),
+            excludes: Some(Filter {
+                caps: names(&["CAP_SYS_ADMIN"]),
+                ..Filter::default()
+            }),
+            ..allow_if(
+                &["clone"],
+                vec![arg(1, CLONE_NAMESPACE_FLAGS, 0, Op::ScmpCmpMaskedEq)],
+            )
         },
         // clone3's flags live in memory seccomp cannot read: make libc fall back to clone.
         Syscall {
             names: names(&["clone3"]),
             action: Act::ScmpActErrno,
             errno_ret: Some(ENOSYS),
-            excludes: Some(Filter { caps: names(&["CAP_SYS_ADMIN"]), ..Filter::default() }),
+            excludes: Some(Filter {
+                caps: names(&["CAP_SYS_ADMIN"]),
+                ..Filter::default()
+            }),
             ..Syscall::default()
         },
         with_caps(&["reboot"], &["CAP_SYS_BOOT"]),
         with_caps(&["chroot"], &["CAP_SYS_CHROOT"]),
-        with_caps(&["delete_module", "init_module", "finit_module"], &["CAP_SYS_MODULE"]),
+        with_caps(
+            &["delete_module", "init_module", "finit_module"],
+            &["CAP_SYS_MODULE"],
+        ),
         with_caps(&["acct"], &["CAP_SYS_PACCT"]),
         with_caps(
-            &["kcmp", "pidfd_getfd", "process_madvise", "process_vm_readv", "process_vm_writev", "ptrace"],
+            &[
+                "kcmp",
+                "pidfd_getfd",
+                "process_madvise",
+                "process_vm_readv",
+                "process_vm_writev",
+                "ptrace",
+            ],
             &["CAP_SYS_PTRACE"],
         ),
         with_caps(&["iopl", "ioperm"], &["CAP_SYS_RAWIO"]),
-        with_caps(&["settimeofday", "stime", "clock_settime", "clock_settime64"], &["CAP_SYS_TIME"]),
+        with_caps(
+            &["settimeofday", "stime", "clock_settime", "clock_settime64"],
+            &["CAP_SYS_TIME"],
+        ),
         with_caps(&["vhangup"], &["CAP_SYS_TTY_CONFIG"]),
-        with_caps(&["get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node"], &["CAP_SYS_NICE"]),
+        with_caps(
+            &[
+                "get_mempolicy",
+                "mbind",
+                "set_mempolicy",
+                "set_mempolicy_home_node",
+            ],
+            &["CAP_SYS_NICE"],
+        ),
         with_caps(&["syslog"], &["CAP_SYSLOG"]),
         with_caps(&["bpf"], &["CAP_BPF"]),
         with_caps(&["perf_event_open"], &["CAP_PERFMON"]),
@@ -186,10 +289,22 @@ pub fn default_profile() -> Profile {
         arch_map: vec![
             arch("SCMP_ARCH_X86_64", &["SCMP_ARCH_X86", "SCMP_ARCH_X32"]),
             arch("SCMP_ARCH_AARCH64", &["SCMP_ARCH_ARM"]),
-            arch("SCMP_ARCH_MIPS64", &["SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64N32"]),
-            arch("SCMP_ARCH_MIPS64N32", &["SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64"]),
-            arch("SCMP_ARCH_MIPSEL64", &["SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64N32"]),
-            arch("SCMP_ARCH_MIPSEL64N32", &["SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64"]),
+            arch(
+                "SCMP_ARCH_MIPS64",
+                &["SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64N32"],
+            ),
+            arch(
+                "SCMP_ARCH_MIPS64N32",
+                &["SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64"],
+            ),
+            arch(
+                "SCMP_ARCH_MIPSEL64",
+                &["SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64N32"],
+            ),
+            arch(
+                "SCMP_ARCH_MIPSEL64N32",
+                &["SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64"],
+            ),
             arch("SCMP_ARCH_S390X", &["SCMP_ARCH_S390"]),
             arch("SCMP_ARCH_RISCV64", &[]),
             arch("SCMP_ARCH_LOONGARCH64", &[]),

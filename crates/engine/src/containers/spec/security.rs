@@ -93,12 +93,24 @@ mod tests {
 
     #[test]
     fn options() {
-        let o = p(&["no-new-privileges", "seccomp=unconfined", "apparmor=my", "label=type:x"]).unwrap();
+        let o = p(&[
+            "no-new-privileges",
+            "seccomp=unconfined",
+            "apparmor=my",
+            "label=type:x",
+        ])
+        .unwrap();
         assert!(o.no_new_privileges);
         assert_eq!(o.seccomp, SeccompChoice::Unconfined);
         assert_eq!(o.apparmor.as_deref(), Some("my"));
         assert_eq!(o.labels, vec!["type:x"]);
-        let o = p(&["no-new-privileges:true", "seccomp=/p.json", "systempaths=unconfined", "writable-cgroups=false"]).unwrap();
+        let o = p(&[
+            "no-new-privileges:true",
+            "seccomp=/p.json",
+            "systempaths=unconfined",
+            "writable-cgroups=false",
+        ])
+        .unwrap();
         assert!(o.no_new_privileges && o.systempaths_unconfined);
         assert_eq!(o.seccomp, SeccompChoice::Profile("/p.json".into()));
         assert_eq!(o.writable_cgroups, Some(false));

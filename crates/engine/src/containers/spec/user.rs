@@ -115,7 +115,12 @@ fn parse_group(text: &str) -> Vec<GroupEntry> {
                 gid: f.get(2)?.trim().parse().ok()?,
                 members: f
                     .get(3)
-                    .map(|m| m.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+                    .map(|m| {
+                        m.split(',')
+                            .map(|s| s.trim().to_string())
+                            .filter(|s| !s.is_empty())
+                            .collect()
+                    })
                     .unwrap_or_default(),
             })
         })
@@ -125,9 +130,15 @@ fn parse_group(text: &str) -> Vec<GroupEntry> {
 fn numeric(s: &str, spec: &str) -> Result<Option<u32>, SpecError> {
     match s.parse::<u64>() {
         Ok(n) if n <= MAX_ID => Ok(u32::try_from(n).ok()),
-        Ok(_) => Err(SpecError::IdOutOfRange { spec: spec.to_string() }),
-        Err(_) if s.starts_with('-') && s[1..].chars().all(|c| c.is_ascii_digit()) && s.len() > 1 => {
-            Err(SpecError::IdOutOfRange { spec: spec.to_string() })
+        Ok(_) => Err(SpecError::IdOutOfRange {
+            spec: spec.to_string(),
+        }),
+        Err(_)
+            if s.starts_with('-') && s[1..].chars().all(|c| c.is_ascii_digit()) && s.len() > 1 =>
+        {
+            Err(SpecError::IdOutOfRange {
+                spec: spec.to_string(),
+            })
         }
         Err(_) => Ok(None),
     }
@@ -168,7 +179,11 @@ pub fn resolve(
         None if user_arg.is_empty() => {}
         None => match uid_num {
             Some(n) => uid = n,
-            None => return Err(SpecError::UserNotFound { user: user_arg.to_string() }),
+            None => {
+                return Err(SpecError::UserNotFound {
+                    user: user_arg.to_string(),
+                })
+            }
         },
     }
 
@@ -182,12 +197,20 @@ pub fn resolve(
             gid = match (hit, gid_num) {
                 (Some(e), _) => e.gid,
                 (None, Some(n)) => n,
-                (None, None) => return Err(SpecError::GroupNotFound { group: g.to_string() }),
+                (None, None) => {
+                    return Err(SpecError::GroupNotFound {
+                        group: g.to_string(),
+                    })
+                }
             };
         }
         None => {
             if let (Some(name), Some(gs)) = (&matched_name, &groups) {
-                sgids = gs.iter().filter(|e| e.members.iter().any(|m| m == name)).map(|e| e.gid).collect();
+                sgids = gs
+                    .iter()
+                    .filter(|e| e.members.iter().any(|m| m == name))
+                    .map(|e| e.gid)
+                    .collect();
             }
         }
     }
@@ -197,7 +220,9 @@ pub fn resolve(
     let mut added = Vec::new();
     for g in group_add {
         let num = numeric(g, g)?;
-        let hit = groups.as_ref().and_then(|gs| gs.iter().find(|e| e.name == *g || num == Some(e.gid)));
+        let hit = groups
+            .as_ref()
+            .and_then(|gs| gs.iter().find(|e| e.name == *g || num == Some(e.gid)));
         let id = match (hit, num) {
             (Some(e), _) => e.gid,
             (None, Some(n)) => n,
@@ -208,11 +233,19 @@ pub fn resolve(
         }
     }
     additional.extend(added);
-    Ok(ResolvedUser { uid, gid, additional_gids: additional })
+    Ok(ResolvedUser {
+        uid,
+        gid,
+        additional_gids: additional,
+    })
 }
 
 /// [`resolve`] with the files read from the image's layers.
-pub fn resolve_in_layers(spec: &str, group_add: &[String], layers: &[PathBuf]) -> Result<ResolvedUser, SpecError> {
+pub fn resolve_in_layers(
+    spec: &str,
+    group_add: &[String],
+    layers: &[PathBuf],
+) -> Result<ResolvedUser, SpecError> {
     let passwd = read_from_layers(layers, "etc/passwd")?;
     let group = read_from_layers(layers, "etc/group")?;
     resolve(spec, group_add, passwd.as_deref(), group.as_deref())
@@ -249,14 +282,28 @@ mod tests {
     fn empty_is_root_with_gid_zero() {
         let (_d, l) = layers();
         let u = resolve_in_layers("", &[], &l).unwrap();
-        assert_eq!(u, ResolvedUser { uid: 0, gid: 0, additional_gids: vec![0] });
+        assert_eq!(
+            u,
+            ResolvedUser {
+                uid: 0,
+                gid: 0,
+                additional_gids: vec![0]
+            }
+        );
     }
 
     #[test]
     fn name_from_the_topmost_layer_with_its_groups() {
         let (_d, l) = layers();
         let u = resolve_in_layers("www", &[], &l).unwrap();
-        assert_eq!(u, ResolvedUser { uid: 33, gid: 33, additional_gids: vec![33, 29, 44] });
+        assert_eq!(
+            u,
+            ResolvedUser {
+                uid: 33,
+                gid: 33,
+                additional_gids: vec![33, 29, 44]
+            }
+        );
     }
 
     #[test]
@@ -271,16 +318,37 @@ mod tests {
     fn number_not_in_passwd_is_allowed_with_gid_zero() {
         let (_d, l) = layers();
         let u = resolve_in_layers("1234", &[], &l).unwrap();
-        assert_eq!(u, ResolvedUser { uid: 1234, gid: 0, additional_gids: vec![0] });
+        assert_eq!(
+            u,
+            ResolvedUser {
+                uid: 1234,
+                gid: 0,
+                additional_gids: vec![0]
+            }
+        );
         let u = resolve_in_layers("1234:5678", &[], &l).unwrap();
-        assert_eq!(u, ResolvedUser { uid: 1234, gid: 5678, additional_gids: vec![5678] });
+        assert_eq!(
+            u,
+            ResolvedUser {
+                uid: 1234,
+                gid: 5678,
+                additional_gids: vec![5678]
+            }
+        );
     }
 
     #[test]
     fn user_and_group_explicit_drops_supplementary() {
         let (_d, l) = layers();
         let u = resolve_in_layers("www:staff", &[], &l).unwrap();
-        assert_eq!(u, ResolvedUser { uid: 33, gid: 50, additional_gids: vec![50] });
+        assert_eq!(
+            u,
+            ResolvedUser {
+                uid: 33,
+                gid: 50,
+                additional_gids: vec![50]
+            }
+        );
         let u = resolve_in_layers("daemon:44", &[], &l).unwrap();
         assert_eq!((u.uid, u.gid), (1, 44));
     }
@@ -288,20 +356,34 @@ mod tests {
     #[test]
     fn group_add_by_name_and_number() {
         let (_d, l) = layers();
-        let u = resolve_in_layers("daemon", &["staff".into(), "777".into(), "staff".into()], &l).unwrap();
+        let u = resolve_in_layers(
+            "daemon",
+            &["staff".into(), "777".into(), "staff".into()],
+            &l,
+        )
+        .unwrap();
         assert_eq!(u.additional_gids, vec![1, 50, 777]);
         let e = resolve_in_layers("daemon", &["nogroup".into()], &l).unwrap_err();
-        assert_eq!(e.to_string(), "unable to find group nogroup: no matching entries in group file");
+        assert_eq!(
+            e.to_string(),
+            "unable to find group nogroup: no matching entries in group file"
+        );
     }
 
     #[test]
     fn unknown_names_are_errors() {
         let (_d, l) = layers();
         let e = resolve_in_layers("nobody2", &[], &l).unwrap_err();
-        assert_eq!(e.to_string(), "unable to find user nobody2: no matching entries in passwd file");
+        assert_eq!(
+            e.to_string(),
+            "unable to find user nobody2: no matching entries in passwd file"
+        );
         let e = resolve_in_layers("www:nogroup", &[], &l).unwrap_err();
         assert!(matches!(e, SpecError::GroupNotFound { .. }));
-        assert!(matches!(resolve_in_layers("99999999999", &[], &l), Err(SpecError::IdOutOfRange { .. })));
+        assert!(matches!(
+            resolve_in_layers("99999999999", &[], &l),
+            Err(SpecError::IdOutOfRange { .. })
+        ));
     }
 
     #[test]
