@@ -210,7 +210,14 @@ impl Engine {
                     MountSource::Bind(p) => {
                         if !p.exists() {
                             // `-v /host:/ctr` makes a missing host directory, as Docker does;
-                            // `--mount type=bind` refuses it (decided by plan_mounts).
+                            // `--mount type=bind` refuses it.
+                            if !m.create_host_path {
+                                return Err(spec::SpecError::MountConfig {
+                                    kind: "bind".into(),
+                                    reason: format!("bind source path does not exist: {}", p.display()),
+                                }
+                                .into());
+                            }
                             std::fs::create_dir_all(&p).map_err(io("create bind source", &p))?;
                         }
                         (PlannedKind::Bind, p, None)
