@@ -48,6 +48,7 @@ pub fn ensure_image(
     policy: PullPolicy,
     platform: Option<&str>,
     verb: &str,
+    quiet: bool,
 ) -> anyhow::Result<()> {
     let present = match engine.images().resolve(image) {
         Ok(_) => true,
@@ -71,7 +72,7 @@ pub fn ensure_image(
         }
         return Ok(());
     }
-    if !present {
+    if !present && !quiet {
         let shown = image::Reference::parse(image)
             .map(|r| r.familiar())
             .unwrap_or_else(|_| image.to_string());
@@ -81,7 +82,7 @@ pub fn ensure_image(
         g,
         pull::Args {
             platform: platform.map(str::to_string),
-            quiet: false,
+            quiet,
             name: image.to_string(),
         },
     )
@@ -107,7 +108,15 @@ pub fn create(
         req.pull,
         req.platform.as_deref(),
         verb,
+        parsed.quiet,
     )?;
+    let e = &parsed.endpoint;
+    if !e.aliases.is_empty() || e.ipv4_address.is_some() || e.ipv6_address.is_some() || !e.extra_networks.is_empty() {
+        return Err(flag_error(
+            verb,
+            "--network-alias, --ip, --ip6 and extra networks need user-defined networks, which this berth does not have yet",
+        ));
+    }
     if let Some(p) = &parsed.cidfile {
         if p.exists() {
             return Err(flag_error(

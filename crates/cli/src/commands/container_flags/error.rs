@@ -52,6 +52,7 @@ impl FlagError {
     }
 
     /// The message without the usage hint.
+    #[cfg(test)]
     pub fn message(&self) -> &str {
         &self.message
     }

@@ -11,6 +11,7 @@ pub fn ram_in_bytes(s: &str) -> Result<i64, String> {
 }
 
 /// Docker's `FromHumanSize`: like [`ram_in_bytes`] but units are powers of 1000.
+#[cfg(test)]
 pub fn from_human_size(s: &str) -> Result<i64, String> {
     parse_size(s, 1000)
 }
