@@ -132,3 +132,24 @@ fn pause_and_unpause() {
     b.ok(&["rm", "-f", "pz"]);
     assert_eq!(b.ok(&["ps", "-aq"]), "");
 }
+
+#[test]
+fn top_rename_and_attach() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    b.ok(&["run", "-d", "--name", "first", "busybox", "sh", "-c", "sleep 1; echo late; exit 4"]);
+    let top = b.ok(&["top", "first"]);
+    assert!(top.starts_with("UID") && top.contains("sleep 1"), "{top}");
+    b.ok(&["rename", "first", "second"]);
+    assert_eq!(b.inspect("second", "{{.Name}}"), "/second");
+    assert_eq!(code(&b.run(&["inspect", "first"])), 1);
+    // attach gets what the container prints from now on, and its exit code.
+    let out = b.run(&["attach", "second"]);
+    assert_eq!(stdout(&out), "late\n");
+    assert_eq!(code(&out), 4);
+    let stopped = b.run(&["attach", "second"]);
+    assert_ne!(code(&stopped), 0);
+    assert!(stderr(&stopped).contains("You cannot attach to a stopped container"), "{}", stderr(&stopped));
+}

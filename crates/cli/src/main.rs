@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    container, create, exec, history, images, import, inspect, lifecycle, load, login, logout,
+    attach, container, rename, top, create, exec, history, images, import, inspect, lifecycle, load, login, logout,
     logs, prune, ps, pull, push, rm, rmi, run, save, start, system, tag, volume, wait,
 };
 
@@ -68,6 +68,12 @@ enum Cmd {
     Wait(wait::Args),
     /// Execute a command in a running container.
     Exec(exec::Args),
+    /// Attach local standard input, output, and error streams to a running container.
+    Attach(attach::Args),
+    /// Rename a container.
+    Rename(rename::Args),
+    /// Display the running processes of a container.
+    Top(top::Args),
     /// Return low-level information on containers, images or volumes.
     Inspect(inspect::AnyArgs),
     /// Manage containers.
@@ -168,6 +174,9 @@ fn main() -> ExitCode {
         Cmd::Inspect(a) | Cmd::Container(container::Cmd::Inspect(a)) => {
             inspect::run_any(&global, a)
         }
+        Cmd::Attach(a) | Cmd::Container(container::Cmd::Attach(a)) => attach::run(&global, a),
+        Cmd::Rename(a) | Cmd::Container(container::Cmd::Rename(a)) => rename::run(&global, a),
+        Cmd::Top(a) | Cmd::Container(container::Cmd::Top(a)) => top::run(&global, a),
         Cmd::Container(c) => container::run(&global, c),
         Cmd::Volume(c) => volume::run(&global, c),
         Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => pull::run(&global, a),

@@ -1,7 +1,9 @@
 //! `berth container <verb>`: the container verbs under Docker's management command, plus
 //! `prune` and the monitor's hidden `cleanup`.
 
-use super::{create, daemon, exec, inspect, lifecycle, logs, ps, rm, run, start, wait};
+use super::{
+    attach, create, daemon, exec, inspect, lifecycle, logs, ps, rename, rm, run, start, top, wait,
+};
 use crate::format::human_size;
 use crate::Global;
 
@@ -37,6 +39,12 @@ pub enum Cmd {
     Wait(wait::Args),
     /// Execute a command in a running container.
     Exec(exec::Args),
+    /// Attach local standard input, output, and error streams to a running container.
+    Attach(attach::Args),
+    /// Rename a container.
+    Rename(rename::Args),
+    /// Display the running processes of a container.
+    Top(top::Args),
     /// Display detailed information on one or more containers.
     Inspect(inspect::AnyArgs),
     /// Remove all stopped containers.

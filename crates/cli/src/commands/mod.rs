@@ -1,6 +1,7 @@
 //! One file per verb. Each `run` prints Docker's output and returns an error whose text is
 //! already Docker's message.
 
+pub mod attach;
 pub mod container;
 pub mod container_flags;
 pub mod create;
@@ -18,6 +19,7 @@ pub mod prune;
 pub mod ps;
 pub mod pull;
 pub mod push;
+pub mod rename;
 pub mod rm;
 pub mod rmi;
 pub mod run;
@@ -25,6 +27,7 @@ pub mod save;
 pub mod start;
 pub mod system;
 pub mod tag;
+pub mod top;
 pub mod volume;
 pub mod wait;
 

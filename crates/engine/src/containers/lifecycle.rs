@@ -331,6 +331,23 @@ impl Engine {
         Ok(c)
     }
 
+    /// `rename`: a new name, Docker's rules (valid, unused).
+    pub fn container_rename(&mut self, id_or_name: &str, new: &str) -> Result<()> {
+        let c = self.find_container(id_or_name)?;
+        let new = new.strip_prefix('/').unwrap_or(new);
+        if !super::names::valid_name(new) {
+            return Err(EngineError::InvalidParameter(format!(
+                "Invalid container name ({new}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+            )));
+        }
+        if c.name == new {
+            return Err(EngineError::InvalidParameter(
+                "Renaming a container with the same name as its current name".into(),
+            ));
+        }
+        self.db_mut().rename_container(&c.id, new)
+    }
+
     /// The pids of a running container's processes (for `top`).
     pub fn container_pids(&mut self, id_or_name: &str) -> Result<Vec<i32>> {
         let c = self.container(id_or_name)?;
