@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    attach, container, rename, top, create, exec, history, images, import, inspect, lifecycle, load, login, logout,
+    attach, container, info, rename, top, create, exec, history, images, import, inspect, lifecycle, load, login, logout,
     logs, prune, ps, pull, push, rm, rmi, run, save, start, system, tag, volume, wait,
 };
 
@@ -76,6 +76,10 @@ enum Cmd {
     Top(top::Args),
     /// Return low-level information on containers, images or volumes.
     Inspect(inspect::AnyArgs),
+    /// Display system-wide information.
+    Info,
+    /// Show the berth version information.
+    Version,
     /// Manage containers.
     #[command(subcommand)]
     Container(container::Cmd),
@@ -141,6 +145,7 @@ enum ImageCmd {
 }
 
 fn main() -> ExitCode {
+    let _ = runtime::container::foreground::default_sigpipe();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -177,6 +182,8 @@ fn main() -> ExitCode {
         Cmd::Attach(a) | Cmd::Container(container::Cmd::Attach(a)) => attach::run(&global, a),
         Cmd::Rename(a) | Cmd::Container(container::Cmd::Rename(a)) => rename::run(&global, a),
         Cmd::Top(a) | Cmd::Container(container::Cmd::Top(a)) => top::run(&global, a),
+        Cmd::Info => info::info(&global),
+        Cmd::Version => info::version(),
         Cmd::Container(c) => container::run(&global, c),
         Cmd::Volume(c) => volume::run(&global, c),
         Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => pull::run(&global, a),

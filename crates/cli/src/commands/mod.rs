@@ -9,6 +9,7 @@ pub mod exec;
 pub mod history;
 pub mod images;
 pub mod import;
+pub mod info;
 pub mod inspect;
 pub mod lifecycle;
 pub mod load;

@@ -32,6 +32,13 @@ fn forwarded() -> SigSet {
 }
 
 /// Blocks the forwarded signals; call before the clone so none is lost.
+/// Restores SIGPIPE's default action, so a command whose output goes to a closed pipe
+/// (`berth ps | head -1`) ends quietly, as C and Go programs do, instead of failing on
+/// every later write.
+pub fn default_sigpipe() -> Result<()> {
+    crate::sys::default_sigpipe().ctx(|| "restore SIGPIPE")
+}
+
 pub fn block_signals() -> Result<()> {
     forwarded().thread_block().ctx(|| "block signals")
 }

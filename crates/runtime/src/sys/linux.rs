@@ -320,3 +320,19 @@ pub fn adopt(fd: RawFd) -> OwnedFd {
     // in this thread and has not been stored or closed elsewhere.
     unsafe { OwnedFd::from_raw_fd(fd) }
 }
+
+/// Puts SIGPIPE back to its default action (Rust's start-up code ignores it).
+pub fn default_sigpipe() -> io::Result<()> {
+    // SAFETY: SIG_DFL installs no handler code, so no async-signal-safety question arises;
+    // sigaction is called with a fully initialised, zeroed struct.
+    let ret = unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = libc::SIG_DFL;
+        libc::sigaction(libc::SIGPIPE, &sa, std::ptr::null_mut())
+    };
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
