@@ -47,3 +47,23 @@ fn bind_mounts_and_anonymous_volumes() {
     assert!(stderr(&bad).contains("/no/such/dir"), "{}", stderr(&bad));
     assert_eq!(b.ok(&["ps", "-aq"]), "");
 }
+
+#[test]
+fn an_image_in_use_is_never_deleted() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    b.ok(&["create", "--name", "user", "busybox", "true"]);
+    let rmi = b.run(&["rmi", "busybox"]);
+    assert_eq!(code(&rmi), 1);
+    assert!(stderr(&rmi).contains("is using its referenced image"), "{}", stderr(&rmi));
+    b.ok(&["image", "prune", "-a", "-f"]);
+    // Forced: the name goes, the image and its layers stay for the container.
+    b.ok(&["rmi", "-f", "busybox"]);
+    b.ok(&["start", "-a", "user"]);
+    assert_eq!(b.inspect("user", "{{.State.ExitCode}}"), "0");
+    b.ok(&["rm", "user"]);
+    b.ok(&["image", "prune", "-a", "-f"]);
+    assert_eq!(b.ok(&["images", "-aq"]), "");
+}

@@ -35,6 +35,21 @@ impl ImageService {
             .ok()
             .map(|r| r.to_string())
             .filter(|n| names.contains(n));
+        let users = self.db.containers_of_image(&id)?;
+        if let (Some(user), false) = (users.first(), force) {
+            return Err(EngineError::ContainerConflict(match &by_name {
+                Some(_) => format!(
+                    "conflict: unable to remove repository reference \"{name_or_id}\" (must force) - container {} is using its referenced image {}",
+                    short_hex(user),
+                    short(&id)
+                ),
+                None => format!(
+                    "conflict: unable to delete {} (must be forced) - image is being used by stopped container {}",
+                    short(&id),
+                    short_hex(user)
+                ),
+            }));
+        }
         let mut lines = Vec::new();
         match by_name {
             Some(name) => {
@@ -63,6 +78,17 @@ impl ImageService {
                     lines.push(RemoveLine::Untagged(familiar(n)));
                 }
             }
+        }
+        if !users.is_empty() {
+            // Forced while containers use it: the names go, the image stays for them
+            // (its layers are their root filesystems).
+            for n in self.db.names_of(&id)? {
+                self.db.remove_name(&n)?;
+                if !lines.contains(&RemoveLine::Untagged(familiar(&n))) {
+                    lines.push(RemoveLine::Untagged(familiar(&n)));
+                }
+            }
+            return Ok(lines);
         }
         let (deleted, _) = self.delete(&id)?;
         lines.extend(deleted);
@@ -97,14 +123,18 @@ impl ImageService {
         Ok((lines, freed))
     }
 
-    /// Docker's `image prune`: images without any name (with `all`, every image: berth has
-    /// no containers yet that could hold one).
+    /// Docker's `image prune`: images without any name (with `all`, every image), except
+    /// those a container was made from.
     pub fn prune(&mut self, all: bool) -> Result<PruneReport> {
         let _lock = super::lock::StoreLock::exclusive(&self.root)?;
         let mut report = PruneReport::default();
         for rec in self.db.images()? {
             let names = self.db.names_of(&rec.id)?;
             if !all && !names.is_empty() {
+                continue;
+            }
+            if !self.db.containers_of_image(&rec.id)?.is_empty() {
+                // A container's root filesystem: never pruned.
                 continue;
             }
             for n in &names {
@@ -151,6 +181,11 @@ impl ImageService {
             }
         }
     }
+}
+
+/// The 12-digit form of a container id.
+fn short_hex(id: &str) -> &str {
+    &id[..id.len().min(12)]
 }
 
 fn familiar(full: &str) -> String {
