@@ -1,0 +1,101 @@
+//! Exit codes, start failures, and a monitor that outlives its spawner.
+
+use std::time::Duration;
+
+use e2e::not_root;
+use monitor::{SpawnError, StartErrorKind};
+
+use crate::fixture::{alive, collect, Fixture};
+
+#[test]
+fn kill_9_of_the_container_gives_137() {
+    if not_root() {
+        return;
+    }
+    let f = Fixture::new(&["sleep", "100"]);
+    let (s, mut c) = f.spawn();
+    assert!(alive(s.pid) && alive(s.monitor_pid));
+    assert_eq!(f.state().status, monitor::state::Status::Running);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(s.pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    assert_eq!(collect(&mut c).exits, vec![137]);
+    assert_eq!(f.state().exit_code, 137);
+}
+
+#[test]
+fn command_not_found_is_a_start_error_of_kind_not_found() {
+    if not_root() {
+        return;
+    }
+    let mut f = Fixture::new(&["no-such-program-here"]);
+    let marker = f.dir.path().join("on-exit-ran");
+    f.cfg.on_exit = vec!["/bin/touch".into(), marker.to_string_lossy().into_owned()];
+    match f.try_spawn() {
+        Err(SpawnError::Start { message, kind }) => {
+            assert_eq!(kind, StartErrorKind::NotFound, "{message}");
+            assert!(message.contains("no-such-program-here"), "{message}");
+        }
+        other => panic!("expected a start error, got {other:?}"),
+    }
+    let s = f.state();
+    assert_eq!(s.status, monitor::state::Status::Exited);
+    assert_eq!(s.exit_code, 127);
+    assert!(s.error.contains("no-such-program-here"), "{s:?}");
+    assert!(
+        marker.exists(),
+        "on_exit must run after a start failure too"
+    );
+    assert!(!std::path::Path::new(&f.cfg.runtime_root)
+        .join(&f.cfg.id)
+        .exists());
+}
+
+/// Run as a child process by the test below: spawns a monitor and sleeps.
+#[test]
+fn helper_spawn_then_sleep() {
+    let Some(run_dir) = std::env::var_os("BERTH_MONITOR_TEST_SPAWN") else {
+        return;
+    };
+    let cfg =
+        monitor::MonitorConfig::load(&std::path::Path::new(&run_dir).join("want.json")).unwrap();
+    let s = monitor::spawn(&crate::fixture::monitor_bin(), &cfg, None).unwrap();
+    println!("spawned {}", s.pid);
+    std::thread::sleep(Duration::from_secs(600));
+}
+
+#[test]
+fn the_monitor_survives_sigkill_of_its_spawner() {
+    if not_root() {
+        return;
+    }
+    let f = Fixture::new(&["sleep", "100"]);
+    std::fs::create_dir_all(f.run_dir()).unwrap();
+    std::fs::write(
+        f.run_dir().join("want.json"),
+        serde_json::to_vec(&f.cfg).unwrap(),
+    )
+    .unwrap();
+    let mut spawner = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "lifecycle::helper_spawn_then_sleep",
+            "--nocapture",
+        ])
+        .env("BERTH_MONITOR_TEST_SPAWN", f.run_dir())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let s = f.wait_state(30, |s| s.status == monitor::state::Status::Running);
+    spawner.kill().unwrap();
+    spawner.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(alive(s.monitor_pid), "the monitor died with its spawner");
+    assert!(alive(s.pid), "the container died with the spawner");
+    assert_eq!(f.state().status, monitor::state::Status::Running);
+    let mut c = monitor::Client::connect(f.run_dir()).unwrap();
+    f.stop();
+    assert_eq!(collect(&mut c).exits, vec![137]);
+}
