@@ -11,7 +11,8 @@
 # that sets the nofile/nproc ulimits this host needs (CONTAINERS_CONF). Everything the
 # script starts is stopped by PID, and its podman containers and image are removed.
 #
-# Env: BERTH_MONITOR, BERTH_RUNTIME (for the bundle), N (or $1), KEEP_TMP=1.
+# Env: BERTH_MONITOR, BERTH_RUNTIME (for the bundle), PODMAN_RUNTIME (default runc),
+# N (or $1), KEEP_TMP=1.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 N="${1:-${N:-10}}"
@@ -23,15 +24,19 @@ if [[ -z "${BERTH_MONITOR:-}" ]]; then
     BERTH_RUNTIME="${BERTH_RUNTIME:-$target/release/berth-runtime}"
 fi
 BERTH_RUNTIME="${BERTH_RUNTIME:-$(command -v berth-runtime)}"
+# crun 1.8 refuses this hybrid-cgroup host; runc works (conmon is the same either way).
+PODMAN_RUNTIME="${PODMAN_RUNTIME:-runc}"
 
 tmp="$(mktemp -d /tmp/berth-monmem.XXXXXX)"
 tag="berth-bench-$$"
 berth_pids=()
 podman_names=()
 export CONTAINERS_CONF="$tmp/containers.conf"
-cat > "$CONTAINERS_CONF" <<'CONF'
+cat > "$CONTAINERS_CONF" <<CONF
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+runtime = "${PODMAN_RUNTIME}"
 CONF
 
 cleanup() {

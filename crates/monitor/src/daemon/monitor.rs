@@ -153,6 +153,8 @@ impl Monitor {
                 })
             }
             Launched::Failed { message, kind } => {
+                // The runtime undoes a failed create itself; this catches the rest.
+                launch::delete(&self.cfg)?;
                 self.st.error = message.clone();
                 self.st.exit_code = kind.exit_code();
                 self.st.pid = 0;
