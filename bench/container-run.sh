@@ -18,7 +18,8 @@ BERTH="$repo/target/release/berth"
 tmp=$(mktemp -d /tmp/berth-bench-run.XXXXXX)
 printf '[containers]\ndefault_ulimits = ["nofile=20000:20000","nproc=32768:32768"]\n' > "$tmp/containers.conf"
 export CONTAINERS_CONF="$tmp/containers.conf"
-PODMAN=(podman --root "$tmp/podman/root" --runroot "$tmp/podman/run" --storage-driver overlay --cgroup-manager cgroupfs --events-backend file)
+# crun 1.8 refuses this hybrid host's cgroups: podman runs runc here.
+PODMAN=(podman --root "$tmp/podman/root" --runroot "$tmp/podman/run" --storage-driver overlay --cgroup-manager cgroupfs --events-backend file --runtime runc)
 B=("$BERTH" --root "$tmp/berth")
 cleanup() {
   "${B[@]}" rm -f $("${B[@]}" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
