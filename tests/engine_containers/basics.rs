@@ -24,20 +24,34 @@ fn exit_codes_are_dockers() {
         return;
     }
     let b = Berth::new();
-    assert_eq!(code(&b.run(&["run", "--rm", "busybox", "sh", "-c", "exit 3"])), 3);
+    assert_eq!(
+        code(&b.run(&["run", "--rm", "busybox", "sh", "-c", "exit 3"])),
+        3
+    );
     // PID 1 of a pid namespace ignores SIGKILL from inside; under --init the shell is
     // not PID 1 and the init passes its death on as 128+9.
     let killed = b.run(&["run", "--rm", "--init", "busybox", "sh", "-c", "kill -9 $$"]);
     assert_eq!(code(&killed), 137, "{}", stderr(&killed));
-    assert_eq!(b.ok(&["run", "--rm", "--init", "busybox", "sh", "-c", "echo $$"]), "2\n");
+    assert_eq!(
+        b.ok(&["run", "--rm", "--init", "busybox", "sh", "-c", "echo $$"]),
+        "2\n"
+    );
     let missing = b.run(&["run", "--rm", "busybox", "no-such-command"]);
     assert_eq!(code(&missing), 127, "{}", stderr(&missing));
-    assert!(stderr(&missing).contains("no-such-command"), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("no-such-command"),
+        "{}",
+        stderr(&missing)
+    );
     let noexec = b.run(&["run", "--rm", "busybox", "/etc/passwd"]);
     assert_eq!(code(&noexec), 126, "{}", stderr(&noexec));
     let image = b.run(&["run", "--rm", "--pull", "never", "nosuchimage"]);
     assert_eq!(code(&image), 125);
-    assert!(stderr(&image).contains("No such image: nosuchimage:latest"), "{}", stderr(&image));
+    assert!(
+        stderr(&image).contains("No such image: nosuchimage:latest"),
+        "{}",
+        stderr(&image)
+    );
     let flag = b.run(&["run", "--no-such-flag", "busybox"]);
     assert_eq!(code(&flag), 125);
     let mem = b.run(&["run", "-m", "lots", "busybox", "true"]);
@@ -53,26 +67,76 @@ fn image_defaults_and_flags_reach_the_process() {
     }
     let b = Berth::new();
     let out = b.ok(&[
-        "run", "--rm", "-e", "FOO=bar", "-w", "/tmp", "-u", "1000", "-h", "myhost", "busybox", "sh",
-        "-c", "echo $FOO $(pwd) $(id -u) $(hostname) $HOSTNAME",
+        "run",
+        "--rm",
+        "-e",
+        "FOO=bar",
+        "-w",
+        "/tmp",
+        "-u",
+        "1000",
+        "-h",
+        "myhost",
+        "busybox",
+        "sh",
+        "-c",
+        "echo $FOO $(pwd) $(id -u) $(hostname) $HOSTNAME",
     ]);
     assert_eq!(out, "bar /tmp 1000 myhost myhost\n");
     // The image's CMD (sh) with stdin closed exits 0 at once.
     assert_eq!(b.ok(&["run", "--rm", "busybox"]), "");
     // Docker's default capability set (14 capabilities).
-    let caps = b.ok(&["run", "--rm", "busybox", "grep", "CapEff", "/proc/self/status"]);
-    assert_eq!(caps.split_whitespace().nth(1), Some("00000000a80425fb"), "{caps}");
+    let caps = b.ok(&[
+        "run",
+        "--rm",
+        "busybox",
+        "grep",
+        "CapEff",
+        "/proc/self/status",
+    ]);
+    assert_eq!(
+        caps.split_whitespace().nth(1),
+        Some("00000000a80425fb"),
+        "{caps}"
+    );
     // /dev/shm is 64 MiB.
     let shm = b.ok(&["run", "--rm", "busybox", "df", "-k", "/dev/shm"]);
     assert!(shm.contains("65536"), "{shm}");
     // /etc/hostname, /etc/hosts, /etc/resolv.conf are there.
-    let hosts = b.ok(&["run", "--rm", "-h", "web", "busybox", "cat", "/etc/hosts", "/etc/hostname"]);
-    assert!(hosts.contains("127.0.0.1\tlocalhost") && hosts.contains("web"), "{hosts}");
+    let hosts = b.ok(&[
+        "run",
+        "--rm",
+        "-h",
+        "web",
+        "busybox",
+        "cat",
+        "/etc/hosts",
+        "/etc/hostname",
+    ]);
+    assert!(
+        hosts.contains("127.0.0.1\tlocalhost") && hosts.contains("web"),
+        "{hosts}"
+    );
     // --read-only refuses writes; --tmpfs gives a writable dir.
-    assert_ne!(code(&b.run(&["run", "--rm", "--read-only", "busybox", "touch", "/x"])), 0);
-    b.ok(&["run", "--rm", "--read-only", "--tmpfs", "/scratch", "busybox", "touch", "/scratch/x"]);
+    assert_ne!(
+        code(&b.run(&["run", "--rm", "--read-only", "busybox", "touch", "/x"])),
+        0
+    );
+    b.ok(&[
+        "run",
+        "--rm",
+        "--read-only",
+        "--tmpfs",
+        "/scratch",
+        "busybox",
+        "touch",
+        "/scratch/x",
+    ]);
     // A pid namespace of its own: the command is PID 1.
-    assert_eq!(b.ok(&["run", "--rm", "busybox", "sh", "-c", "echo $$"]), "1\n");
+    assert_eq!(
+        b.ok(&["run", "--rm", "busybox", "sh", "-c", "echo $$"]),
+        "1\n"
+    );
 }
 
 #[test]
@@ -82,14 +146,44 @@ fn memory_limit_kills_and_pids_limit_holds() {
     }
     let b = Berth::new();
     let oom = b.run(&[
-        "run", "--rm", "-m", "64m", "--memory-swap", "64m", "busybox", "sh", "-c",
+        "run",
+        "--rm",
+        "-m",
+        "64m",
+        "--memory-swap",
+        "64m",
+        "busybox",
+        "sh",
+        "-c",
         "head -c 200m /dev/zero | tail > /dev/null",
     ]);
     assert_ne!(code(&oom), 0, "a 200 MiB tail should not fit in 64 MiB");
-    let fits = b.run(&["run", "--rm", "-m", "64m", "busybox", "sh", "-c", "head -c 20m /dev/zero | tail > /dev/null"]);
+    let fits = b.run(&[
+        "run",
+        "--rm",
+        "-m",
+        "64m",
+        "busybox",
+        "sh",
+        "-c",
+        "head -c 20m /dev/zero | tail > /dev/null",
+    ]);
     assert_eq!(code(&fits), 0, "{}", stderr(&fits));
-    let pids = b.run(&["run", "--rm", "--pids-limit", "5", "busybox", "sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 5 & done; wait"]);
-    assert!(stderr(&pids).contains("fork") || code(&pids) != 0, "{}", stderr(&pids));
+    let pids = b.run(&[
+        "run",
+        "--rm",
+        "--pids-limit",
+        "5",
+        "busybox",
+        "sh",
+        "-c",
+        "for i in 1 2 3 4 5 6 7 8; do sleep 5 & done; wait",
+    ]);
+    assert!(
+        stderr(&pids).contains("fork") || code(&pids) != 0,
+        "{}",
+        stderr(&pids)
+    );
 }
 
 #[test]
@@ -101,7 +195,11 @@ fn name_in_use_and_bad_names_are_refused() {
     b.ok(&["create", "--name", "one", "busybox", "true"]);
     let again = b.run(&["create", "--name", "one", "busybox", "true"]);
     assert_eq!(code(&again), 125);
-    assert!(stderr(&again).contains("is already in use by container"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("is already in use by container"),
+        "{}",
+        stderr(&again)
+    );
     let bad = b.run(&["create", "--name", "-x", "busybox", "true"]);
     assert_eq!(code(&bad), 125);
     assert_eq!(b.ok(&["ps", "-aq"]).lines().count(), 1);

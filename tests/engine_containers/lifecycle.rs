@@ -13,14 +13,24 @@ fn detached_lifecycle_ps_stop_rm() {
     assert_eq!(id.len(), 64);
     let ps = b.ok(&["ps"]);
     assert!(ps.starts_with("CONTAINER ID"), "{ps}");
-    assert!(ps.contains(&id[..12]) && ps.contains("web") && ps.contains("Up "), "{ps}");
+    assert!(
+        ps.contains(&id[..12]) && ps.contains("web") && ps.contains("Up "),
+        "{ps}"
+    );
     assert!(ps.contains("\"sleep 1000\""), "{ps}");
     assert_eq!(b.inspect("web", "{{.State.Status}}"), "running");
-    assert_eq!(b.ok(&["ps", "--format", "{{.Names}} {{.State}}"]), "web running\n");
+    assert_eq!(
+        b.ok(&["ps", "--format", "{{.Names}} {{.State}}"]),
+        "web running\n"
+    );
     // Removing a running container needs -f.
     let rm = b.run(&["rm", "web"]);
     assert_eq!(code(&rm), 1);
-    assert!(stderr(&rm).contains("You cannot remove a running container"), "{}", stderr(&rm));
+    assert!(
+        stderr(&rm).contains("You cannot remove a running container"),
+        "{}",
+        stderr(&rm)
+    );
     // sleep as PID 1 ignores SIGTERM: stop kills it after the timeout.
     assert_eq!(b.ok(&["stop", "-t", "1", "web"]), "web\n");
     assert_eq!(b.inspect("web", "{{.State.Status}}"), "exited");
@@ -43,19 +53,34 @@ fn logs_keep_both_streams() {
         return;
     }
     let b = Berth::new();
-    b.ok(&["run", "-d", "--name", "talk", "busybox", "sh", "-c", "echo one; echo two >&2; echo three"]);
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "talk",
+        "busybox",
+        "sh",
+        "-c",
+        "echo one; echo two >&2; echo three",
+    ]);
     assert_eq!(b.ok(&["wait", "talk"]), "0\n");
     let out = b.run(&["logs", "talk"]);
     assert_eq!(stdout(&out), "one\nthree\n");
     assert_eq!(stderr(&out), "two\n");
     // stdout and stderr are separate pipes: only the order within a stream is kept.
     let last = b.run(&["logs", "--tail", "1", "talk"]);
-    assert_eq!(format!("{}{}", stdout(&last), stderr(&last)).lines().count(), 1);
+    assert_eq!(
+        format!("{}{}", stdout(&last), stderr(&last))
+            .lines()
+            .count(),
+        1
+    );
     let ts = b.ok(&["logs", "-t", "talk"]);
     assert!(ts.starts_with("20") && ts.contains("Z one"), "{ts}");
     // The log file is Docker's json-file.
     let id = b.inspect("talk", "{{.Id}}");
-    let log = std::fs::read_to_string(b.root().join(format!("containers/{id}/{id}-json.log"))).unwrap();
+    let log =
+        std::fs::read_to_string(b.root().join(format!("containers/{id}/{id}-json.log"))).unwrap();
     let first: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
     assert_eq!(first["log"], "one\n");
     assert_eq!(first["stream"], "stdout");
@@ -67,8 +92,16 @@ fn exec_runs_in_the_container() {
         return;
     }
     let b = Berth::new();
-    b.ok(&["run", "-d", "--name", "box", "-e", "A=1", "busybox", "sleep", "1000"]);
-    assert_eq!(b.ok(&["exec", "box", "sh", "-c", "echo $A $(hostname)"]).trim().split(' ').next(), Some("1"));
+    b.ok(&[
+        "run", "-d", "--name", "box", "-e", "A=1", "busybox", "sleep", "1000",
+    ]);
+    assert_eq!(
+        b.ok(&["exec", "box", "sh", "-c", "echo $A $(hostname)"])
+            .trim()
+            .split(' ')
+            .next(),
+        Some("1")
+    );
     assert_eq!(code(&b.run(&["exec", "box", "sh", "-c", "exit 5"])), 5);
     assert_eq!(b.ok(&["exec", "-u", "berth", "box", "id", "-u"]), "1000\n");
     assert_eq!(b.ok(&["exec", "-w", "/tmp", "box", "pwd"]), "/tmp\n");
@@ -78,7 +111,11 @@ fn exec_runs_in_the_container() {
     b.ok(&["stop", "-t", "0", "box"]);
     let stopped = b.run(&["exec", "box", "true"]);
     assert_eq!(code(&stopped), 1);
-    assert!(stderr(&stopped).contains("is not running"), "{}", stderr(&stopped));
+    assert!(
+        stderr(&stopped).contains("is not running"),
+        "{}",
+        stderr(&stopped)
+    );
 }
 
 #[test]
@@ -89,13 +126,23 @@ fn monitor_outlives_a_killed_cli() {
     let b = Berth::new();
     let mut cli = b
         .cmd()
-        .args(["run", "--name", "survivor", "busybox", "sh", "-c", "sleep 1; echo done"])
+        .args([
+            "run",
+            "--name",
+            "survivor",
+            "busybox",
+            "sh",
+            "-c",
+            "sleep 1; echo done",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
     b.until(10, "the container to run", |b| {
-        b.run(&["inspect", "-f", "{{.State.Status}}", "survivor"]).stdout.starts_with(b"running")
+        b.run(&["inspect", "-f", "{{.State.Status}}", "survivor"])
+            .stdout
+            .starts_with(b"running")
     });
     cli.kill().unwrap();
     let _ = cli.wait();
@@ -109,9 +156,21 @@ fn restart_on_failure_counts_and_stops() {
         return;
     }
     let b = Berth::new();
-    b.ok(&["run", "-d", "--name", "crash", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo x; exit 1"]);
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "crash",
+        "--restart",
+        "on-failure:2",
+        "busybox",
+        "sh",
+        "-c",
+        "echo x; exit 1",
+    ]);
     b.until(20, "two restarts", |b| {
-        b.inspect("crash", "{{.State.Status}}") == "exited" && b.inspect("crash", "{{.RestartCount}}") == "2"
+        b.inspect("crash", "{{.State.Status}}") == "exited"
+            && b.inspect("crash", "{{.RestartCount}}") == "2"
     });
     assert_eq!(b.ok(&["logs", "crash"]), "x\nx\nx\n");
     assert_eq!(b.inspect("crash", "{{.State.ExitCode}}"), "1");
@@ -139,7 +198,16 @@ fn top_rename_and_attach() {
         return;
     }
     let b = Berth::new();
-    b.ok(&["run", "-d", "--name", "first", "busybox", "sh", "-c", "sleep 1; echo late; exit 4"]);
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "first",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 1; echo late; exit 4",
+    ]);
     let top = b.ok(&["top", "first"]);
     assert!(top.starts_with("UID") && top.contains("sleep 1"), "{top}");
     b.ok(&["rename", "first", "second"]);
@@ -151,5 +219,9 @@ fn top_rename_and_attach() {
     assert_eq!(code(&out), 4);
     let stopped = b.run(&["attach", "second"]);
     assert_ne!(code(&stopped), 0);
-    assert!(stderr(&stopped).contains("You cannot attach to a stopped container"), "{}", stderr(&stopped));
+    assert!(
+        stderr(&stopped).contains("You cannot attach to a stopped container"),
+        "{}",
+        stderr(&stopped)
+    );
 }

@@ -23,10 +23,16 @@ impl Berth {
     /// A root with the `busybox` image in it.
     pub fn new() -> Berth {
         for b in ["berth", "berth-monitor", "berth-runtime"] {
-            assert!(bin_dir().join(b).exists(), "{b} missing: run `cargo build --workspace` first");
+            assert!(
+                bin_dir().join(b).exists(),
+                "{b} missing: run `cargo build --workspace` first"
+            );
         }
         let b = Berth {
-            root: tempfile::Builder::new().prefix("berth-ct-").tempdir().unwrap(),
+            root: tempfile::Builder::new()
+                .prefix("berth-ct-")
+                .tempdir()
+                .unwrap(),
         };
         let out = Command::new(workspace().join("fixtures/busybox-image.sh"))
             .arg(bin_dir().join("berth"))
@@ -34,7 +40,11 @@ impl Berth {
             .arg(b.root.path())
             .output()
             .unwrap();
-        assert!(out.status.success(), "busybox-image.sh: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "busybox-image.sh: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         b
     }
 

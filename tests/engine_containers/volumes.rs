@@ -8,16 +8,62 @@ fn named_volume_keeps_data_across_containers() {
         return;
     }
     let b = Berth::new();
-    b.ok(&["run", "--rm", "-v", "data:/data", "busybox", "sh", "-c", "echo kept > /data/f"]);
-    assert_eq!(b.ok(&["run", "--rm", "-v", "data:/data:ro", "busybox", "cat", "/data/f"]), "kept\n");
-    assert_ne!(code(&b.run(&["run", "--rm", "-v", "data:/data:ro", "busybox", "touch", "/data/g"])), 0);
+    b.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "data:/data",
+        "busybox",
+        "sh",
+        "-c",
+        "echo kept > /data/f",
+    ]);
+    assert_eq!(
+        b.ok(&[
+            "run",
+            "--rm",
+            "-v",
+            "data:/data:ro",
+            "busybox",
+            "cat",
+            "/data/f"
+        ]),
+        "kept\n"
+    );
+    assert_ne!(
+        code(&b.run(&[
+            "run",
+            "--rm",
+            "-v",
+            "data:/data:ro",
+            "busybox",
+            "touch",
+            "/data/g"
+        ])),
+        0
+    );
     let ls = b.ok(&["volume", "ls"]);
-    assert!(ls.starts_with("DRIVER") && ls.contains("local") && ls.contains("data"), "{ls}");
+    assert!(
+        ls.starts_with("DRIVER") && ls.contains("local") && ls.contains("data"),
+        "{ls}"
+    );
     // In use: refused; unused: removed.
-    b.ok(&["create", "--name", "holder", "-v", "data:/data", "busybox", "true"]);
+    b.ok(&[
+        "create",
+        "--name",
+        "holder",
+        "-v",
+        "data:/data",
+        "busybox",
+        "true",
+    ]);
     let busy = b.run(&["volume", "rm", "data"]);
     assert_eq!(code(&busy), 1);
-    assert!(stderr(&busy).contains("volume is in use"), "{}", stderr(&busy));
+    assert!(
+        stderr(&busy).contains("volume is in use"),
+        "{}",
+        stderr(&busy)
+    );
     b.ok(&["rm", "holder"]);
     assert_eq!(b.ok(&["volume", "rm", "data"]), "data\n");
     assert_eq!(b.ok(&["volume", "ls", "-q"]), "");
@@ -32,17 +78,45 @@ fn bind_mounts_and_anonymous_volumes() {
     let host = tempfile::tempdir().unwrap();
     std::fs::write(host.path().join("in"), "from host\n").unwrap();
     let spec = format!("{}:/mnt", host.path().display());
-    b.ok(&["run", "--rm", "-v", &spec, "busybox", "sh", "-c", "cat /mnt/in; echo back > /mnt/out"]);
-    assert_eq!(std::fs::read_to_string(host.path().join("out")).unwrap(), "back\n");
+    b.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        &spec,
+        "busybox",
+        "sh",
+        "-c",
+        "cat /mnt/in; echo back > /mnt/out",
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(host.path().join("out")).unwrap(),
+        "back\n"
+    );
     // An anonymous volume goes with `rm -v` (and with --rm).
-    b.ok(&["run", "--name", "anon", "-v", "/scratch", "busybox", "touch", "/scratch/x"]);
+    b.ok(&[
+        "run",
+        "--name",
+        "anon",
+        "-v",
+        "/scratch",
+        "busybox",
+        "touch",
+        "/scratch/x",
+    ]);
     assert_eq!(b.ok(&["volume", "ls", "-q"]).lines().count(), 1);
     b.ok(&["rm", "-v", "anon"]);
     assert_eq!(b.ok(&["volume", "ls", "-q"]), "");
     b.ok(&["run", "--rm", "-v", "/scratch", "busybox", "true"]);
     assert_eq!(b.ok(&["volume", "ls", "-q"]), "");
     // A --mount bind of a missing source is refused; nothing is left behind.
-    let bad = b.run(&["run", "--rm", "--mount", "type=bind,source=/no/such/dir,target=/x", "busybox", "true"]);
+    let bad = b.run(&[
+        "run",
+        "--rm",
+        "--mount",
+        "type=bind,source=/no/such/dir,target=/x",
+        "busybox",
+        "true",
+    ]);
     assert_eq!(code(&bad), 125, "{}", stderr(&bad));
     assert!(stderr(&bad).contains("/no/such/dir"), "{}", stderr(&bad));
     assert_eq!(b.ok(&["ps", "-aq"]), "");
@@ -57,7 +131,11 @@ fn an_image_in_use_is_never_deleted() {
     b.ok(&["create", "--name", "user", "busybox", "true"]);
     let rmi = b.run(&["rmi", "busybox"]);
     assert_eq!(code(&rmi), 1);
-    assert!(stderr(&rmi).contains("is using its referenced image"), "{}", stderr(&rmi));
+    assert!(
+        stderr(&rmi).contains("is using its referenced image"),
+        "{}",
+        stderr(&rmi)
+    );
     b.ok(&["image", "prune", "-a", "-f"]);
     // Forced: the name goes, the image and its layers stay for the container.
     b.ok(&["rmi", "-f", "busybox"]);

@@ -16,8 +16,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    attach, container, info, rename, top, create, exec, history, images, import, inspect, lifecycle, load, login, logout,
-    logs, prune, ps, pull, push, rm, rmi, run, save, start, system, tag, volume, wait,
+    attach, container, create, exec, history, images, import, info, inspect, lifecycle, load,
+    login, logout, logs, prune, ps, pull, push, rename, rm, rmi, run, save, start, system, tag,
+    top, volume, wait,
 };
 
 /// A Docker-compatible, daemonless container engine.

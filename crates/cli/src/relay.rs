@@ -117,7 +117,11 @@ pub fn relay(mut client: Client, mut r: Relay<'_>) -> std::io::Result<Ended> {
     mask.thread_block().map_err(std::io::Error::from)?;
     let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
         .map_err(std::io::Error::from)?;
-    let _raw = if r.tty && r.stdin { RawTerminal::enter() } else { None };
+    let _raw = if r.tty && r.stdin {
+        RawTerminal::enter()
+    } else {
+        None
+    };
     if r.tty {
         if let Some((rows, cols)) = terminal_size() {
             let _ = client.resize(rows, cols);
@@ -138,7 +142,11 @@ pub fn relay(mut client: Client, mut r: Relay<'_>) -> std::io::Result<Ended> {
         if stdin_open {
             fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
         }
-        let timeout = if buffered { PollTimeout::ZERO } else { PollTimeout::NONE };
+        let timeout = if buffered {
+            PollTimeout::ZERO
+        } else {
+            PollTimeout::NONE
+        };
         match poll(&mut fds, timeout) {
             Ok(_) => {}
             Err(nix::errno::Errno::EINTR) => continue,
@@ -149,7 +157,8 @@ pub fn relay(mut client: Client, mut r: Relay<'_>) -> std::io::Result<Ended> {
                 .and_then(|f| f.revents())
                 .is_some_and(|r| !r.is_empty())
         };
-        let (c_ready, s_ready, i_ready) = (buffered || ready(0, &fds), ready(1, &fds), ready(2, &fds));
+        let (c_ready, s_ready, i_ready) =
+            (buffered || ready(0, &fds), ready(1, &fds), ready(2, &fds));
         drop(fds);
         if s_ready {
             while let Ok(Some(info)) = sfd.read_signal() {

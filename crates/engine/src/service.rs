@@ -19,7 +19,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("root", self.images.root()).finish()
+        f.debug_struct("Engine")
+            .field("root", self.images.root())
+            .finish()
     }
 }
 
@@ -67,10 +69,14 @@ fn pick_snapshotter(dir: &Path) -> Result<Box<dyn Snapshotter>> {
         source: e,
     };
     if dir.join("overlay").is_dir() {
-        return Ok(Box::new(storage::OverlaySnapshotter::new(&dir.join("overlay")).map_err(err)?));
+        return Ok(Box::new(
+            storage::OverlaySnapshotter::new(&dir.join("overlay")).map_err(err)?,
+        ));
     }
     if dir.join("vfs").is_dir() {
-        return Ok(Box::new(storage::VfsSnapshotter::new(&dir.join("vfs")).map_err(err)?));
+        return Ok(Box::new(
+            storage::VfsSnapshotter::new(&dir.join("vfs")).map_err(err)?,
+        ));
     }
     storage::detect(dir).map_err(err)
 }

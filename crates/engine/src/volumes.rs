@@ -81,7 +81,8 @@ impl Engine {
             return Ok(self.info(v));
         }
         let data = self.volume_data(&name);
-        std::fs::create_dir_all(&data).map_err(|e| EngineError::io("create volume directory", &data, e))?;
+        std::fs::create_dir_all(&data)
+            .map_err(|e| EngineError::io("create volume directory", &data, e))?;
         let rec = VolumeRecord {
             name: name.clone(),
             driver,
@@ -91,7 +92,10 @@ impl Engine {
             anonymous,
         };
         self.db_mut().insert_volume(&rec)?;
-        let v = self.db().volume(&name)?.ok_or(EngineError::NoSuchVolume(name))?;
+        let v = self
+            .db()
+            .volume(&name)?
+            .ok_or(EngineError::NoSuchVolume(name))?;
         Ok(self.info(v))
     }
 
@@ -104,7 +108,12 @@ impl Engine {
     }
 
     pub fn volume_list(&self) -> Result<Vec<VolumeInfo>> {
-        Ok(self.db().volumes()?.into_iter().map(|v| self.info(v)).collect())
+        Ok(self
+            .db()
+            .volumes()?
+            .into_iter()
+            .map(|v| self.info(v))
+            .collect())
     }
 
     /// Removes a volume no container mounts (`force` only ignores a missing one, as Docker).

@@ -51,7 +51,11 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             tty: c.config.tty,
             stdin,
             detach_keys: keys,
-            on_signal: if a.sig_proxy && !c.config.tty { Some(&mut forward) } else { None },
+            on_signal: if a.sig_proxy && !c.config.tty {
+                Some(&mut forward)
+            } else {
+                None
+            },
         },
     )?;
     match ended {

@@ -65,10 +65,7 @@ pub fn ensure_image(
             let shown = image::Reference::parse(image)
                 .map(|r| r.familiar())
                 .unwrap_or_else(|_| image.to_string());
-            return Err(run_error(
-                verb,
-                EngineError::NoSuchImage { name: shown },
-            ));
+            return Err(run_error(verb, EngineError::NoSuchImage { name: shown }));
         }
         return Ok(());
     }
@@ -111,7 +108,11 @@ pub fn create(
         parsed.quiet,
     )?;
     let e = &parsed.endpoint;
-    if !e.aliases.is_empty() || e.ipv4_address.is_some() || e.ipv6_address.is_some() || !e.extra_networks.is_empty() {
+    if !e.aliases.is_empty()
+        || e.ipv4_address.is_some()
+        || e.ipv6_address.is_some()
+        || !e.extra_networks.is_empty()
+    {
         return Err(flag_error(
             verb,
             "--network-alias, --ip, --ip6 and extra networks need user-defined networks, which this berth does not have yet",
@@ -125,13 +126,19 @@ pub fn create(
             ));
         }
     }
-    let created = engine.container_create(req).map_err(|e| run_error(verb, e))?;
+    let created = engine
+        .container_create(req)
+        .map_err(|e| run_error(verb, e))?;
     for w in &created.warnings {
         eprintln!("WARNING: {w}");
     }
     if let Some(p) = &parsed.cidfile {
-        std::fs::write(p, &created.id)
-            .map_err(|e| flag_error(verb, format!("failed to write the container ID to the file: {e}")))?;
+        std::fs::write(p, &created.id).map_err(|e| {
+            flag_error(
+                verb,
+                format!("failed to write the container ID to the file: {e}"),
+            )
+        })?;
     }
     Ok((engine, created))
 }

@@ -40,8 +40,8 @@ pub struct Args {
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let mut env = Vec::new();
     for f in &a.env_file {
-        let text = std::fs::read_to_string(f)
-            .map_err(|e| anyhow::anyhow!("open {}: {e}", f.display()))?;
+        let text =
+            std::fs::read_to_string(f).map_err(|e| anyhow::anyhow!("open {}: {e}", f.display()))?;
         for l in text.lines() {
             let l = l.trim_start();
             if l.is_empty() || l.starts_with('#') {

@@ -6,7 +6,10 @@ use super::daemon;
 use crate::Global;
 
 fn read(p: &str) -> String {
-    std::fs::read_to_string(p).unwrap_or_default().trim().to_string()
+    std::fs::read_to_string(p)
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }
 
 fn os_name() -> String {
@@ -39,7 +42,9 @@ pub fn info(g: &Global) -> anyhow::Result<()> {
     } else {
         "1"
     };
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     println!("Client:");
     println!(" Version:    {}", env!("CARGO_PKG_VERSION"));
     println!(" Context:    default");
@@ -70,7 +75,14 @@ pub fn info(g: &Global) -> anyhow::Result<()> {
     println!(" Total Memory: {}", mem_total());
     println!(" Name: {}", read("/proc/sys/kernel/hostname"));
     println!(" Docker Root Dir: {}", g.root.dir().display());
-    println!(" IP Forwarding: {}", if read("/proc/sys/net/ipv4/ip_forward") == "1" { "on (not set by berth: no bridge network yet)" } else { "off" });
+    println!(
+        " IP Forwarding: {}",
+        if read("/proc/sys/net/ipv4/ip_forward") == "1" {
+            "on (not set by berth: no bridge network yet)"
+        } else {
+            "off"
+        }
+    );
     Ok(())
 }
 
@@ -79,14 +91,24 @@ pub fn version() -> anyhow::Result<()> {
     println!("Client:");
     println!(" Version:           {v}");
     println!(" API version:       1.43");
-    println!(" OS/Arch:           linux/{}", std::env::consts::ARCH.replace("x86_64", "amd64").replace("aarch64", "arm64"));
+    println!(
+        " OS/Arch:           linux/{}",
+        std::env::consts::ARCH
+            .replace("x86_64", "amd64")
+            .replace("aarch64", "arm64")
+    );
     println!(" Context:           default");
     println!();
     println!("Server: berth (no daemon)");
     println!(" Engine:");
     println!("  Version:          {v}");
     println!("  API version:      1.43 (minimum version 1.24)");
-    println!("  OS/Arch:          linux/{}", std::env::consts::ARCH.replace("x86_64", "amd64").replace("aarch64", "arm64"));
+    println!(
+        "  OS/Arch:          linux/{}",
+        std::env::consts::ARCH
+            .replace("x86_64", "amd64")
+            .replace("aarch64", "arm64")
+    );
     println!(" berth-runtime:");
     println!("  Version:          {v}");
     Ok(())

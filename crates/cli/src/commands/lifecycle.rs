@@ -7,7 +7,12 @@ use crate::Global;
 #[derive(Debug, clap::Args)]
 pub struct StopArgs {
     /// Seconds to wait before killing the container.
-    #[arg(short = 't', long = "time", visible_alias = "timeout", allow_negative_numbers = true)]
+    #[arg(
+        short = 't',
+        long = "time",
+        visible_alias = "timeout",
+        allow_negative_numbers = true
+    )]
     pub time: Option<i64>,
     /// Signal to send to the container.
     #[arg(short, long)]
@@ -61,7 +66,8 @@ pub fn stop(g: &Global, a: StopArgs) -> anyhow::Result<()> {
 
 pub fn restart(g: &Global, a: StopArgs) -> anyhow::Result<()> {
     each(g, &a.containers, |e, n| {
-        e.container_restart(n, a.time, a.signal.as_deref()).map(|_| ())
+        e.container_restart(n, a.time, a.signal.as_deref())
+            .map(|_| ())
     })
 }
 

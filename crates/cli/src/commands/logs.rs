@@ -69,7 +69,11 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let stderr = std::io::stderr();
     let ts = a.timestamps;
     let mut sink = |e: &LogEntry| -> std::io::Result<()> {
-        let prefix = if ts { format!("{} ", e.time) } else { String::new() };
+        let prefix = if ts {
+            format!("{} ", e.time)
+        } else {
+            String::new()
+        };
         if e.stream == "stderr" {
             let mut w = stderr.lock();
             write!(w, "{prefix}{}", e.log)?;
@@ -82,7 +86,11 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     };
     match engine.container_logs(&a.container, &o, &mut sink) {
         Ok(()) => Ok(()),
-        Err(engine::EngineError::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(engine::EngineError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            Ok(())
+        }
         Err(e) => Err(daemon(e)),
     }
 }

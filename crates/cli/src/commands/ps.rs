@@ -39,7 +39,9 @@ pub struct Args {
 
 /// go-units HumanDuration (no " ago").
 fn human(d: std::time::Duration) -> String {
-    crate::format::since(Some(SystemTime::now() - d)).trim_end_matches(" ago").to_string()
+    crate::format::since(Some(SystemTime::now() - d))
+        .trim_end_matches(" ago")
+        .to_string()
 }
 
 fn ago(t: &str) -> String {
@@ -114,7 +116,10 @@ fn matches(c: &ContainerRecord, f: &str) -> anyhow::Result<bool> {
         .ok_or_else(|| anyhow::anyhow!("invalid filter '{f}'"))?;
     Ok(match k {
         "status" => {
-            if !matches!(v, "created" | "restarting" | "running" | "removing" | "paused" | "exited" | "dead") {
+            if !matches!(
+                v,
+                "created" | "restarting" | "running" | "removing" | "paused" | "exited" | "dead"
+            ) {
                 anyhow::bail!("Invalid filter 'status={v}'");
             }
             c.state.status == v
@@ -133,7 +138,9 @@ fn matches(c: &ContainerRecord, f: &str) -> anyhow::Result<bool> {
             };
             norm(&c.config.image) == norm(v)
                 || c.image_id == v
-                || c.image_id.trim_start_matches("sha256:").starts_with(v.trim_start_matches("sha256:"))
+                || c.image_id
+                    .trim_start_matches("sha256:")
+                    .starts_with(v.trim_start_matches("sha256:"))
         }
         "exited" => {
             let code: i32 = v
@@ -141,7 +148,8 @@ fn matches(c: &ContainerRecord, f: &str) -> anyhow::Result<bool> {
                 .map_err(|_| anyhow::anyhow!("invalid filter 'exited={v}'"))?;
             c.state.status == "exited" && c.state.exit_code == code
         }
-        "before" | "since" | "volume" | "network" | "health" | "publish" | "expose" | "isolation" | "is-task" => {
+        "before" | "since" | "volume" | "network" | "health" | "publish" | "expose"
+        | "isolation" | "is-task" => {
             anyhow::bail!("filter '{k}' is not supported by berth yet")
         }
         _ => anyhow::bail!("Invalid filter '{k}'"),
@@ -152,7 +160,11 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let mut engine = g.engine().map_err(daemon)?;
     let mut all = engine.containers().map_err(daemon)?;
     let limit = if a.latest { 1 } else { a.last };
-    let show_all = a.all || limit > 0 || a.filter.iter().any(|f| f.starts_with("status=") || f.starts_with("exited="));
+    let show_all = a.all
+        || limit > 0
+        || a.filter
+            .iter()
+            .any(|f| f.starts_with("status=") || f.starts_with("exited="));
     let mut rows = Vec::new();
     for c in all.drain(..) {
         if !show_all && !matches!(c.state.status.as_str(), "running" | "paused" | "restarting") {
@@ -180,7 +192,13 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     };
     let field = |c: &ContainerRecord, f: &str| -> Option<String> {
         Some(match f {
-            "ID" => if a.no_trunc { c.id.clone() } else { short(&c.id).to_string() },
+            "ID" => {
+                if a.no_trunc {
+                    c.id.clone()
+                } else {
+                    short(&c.id).to_string()
+                }
+            }
             "Image" => image_shown(c, a.no_trunc),
             "Command" => command(c, a.no_trunc),
             "CreatedAt" => crate::format::created_at(parse_time(&c.created)),
@@ -191,10 +209,19 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             "Size" => {
                 let used = engine
                     .snapshotter()
-                    .and_then(|s| s.usage(&c.id).map_err(|e| engine::EngineError::Storage { layer: c.id.clone(), source: e }))
+                    .and_then(|s| {
+                        s.usage(&c.id).map_err(|e| engine::EngineError::Storage {
+                            layer: c.id.clone(),
+                            source: e,
+                        })
+                    })
                     .map(|u| u.size)
                     .unwrap_or(0);
-                let virt = engine.images().summary_of(&c.image_id).map(|s| s.size).unwrap_or(0);
+                let virt = engine
+                    .images()
+                    .summary_of(&c.image_id)
+                    .map(|s| s.size)
+                    .unwrap_or(0);
                 format!("{} (virtual {})", human_size(used), human_size(used + virt))
             }
             "Names" => c.name.clone(),
@@ -210,11 +237,22 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
                 .container_volumes(&c.id)
                 .unwrap_or_default()
                 .into_iter()
-                .map(|v| if a.no_trunc { v.volume } else { v.volume.chars().take(15).collect() })
+                .map(|v| {
+                    if a.no_trunc {
+                        v.volume
+                    } else {
+                        v.volume.chars().take(15).collect()
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(","),
             "Networks" => c.host_config.network_mode.clone(),
-            "LocalVolumes" => engine.db().container_volumes(&c.id).unwrap_or_default().len().to_string(),
+            "LocalVolumes" => engine
+                .db()
+                .container_volumes(&c.id)
+                .unwrap_or_default()
+                .len()
+                .to_string(),
             "Platform" => String::new(),
             _ => return None,
         })
@@ -224,10 +262,25 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             for c in &rows {
                 let mut m = serde_json::Map::new();
                 for f in [
-                    "Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts", "Names",
-                    "Networks", "Ports", "RunningFor", "Size", "State", "Status",
+                    "Command",
+                    "CreatedAt",
+                    "ID",
+                    "Image",
+                    "Labels",
+                    "LocalVolumes",
+                    "Mounts",
+                    "Names",
+                    "Networks",
+                    "Ports",
+                    "RunningFor",
+                    "Size",
+                    "State",
+                    "Status",
                 ] {
-                    m.insert(f.into(), serde_json::Value::String(field(c, f).unwrap_or_default()));
+                    m.insert(
+                        f.into(),
+                        serde_json::Value::String(field(c, f).unwrap_or_default()),
+                    );
                 }
                 println!("{}", serde_json::Value::Object(m));
             }
@@ -248,7 +301,12 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             })?;
             let mut t = vec![header.split('\t').map(str::to_string).collect::<Vec<_>>()];
             for c in &rows {
-                t.push(template(&body, &|f| field(c, f))?.split('\t').map(str::to_string).collect());
+                t.push(
+                    template(&body, &|f| field(c, f))?
+                        .split('\t')
+                        .map(str::to_string)
+                        .collect(),
+                );
             }
             print!("{}", table(&t));
         }
@@ -258,7 +316,15 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             }
         }
         _ => {
-            let mut cols = vec!["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"];
+            let mut cols = vec![
+                "ID",
+                "Image",
+                "Command",
+                "RunningFor",
+                "Status",
+                "Ports",
+                "Names",
+            ];
             if a.size {
                 cols.push("Size");
             }
@@ -272,9 +338,16 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
                 "Names" => "NAMES",
                 _ => "SIZE",
             };
-            let mut t = vec![cols.iter().map(|c| header(c).to_string()).collect::<Vec<_>>()];
+            let mut t = vec![cols
+                .iter()
+                .map(|c| header(c).to_string())
+                .collect::<Vec<_>>()];
             for c in &rows {
-                t.push(cols.iter().map(|f| field(c, f).unwrap_or_default()).collect());
+                t.push(
+                    cols.iter()
+                        .map(|f| field(c, f).unwrap_or_default())
+                        .collect(),
+                );
             }
             print!("{}", table(&t));
         }

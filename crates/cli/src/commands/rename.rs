@@ -11,5 +11,7 @@ pub struct Args {
 
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let mut engine = g.engine().map_err(daemon)?;
-    engine.container_rename(&a.container, &a.new_name).map_err(daemon)
+    engine
+        .container_rename(&a.container, &a.new_name)
+        .map_err(daemon)
 }

@@ -30,9 +30,14 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         .flags
         .into_request(a.image, a.args)
         .map_err(|e| flag_failure("run", &e))?;
-    a.run.apply(&mut parsed).map_err(|e| flag_failure("run", &e))?;
+    a.run
+        .apply(&mut parsed)
+        .map_err(|e| flag_failure("run", &e))?;
     let (detach, sig_proxy) = (parsed.detach, parsed.sig_proxy);
-    let keys = parsed.detach_keys.clone().unwrap_or_else(|| "ctrl-p,ctrl-q".into());
+    let keys = parsed
+        .detach_keys
+        .clone()
+        .unwrap_or_else(|| "ctrl-p,ctrl-q".into());
     let detach_keys = relay::parse_detach_keys(&keys).map_err(|e| flag_error("run", e))?;
     let tty = parsed.request.config.tty;
     let stdin = parsed.request.config.open_stdin;
@@ -61,7 +66,11 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             tty,
             stdin,
             detach_keys,
-            on_signal: if sig_proxy && !tty { Some(&mut forward) } else { None },
+            on_signal: if sig_proxy && !tty {
+                Some(&mut forward)
+            } else {
+                None
+            },
         },
     )?;
     match ended {

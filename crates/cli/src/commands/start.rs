@@ -50,7 +50,11 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
                 tty: c.config.tty,
                 stdin: a.interactive && c.config.open_stdin,
                 detach_keys: keys,
-                on_signal: if c.config.tty { None } else { Some(&mut forward) },
+                on_signal: if c.config.tty {
+                    None
+                } else {
+                    Some(&mut forward)
+                },
             },
         )?;
         return match ended {
@@ -69,7 +73,10 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         }
     }
     if failed {
-        eprintln!("Error: failed to start containers: {}", a.containers.join(", "));
+        eprintln!(
+            "Error: failed to start containers: {}",
+            a.containers.join(", ")
+        );
         return Err(Failed.into());
     }
     Ok(())

@@ -37,8 +37,13 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let pid_col = header
         .split_whitespace()
         .position(|h| h == "PID")
-        .ok_or_else(|| anyhow::anyhow!("Error response from daemon: Couldn't find PID field in ps output"))?;
-    let mut rows = vec![header.split_whitespace().map(str::to_string).collect::<Vec<_>>()];
+        .ok_or_else(|| {
+            anyhow::anyhow!("Error response from daemon: Couldn't find PID field in ps output")
+        })?;
+    let mut rows = vec![header
+        .split_whitespace()
+        .map(str::to_string)
+        .collect::<Vec<_>>()];
     let ncols = rows[0].len();
     for l in lines {
         let fields: Vec<&str> = l.split_whitespace().collect();

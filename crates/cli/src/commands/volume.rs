@@ -109,7 +109,11 @@ pub fn run(g: &Global, c: Cmd) -> anyhow::Result<()> {
                 for v in vols {
                     let ok = match k {
                         "dangling" => {
-                            let used = !engine.db().volume_users(&v.name).map_err(daemon)?.is_empty();
+                            let used = !engine
+                                .db()
+                                .volume_users(&v.name)
+                                .map_err(daemon)?
+                                .is_empty();
                             (val == "true" || val == "1") != used
                         }
                         "name" => v.name.contains(val),
@@ -139,7 +143,12 @@ pub fn run(g: &Global, c: Cmd) -> anyhow::Result<()> {
                     "Mountpoint" => v.mountpoint.display().to_string(),
                     "Scope" => v.scope.clone(),
                     "CreatedAt" => v.created_at.clone(),
-                    "Labels" => v.labels.iter().map(|(k, x)| format!("{k}={x}")).collect::<Vec<_>>().join(","),
+                    "Labels" => v
+                        .labels
+                        .iter()
+                        .map(|(k, x)| format!("{k}={x}"))
+                        .collect::<Vec<_>>()
+                        .join(","),
                     _ => return None,
                 })
             };

@@ -245,9 +245,10 @@ mod tests {
         assert_eq!(v["UTSMode"], "");
         assert_eq!(v["ContainerIDFile"], "");
         assert_eq!(v["LogConfig"]["Type"], "");
-        let c: ContainerConfig =
-            serde_json::from_str(r#"{"Image":"busybox","Cmd":["sh"],"ExposedPorts":{"80/tcp":{}}}"#)
-                .unwrap();
+        let c: ContainerConfig = serde_json::from_str(
+            r#"{"Image":"busybox","Cmd":["sh"],"ExposedPorts":{"80/tcp":{}}}"#,
+        )
+        .unwrap();
         assert_eq!(c.cmd.as_deref(), Some(&["sh".to_string()][..]));
         assert!(c.exposed_ports.contains_key("80/tcp"));
     }

@@ -128,7 +128,9 @@ impl Engine {
             m if m.starts_with("container:") => {
                 let other = self.find_container(&m["container:".len()..])?;
                 let pid = self.running_pid(&other)?;
-                Ok(NsMode::Join(PathBuf::from(format!("/proc/{pid}/ns/{kind}"))))
+                Ok(NsMode::Join(PathBuf::from(format!(
+                    "/proc/{pid}/ns/{kind}"
+                ))))
             }
             other => Err(EngineError::InvalidParameter(format!(
                 "invalid {what} mode: {other}"
@@ -214,7 +216,10 @@ impl Engine {
                             if !m.create_host_path {
                                 return Err(spec::SpecError::MountConfig {
                                     kind: "bind".into(),
-                                    reason: format!("bind source path does not exist: {}", p.display()),
+                                    reason: format!(
+                                        "bind source path does not exist: {}",
+                                        p.display()
+                                    ),
                                 }
                                 .into());
                             }
@@ -278,10 +283,18 @@ impl Engine {
                 format!("{}.{}", config.hostname, config.domainname)
             };
             write(&files.hostname, &format!("{}\n", config.hostname))?;
-            write(&files.hosts, &spec::hosts_file(&hostname, &host.extra_hosts))?;
+            write(
+                &files.hosts,
+                &spec::hosts_file(&hostname, &host.extra_hosts),
+            )?;
             write(
                 &files.resolv_conf,
-                &spec::resolv_conf(&host_resolv_conf(), &host.dns, &host.dns_search, &host.dns_options),
+                &spec::resolv_conf(
+                    &host_resolv_conf(),
+                    &host.dns,
+                    &host.dns_search,
+                    &host.dns_options,
+                ),
             )?;
             let oci = spec::build(&spec::SpecInput {
                 id: &id,

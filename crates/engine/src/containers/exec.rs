@@ -27,7 +27,10 @@ pub struct ExecRequest {
 
 /// `berth-runtime` next to the running binary, else on PATH.
 pub fn runtime_exe() -> PathBuf {
-    if let Some(dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf)) {
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+    {
         let p = dir.join("berth-runtime");
         if p.exists() {
             return p;
@@ -103,10 +106,12 @@ impl Engine {
                 reason: format!("read {}", cfg_path.display()),
             })?;
         let mut process = spec.get("process").cloned().unwrap_or(Value::Null);
-        let obj = process.as_object_mut().ok_or_else(|| EngineError::Container {
-            id: c.id.clone(),
-            reason: "config.json has no process".into(),
-        })?;
+        let obj = process
+            .as_object_mut()
+            .ok_or_else(|| EngineError::Container {
+                id: c.id.clone(),
+                reason: "config.json has no process".into(),
+            })?;
         obj.insert("args".into(), Value::from(req.cmd.clone()));
         obj.insert("terminal".into(), Value::from(req.tty));
         if !req.workdir.is_empty() {
@@ -139,9 +144,11 @@ impl Engine {
             );
         }
         let run_dir = self.root().monitor_dir(&c.id);
-        std::fs::create_dir_all(&run_dir).map_err(|e| EngineError::io("create directory", &run_dir, e))?;
+        std::fs::create_dir_all(&run_dir)
+            .map_err(|e| EngineError::io("create directory", &run_dir, e))?;
         let file = run_dir.join(format!("exec-{}.json", &super::names::new_id()[..16]));
-        std::fs::write(&file, process.to_string()).map_err(|e| EngineError::io("write", &file, e))?;
+        std::fs::write(&file, process.to_string())
+            .map_err(|e| EngineError::io("write", &file, e))?;
         let mut cmd = Command::new(runtime_exe());
         cmd.arg("--root")
             .arg(self.root().runtime_dir())
@@ -149,16 +156,24 @@ impl Engine {
             .arg("--process")
             .arg(&file);
         if req.detach {
-            cmd.arg("--detach").stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+            cmd.arg("--detach")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
         }
         cmd.arg(&c.id);
         let status = cmd.status();
         let _ = std::fs::remove_file(&file);
         let status = status.map_err(|e| EngineError::io("run", runtime_exe(), e))?;
-        Ok(match (status.code(), std::os::unix::process::ExitStatusExt::signal(&status)) {
-            (Some(c), _) => c,
-            (None, Some(s)) => 128 + s,
-            _ => 125,
-        })
+        Ok(
+            match (
+                status.code(),
+                std::os::unix::process::ExitStatusExt::signal(&status),
+            ) {
+                (Some(c), _) => c,
+                (None, Some(s)) => 128 + s,
+                _ => 125,
+            },
+        )
     }
 }

@@ -49,15 +49,16 @@ pub fn log_opts(c: &ContainerRecord, dir: &Path) -> Result<Option<LogOpts>> {
         None => DEFAULT_LOG_MAX_SIZE,
     };
     let max_files = match lc.config.get("max-file") {
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| EngineError::InvalidParameter(format!("invalid log opt max-file: {v:?}")))?,
+        Some(v) => v.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            EngineError::InvalidParameter(format!("invalid log opt max-file: {v:?}"))
+        })?,
         None => DEFAULT_LOG_MAX_FILES,
     };
     for k in lc.config.keys() {
-        if !matches!(k.as_str(), "max-size" | "max-file" | "compress" | "labels" | "env" | "tag") {
+        if !matches!(
+            k.as_str(),
+            "max-size" | "max-file" | "compress" | "labels" | "env" | "tag"
+        ) {
             return Err(EngineError::InvalidParameter(format!(
                 "unknown log opt '{k}' for json-file log driver"
             )));
@@ -99,7 +100,11 @@ impl Engine {
 
     /// Starts a created or exited container: a monitor is spawned and creates it. With
     /// `attach`, that socket is the first attached client (output from the first byte).
-    pub fn container_start(&mut self, id_or_name: &str, attach: Option<OwnedFd>) -> Result<ContainerRecord> {
+    pub fn container_start(
+        &mut self,
+        id_or_name: &str,
+        attach: Option<OwnedFd>,
+    ) -> Result<ContainerRecord> {
         let c = self.container(id_or_name)?;
         if c.state.status == "paused" {
             return Err(EngineError::ContainerConflict(format!(
@@ -157,7 +162,12 @@ impl Engine {
                     _ => 125,
                 };
                 let mut st = c.state.clone();
-                st.status = if c.host_config.auto_remove { "removing" } else { "created" }.into();
+                st.status = if c.host_config.auto_remove {
+                    "removing"
+                } else {
+                    "created"
+                }
+                .into();
                 st.exit_code = i32::from(exit);
                 st.error = message.clone();
                 let _ = self.db_mut().set_container_state(&c.id, &st);
@@ -179,7 +189,12 @@ impl Engine {
 
     /// Sends `signal` (a name or number; `None` = the container's stop signal) to a
     /// running container. `stopping` marks it as stopped by the user (no restart).
-    pub fn container_kill(&mut self, id_or_name: &str, signal: Option<&str>, stopping: bool) -> Result<ContainerRecord> {
+    pub fn container_kill(
+        &mut self,
+        id_or_name: &str,
+        signal: Option<&str>,
+        stopping: bool,
+    ) -> Result<ContainerRecord> {
         let c = self.container(id_or_name)?;
         if !is_active(&c.state.status) {
             return Err(EngineError::ContainerConflict(format!(
@@ -191,9 +206,8 @@ impl Engine {
             .map(str::to_string)
             .or_else(|| c.config.stop_signal.clone())
             .unwrap_or_else(|| "SIGTERM".into());
-        let num = runtime::container::parse_signal(&sig).map_err(|_| {
-            EngineError::InvalidParameter(format!("Invalid signal: {sig}"))
-        })?;
+        let num = runtime::container::parse_signal(&sig)
+            .map_err(|_| EngineError::InvalidParameter(format!("Invalid signal: {sig}")))?;
         let run_dir = self.root().monitor_dir(&c.id);
         if stopping || num == 9 {
             let _ = std::fs::write(run_dir.join("stopping"), b"");
@@ -205,9 +219,8 @@ impl Engine {
         if c.state.pid > 0 && alive(c.state.pid) {
             nix::sys::signal::kill(
                 nix::unistd::Pid::from_raw(c.state.pid),
-                nix::sys::signal::Signal::try_from(num).map_err(|_| {
-                    EngineError::InvalidParameter(format!("Invalid signal: {sig}"))
-                })?,
+                nix::sys::signal::Signal::try_from(num)
+                    .map_err(|_| EngineError::InvalidParameter(format!("Invalid signal: {sig}")))?,
             )
             .map_err(|e| EngineError::Container {
                 id: c.id.clone(),
@@ -219,20 +232,36 @@ impl Engine {
 
     /// Waits until the container is no longer running (its next exit), at most `timeout`.
     /// Returns the exit code, or `None` on timeout.
-    pub fn container_wait_exit(&mut self, id: &str, timeout: Option<Duration>) -> Result<Option<i32>> {
+    pub fn container_wait_exit(
+        &mut self,
+        id: &str,
+        timeout: Option<Duration>,
+    ) -> Result<Option<i32>> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let run_dir = self.root().monitor_dir(id);
         if let Ok(mut client) = monitor::client::Client::connect(&run_dir) {
-            let _ = client.hello(monitor::protocol::Hello { stdin: false, stdout: false, stderr: false });
+            let _ = client.hello(monitor::protocol::Hello {
+                stdin: false,
+                stdout: false,
+                stderr: false,
+            });
             if let Some(d) = deadline {
-                let _ = client.set_read_timeout(Some(d.saturating_duration_since(Instant::now()).max(Duration::from_millis(1))));
+                let _ = client.set_read_timeout(Some(
+                    d.saturating_duration_since(Instant::now())
+                        .max(Duration::from_millis(1)),
+                ));
             }
             loop {
                 match client.recv() {
                     Ok(Some(monitor::client::Frame::Exit(code))) => return Ok(Some(code)),
                     Ok(Some(_)) => continue,
                     Ok(None) => break,
-                    Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        ) =>
+                    {
                         return Ok(None)
                     }
                     Err(_) => break,
@@ -254,14 +283,23 @@ impl Engine {
 
     /// `stop`: the stop signal, `timeout` seconds (default: the container's or 10), then
     /// SIGKILL. Stopping a stopped container is not an error (Docker).
-    pub fn container_stop(&mut self, id_or_name: &str, timeout: Option<i64>, signal: Option<&str>) -> Result<ContainerRecord> {
+    pub fn container_stop(
+        &mut self,
+        id_or_name: &str,
+        timeout: Option<i64>,
+        signal: Option<&str>,
+    ) -> Result<ContainerRecord> {
         let c = self.container(id_or_name)?;
         if !is_active(&c.state.status) {
             return Ok(c);
         }
         let secs = timeout.or(c.config.stop_timeout).unwrap_or(10);
         self.container_kill(&c.id, signal, true)?;
-        let wait = if secs < 0 { None } else { Some(Duration::from_secs(secs as u64)) };
+        let wait = if secs < 0 {
+            None
+        } else {
+            Some(Duration::from_secs(secs as u64))
+        };
         if self.container_wait_exit(&c.id, wait)?.is_none() {
             self.container_kill(&c.id, Some("SIGKILL"), true)?;
             self.container_wait_exit(&c.id, Some(Duration::from_secs(30)))?;
@@ -275,16 +313,27 @@ impl Engine {
     }
 
     /// `restart`: stop (if running) then start.
-    pub fn container_restart(&mut self, id_or_name: &str, timeout: Option<i64>, signal: Option<&str>) -> Result<ContainerRecord> {
+    pub fn container_restart(
+        &mut self,
+        id_or_name: &str,
+        timeout: Option<i64>,
+        signal: Option<&str>,
+    ) -> Result<ContainerRecord> {
         let c = self.container_stop(id_or_name, timeout, signal)?;
         self.container_start(&c.id, None)
     }
 
     /// Runs `f` on the runtime's view of the container.
-    fn runtime_call<T>(&self, id: &str, f: impl FnOnce(&runtime::container::Loaded) -> runtime::Result<T>) -> Result<T> {
-        let l = runtime::container::load(&self.root().runtime_dir(), id).map_err(|e| EngineError::Container {
-            id: id.to_string(),
-            reason: e.to_string(),
+    fn runtime_call<T>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&runtime::container::Loaded) -> runtime::Result<T>,
+    ) -> Result<T> {
+        let l = runtime::container::load(&self.root().runtime_dir(), id).map_err(|e| {
+            EngineError::Container {
+                id: id.to_string(),
+                reason: e.to_string(),
+            }
         })?;
         f(&l).map_err(|e| EngineError::Container {
             id: id.to_string(),

@@ -159,7 +159,9 @@ mod tests {
     fn rotated_files_oldest_first_and_partial_lines_wait() {
         let d = tempfile::tempdir().unwrap();
         let live = d.path().join("x-json.log");
-        let line = |s: &str| format!("{{\"log\":\"{s}\\n\",\"stream\":\"stdout\",\"time\":\"2026-11-24T05:00:00.000000001Z\"}}\n");
+        let line = |s: &str| {
+            format!("{{\"log\":\"{s}\\n\",\"stream\":\"stdout\",\"time\":\"2026-11-24T05:00:00.000000001Z\"}}\n")
+        };
         std::fs::write(format!("{}.2", live.display()), line("a")).unwrap();
         std::fs::write(format!("{}.1", live.display()), line("b")).unwrap();
         std::fs::write(&live, line("c") + "{\"log\":\"partial").unwrap();
@@ -167,7 +169,11 @@ mod tests {
         assert_eq!(fs.len(), 3);
         let mut out = Vec::new();
         for p in fs {
-            read_entries(&mut BufReader::new(File::open(p).unwrap()), &LogOptions::default(), &mut out);
+            read_entries(
+                &mut BufReader::new(File::open(p).unwrap()),
+                &LogOptions::default(),
+                &mut out,
+            );
         }
         let logs: Vec<_> = out.iter().map(|e| e.log.as_str()).collect();
         assert_eq!(logs, ["a\n", "b\n", "c\n"]);

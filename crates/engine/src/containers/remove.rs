@@ -15,7 +15,12 @@ use crate::Engine;
 impl Engine {
     /// Removes a container; `force` kills a running one first; `volumes` also removes its
     /// anonymous volumes (named ones always stay, as in Docker).
-    pub fn container_remove(&mut self, id_or_name: &str, force: bool, volumes: bool) -> Result<ContainerRecord> {
+    pub fn container_remove(
+        &mut self,
+        id_or_name: &str,
+        force: bool,
+        volumes: bool,
+    ) -> Result<ContainerRecord> {
         let c = self.container(id_or_name)?;
         if is_active(&c.state.status) {
             if !force {
@@ -63,7 +68,10 @@ impl Engine {
                 })
             }
         }
-        for dir in [self.root().container_dir(&c.id), self.root().monitor_dir(&c.id)] {
+        for dir in [
+            self.root().container_dir(&c.id),
+            self.root().monitor_dir(&c.id),
+        ] {
             match std::fs::remove_dir_all(&dir) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -92,7 +100,11 @@ impl Engine {
             if is_active(&c.state.status) {
                 continue;
             }
-            bytes += self.snapshotter()?.usage(&c.id).map(|u| u.size).unwrap_or(0);
+            bytes += self
+                .snapshotter()?
+                .usage(&c.id)
+                .map(|u| u.size)
+                .unwrap_or(0);
             self.remove_files_and_row(&c, false)?;
             gone.push(c.id);
         }

@@ -47,7 +47,11 @@ fn reconcile(rec: &StateRecord, mon: Option<&MonitorState>) -> StateRecord {
                 _ => "running",
             }
             .into();
-            s.pid = if m.status == Status::Restarting { 0 } else { m.pid };
+            s.pid = if m.status == Status::Restarting {
+                0
+            } else {
+                m.pid
+            };
             s.started_at = m.started_at.clone();
             s.restart_count = i64::from(m.restart_count);
             s.exit_code = m.exit_code;
@@ -132,7 +136,10 @@ mod tests {
             status: "paused".into(),
             ..running.clone()
         };
-        assert_eq!(reconcile(&paused, Some(&mon(Status::Running, me))).status, "paused");
+        assert_eq!(
+            reconcile(&paused, Some(&mon(Status::Running, me))).status,
+            "paused"
+        );
         // A dead monitor with a dead container: exited 255 with a reason.
         let s = reconcile(&running, Some(&mon(Status::Running, 4_000_001)));
         assert_eq!((s.status.as_str(), s.exit_code), ("exited", 255));

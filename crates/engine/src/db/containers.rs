@@ -87,12 +87,20 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 impl Db {
     /// Record a new container and the volumes it mounts, in one transaction.
     /// A taken name is [`EngineError::NameInUse`].
-    pub fn insert_container(&mut self, c: &ContainerRecord, volumes: &[ContainerVolume]) -> Result<()> {
+    pub fn insert_container(
+        &mut self,
+        c: &ContainerRecord,
+        volumes: &[ContainerVolume],
+    ) -> Result<()> {
         let path = self.path.clone();
         let err = |e| super::db_err(&path, e);
         let tx = self.conn.transaction().map_err(err)?;
         let taken: Option<String> = tx
-            .query_row("SELECT id FROM containers WHERE name = ?1", [&c.name], |r| r.get(0))
+            .query_row(
+                "SELECT id FROM containers WHERE name = ?1",
+                [&c.name],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(err)?;
         if let Some(other) = taken {
@@ -218,10 +226,7 @@ impl Db {
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if e.code == rusqlite::ErrorCode::ConstraintViolation =>
             {
-                let other = self
-                    .container(name)?
-                    .map(|c| c.id)
-                    .unwrap_or_default();
+                let other = self.container(name)?.map(|c| c.id).unwrap_or_default();
                 Err(EngineError::NameInUse {
                     name: name.to_string(),
                     id: other,
@@ -247,7 +252,8 @@ impl Db {
                 })
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
     }
 
     /// Forget a container (its volume rows go with it).

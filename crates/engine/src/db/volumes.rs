@@ -108,7 +108,8 @@ impl Db {
         let rows = st
             .query_map([name], |r| r.get(0))
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
     }
 
     /// Forget a volume (no container may still mount it: checked by the caller in the

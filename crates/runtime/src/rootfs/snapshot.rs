@@ -73,8 +73,7 @@ pub fn mount(sys: &dyn Mounter, m: &SnapshotMount, rootfs: &Path) -> Result<()> 
             std::env::set_current_dir(cwd)
                 .ctx(|| format!("enter the snapshot directory {}", cwd.display()))?;
             let r = run();
-            std::env::set_current_dir(&back)
-                .ctx(|| format!("return to {}", back.display()))?;
+            std::env::set_current_dir(&back).ctx(|| format!("return to {}", back.display()))?;
             r
         }
         None => run(),

@@ -7,6 +7,7 @@ pub mod mount;
 pub use linux::set_child_subreaper;
 
 pub use linux::{
-    adopt, clone3, close_from, default_sigpipe, close_range_cloexec, exec_fd, get_winsize, openat2_in_root, pidfd_open,
-    pidfd_send_signal, recv_fd, set_controlling_tty, set_winsize, CloneResult,
+    adopt, clone3, close_from, close_range_cloexec, default_sigpipe, exec_fd, get_winsize,
+    openat2_in_root, pidfd_open, pidfd_send_signal, recv_fd, set_controlling_tty, set_winsize,
+    CloneResult,
 };
