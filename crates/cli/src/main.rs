@@ -16,9 +16,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    attach, container, create, exec, history, images, import, info, inspect, lifecycle, load,
-    login, logout, logs, prune, ps, pull, push, rename, rm, rmi, run, save, start, system, tag,
-    top, volume, wait,
+    container, history, images, import, info, inspect, load, login, logout, prune, ps, pull, push,
+    rm, rmi, save, system, tag, volume,
 };
 
 /// A Docker-compatible, daemonless container engine.
@@ -41,42 +40,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
-    /// Create and run a new container from an image.
-    #[command(disable_help_flag = true)]
-    Run(Box<run::Args>),
-    /// Create a new container.
-    #[command(disable_help_flag = true)]
-    Create(Box<create::Args>),
-    /// Start one or more stopped containers.
-    Start(start::Args),
-    /// Stop one or more running containers.
-    Stop(lifecycle::StopArgs),
-    /// Restart one or more containers.
-    Restart(lifecycle::StopArgs),
-    /// Kill one or more running containers.
-    Kill(lifecycle::KillArgs),
-    /// Pause all processes within one or more containers.
-    Pause(lifecycle::NamesArgs),
-    /// Unpause all processes within one or more containers.
-    Unpause(lifecycle::NamesArgs),
+    #[command(flatten)]
+    Verb(container::Verb),
     /// Remove one or more containers.
     Rm(rm::Args),
     /// List containers.
     Ps(ps::Args),
-    /// Fetch the logs of a container.
-    Logs(logs::Args),
-    /// Block until one or more containers stop, then print their exit codes.
-    Wait(wait::Args),
-    /// Execute a command in a running container.
-    Exec(exec::Args),
-    /// Attach local standard input, output, and error streams to a running container.
-    Attach(attach::Args),
-    /// Rename a container.
-    Rename(rename::Args),
-    /// Display the running processes of a container.
-    Top(top::Args),
-    /// Return low-level information on containers, images or volumes.
-    Inspect(inspect::AnyArgs),
     /// Display system-wide information.
     Info,
     /// Show the berth version information.
@@ -160,29 +129,9 @@ fn main() -> ExitCode {
         insecure_registries: cli.insecure_registry,
     };
     let result = match cli.cmd {
-        Cmd::Run(a) | Cmd::Container(container::Cmd::Run(a)) => run::run(&global, *a),
-        Cmd::Create(a) | Cmd::Container(container::Cmd::Create(a)) => create::run(&global, *a),
-        Cmd::Start(a) | Cmd::Container(container::Cmd::Start(a)) => start::run(&global, a),
-        Cmd::Stop(a) | Cmd::Container(container::Cmd::Stop(a)) => lifecycle::stop(&global, a),
-        Cmd::Restart(a) | Cmd::Container(container::Cmd::Restart(a)) => {
-            lifecycle::restart(&global, a)
-        }
-        Cmd::Kill(a) | Cmd::Container(container::Cmd::Kill(a)) => lifecycle::kill(&global, a),
-        Cmd::Pause(a) | Cmd::Container(container::Cmd::Pause(a)) => lifecycle::pause(&global, a),
-        Cmd::Unpause(a) | Cmd::Container(container::Cmd::Unpause(a)) => {
-            lifecycle::unpause(&global, a)
-        }
-        Cmd::Rm(a) | Cmd::Container(container::Cmd::Rm(a)) => rm::run(&global, a),
-        Cmd::Ps(a) | Cmd::Container(container::Cmd::Ls(a)) => ps::run(&global, a),
-        Cmd::Logs(a) | Cmd::Container(container::Cmd::Logs(a)) => logs::run(&global, a),
-        Cmd::Wait(a) | Cmd::Container(container::Cmd::Wait(a)) => wait::run(&global, a),
-        Cmd::Exec(a) | Cmd::Container(container::Cmd::Exec(a)) => exec::run(&global, a),
-        Cmd::Inspect(a) | Cmd::Container(container::Cmd::Inspect(a)) => {
-            inspect::run_any(&global, a)
-        }
-        Cmd::Attach(a) | Cmd::Container(container::Cmd::Attach(a)) => attach::run(&global, a),
-        Cmd::Rename(a) | Cmd::Container(container::Cmd::Rename(a)) => rename::run(&global, a),
-        Cmd::Top(a) | Cmd::Container(container::Cmd::Top(a)) => top::run(&global, a),
+        Cmd::Verb(v) => container::run_verb(&global, v),
+        Cmd::Rm(a) => rm::run(&global, a),
+        Cmd::Ps(a) => ps::run(&global, a),
         Cmd::Info => info::info(&global),
         Cmd::Version => info::version(),
         Cmd::Container(c) => container::run(&global, c),

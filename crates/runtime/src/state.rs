@@ -239,10 +239,14 @@ pub fn is_alive(pid: i32, start: u64) -> bool {
 
 /// RFC 3339 UTC time with nanoseconds, as runc writes `created`.
 pub fn rfc3339_now() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = now.as_secs() as i64;
+    rfc3339(std::time::SystemTime::now())
+}
+
+/// `t` as RFC 3339, UTC, nanoseconds, `Z` (`2026-11-24T05:00:00.123456789Z`), the form
+/// runc and Docker write. Hand-written: a date crate for one format is not worth it.
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
     let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
     let z = days + 719_468;
@@ -251,15 +255,15 @@ pub fn rfc3339_now() -> String {
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:09}Z",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z",
         sod / 3600,
         sod % 3600 / 60,
         sod % 60,
-        now.subsec_nanos()
+        d.subsec_nanos()
     )
 }
 

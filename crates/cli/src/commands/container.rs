@@ -7,8 +7,10 @@ use super::{
 use crate::format::human_size;
 use crate::Global;
 
+/// The container verbs Docker has both at the top level (`docker run`) and under
+/// `docker container` (`docker container run`): one definition for both places.
 #[derive(Debug, clap::Subcommand)]
-pub enum Cmd {
+pub enum Verb {
     /// Create and run a new container from an image.
     #[command(disable_help_flag = true)]
     Run(Box<run::Args>),
@@ -27,12 +29,6 @@ pub enum Cmd {
     Pause(lifecycle::NamesArgs),
     /// Unpause all processes within one or more containers.
     Unpause(lifecycle::NamesArgs),
-    /// Remove one or more containers.
-    #[command(visible_alias = "remove")]
-    Rm(rm::Args),
-    /// List containers.
-    #[command(visible_aliases = ["ps", "list"])]
-    Ls(ps::Args),
     /// Fetch the logs of a container.
     Logs(logs::Args),
     /// Block until one or more containers stop, then print their exit codes.
@@ -47,6 +43,19 @@ pub enum Cmd {
     Top(top::Args),
     /// Display detailed information on one or more containers.
     Inspect(inspect::AnyArgs),
+}
+
+/// `berth container <verb>`.
+#[derive(Debug, clap::Subcommand)]
+pub enum Cmd {
+    #[command(flatten)]
+    Verb(Verb),
+    /// Remove one or more containers.
+    #[command(visible_alias = "remove")]
+    Rm(rm::Args),
+    /// List containers.
+    #[command(visible_aliases = ["ps", "list"])]
+    Ls(ps::Args),
     /// Remove all stopped containers.
     Prune(PruneArgs),
     /// (internal) What a container's monitor runs when it exits for good.
@@ -66,10 +75,33 @@ pub struct CleanupArgs {
     pub id: String,
 }
 
+pub fn run_verb(g: &Global, v: Verb) -> anyhow::Result<()> {
+    match v {
+        Verb::Run(a) => run::run(g, *a),
+        Verb::Create(a) => create::run(g, *a),
+        Verb::Start(a) => start::run(g, a),
+        Verb::Stop(a) => lifecycle::stop(g, a),
+        Verb::Restart(a) => lifecycle::restart(g, a),
+        Verb::Kill(a) => lifecycle::kill(g, a),
+        Verb::Pause(a) => lifecycle::pause(g, a),
+        Verb::Unpause(a) => lifecycle::unpause(g, a),
+        Verb::Logs(a) => logs::run(g, a),
+        Verb::Wait(a) => wait::run(g, a),
+        Verb::Exec(a) => exec::run(g, a),
+        Verb::Attach(a) => attach::run(g, a),
+        Verb::Rename(a) => rename::run(g, a),
+        Verb::Top(a) => top::run(g, a),
+        Verb::Inspect(a) => inspect::run_any(g, a),
+    }
+}
+
 pub fn run(g: &Global, c: Cmd) -> anyhow::Result<()> {
-    let mut engine = g.engine().map_err(daemon)?;
     match c {
+        Cmd::Verb(v) => run_verb(g, v),
+        Cmd::Rm(a) => rm::run(g, a),
+        Cmd::Ls(a) => ps::run(g, a),
         Cmd::Prune(_) => {
+            let mut engine = g.engine().map_err(daemon)?;
             let (gone, bytes) = engine.container_prune().map_err(daemon)?;
             if !gone.is_empty() {
                 println!("Deleted Containers:");
@@ -81,8 +113,9 @@ pub fn run(g: &Global, c: Cmd) -> anyhow::Result<()> {
             println!("Total reclaimed space: {}", human_size(bytes));
             Ok(())
         }
-        Cmd::Cleanup(a) => engine.container_cleanup(&a.id).map_err(daemon),
-        // The shared verbs are dispatched in main.rs.
-        _ => Ok(()),
+        Cmd::Cleanup(a) => {
+            let mut engine = g.engine().map_err(daemon)?;
+            engine.container_cleanup(&a.id).map_err(daemon)
+        }
     }
 }

@@ -34,7 +34,7 @@ use crate::Engine;
 
 /// Now, as Docker writes times: RFC 3339, UTC, nanoseconds.
 pub fn now_rfc3339() -> String {
-    humantime::format_rfc3339_nanos(SystemTime::now()).to_string()
+    runtime::state::rfc3339_now()
 }
 
 /// A time as written by [`now_rfc3339`] (or by the monitor), if it parses.
