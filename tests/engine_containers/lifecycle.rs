@@ -206,10 +206,10 @@ fn top_rename_and_attach() {
         "busybox",
         "sh",
         "-c",
-        "sleep 1; echo late; exit 4",
+        "sleep 2; echo late; exit 4",
     ]);
     let top = b.ok(&["top", "first"]);
-    assert!(top.starts_with("UID") && top.contains("sleep 1"), "{top}");
+    assert!(top.starts_with("UID") && top.contains("sleep 2"), "{top}");
     b.ok(&["rename", "first", "second"]);
     assert_eq!(b.inspect("second", "{{.Name}}"), "/second");
     assert_eq!(code(&b.run(&["inspect", "first"])), 1);
@@ -224,4 +224,38 @@ fn top_rename_and_attach() {
         "{}",
         stderr(&stopped)
     );
+}
+
+#[test]
+fn foreground_run_forwards_signals() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    let cli = b
+        .cmd()
+        .args([
+            "run",
+            "--name",
+            "sig",
+            "busybox",
+            "sh",
+            "-c",
+            "trap 'echo got TERM; exit 5' TERM; echo ready; while true; do sleep 0.1; done",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    b.until(10, "the container to run", |b| {
+        stdout(&b.run(&["logs", "sig"])).contains("ready")
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(cli.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let out = cli.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ready\ngot TERM\n");
+    assert_eq!(out.status.code(), Some(5));
 }

@@ -40,7 +40,8 @@ pub fn since(t: Option<SystemTime>) -> String {
     format!("{} ago", human_duration(d.as_secs_f64()))
 }
 
-fn human_duration(secs: f64) -> String {
+/// go-units `HumanDuration` (`5 seconds`, `About a minute`).
+pub fn human_duration(secs: f64) -> String {
     let s = secs as u64;
     let minutes = (secs / 60.0) as u64;
     let hours = (secs / 3600.0 + 0.5) as u64;

@@ -47,6 +47,17 @@ pub enum HealthStatus {
     Unhealthy,
 }
 
+impl HealthStatus {
+    /// Docker's word for it (`starting`, `healthy`, `unhealthy`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthStatus::Starting => "starting",
+            HealthStatus::Healthy => "healthy",
+            HealthStatus::Unhealthy => "unhealthy",
+        }
+    }
+}
+
 /// Docker's `State.Health`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -1,5 +1,6 @@
 //! `berth exec [-d] [-i] [-t] [-e K=V] [-u USER] [-w DIR] [--privileged] CONTAINER CMD...`.
 
+use super::container_flags::env::{parse_env_flag, read_kv_file};
 use super::{daemon, Coded, Exit};
 use crate::Global;
 
@@ -38,24 +39,17 @@ pub struct Args {
 }
 
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
+    // Docker's env-file format and `-e KEY` lookup, as `run` reads them.
+    let lookup = |k: &str| std::env::var(k).ok();
     let mut env = Vec::new();
     for f in &a.env_file {
-        let text =
-            std::fs::read_to_string(f).map_err(|e| anyhow::anyhow!("open {}: {e}", f.display()))?;
-        for l in text.lines() {
-            let l = l.trim_start();
-            if l.is_empty() || l.starts_with('#') {
-                continue;
-            }
-            env.push(l.to_string());
-        }
+        let path = f.to_string_lossy();
+        env.extend(
+            read_kv_file("--env-file", &path, Some(&lookup)).map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
     }
     for e in &a.env {
-        if e.contains('=') {
-            env.push(e.clone());
-        } else if let Ok(v) = std::env::var(e) {
-            env.push(format!("{e}={v}"));
-        }
+        env.extend(parse_env_flag(e, &lookup).map_err(|e| anyhow::anyhow!("{e}"))?);
     }
     let req = engine::containers::exec::ExecRequest {
         cmd: a.command,
@@ -70,11 +64,6 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     match engine.container_exec(&a.container, &req) {
         Ok(0) => Ok(()),
         Ok(code) => Err(Exit(super::run::exit_byte(code)).into()),
-        Err(e @ engine::EngineError::NoSuchContainer(_)) => Err(Coded {
-            code: 1,
-            msg: format!("Error response from daemon: {e}"),
-        }
-        .into()),
         Err(e) => Err(Coded {
             code: 1,
             msg: format!("Error response from daemon: {e}"),

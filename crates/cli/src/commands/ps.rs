@@ -37,13 +37,6 @@ pub struct Args {
     pub size: bool,
 }
 
-/// go-units HumanDuration (no " ago").
-fn human(d: std::time::Duration) -> String {
-    crate::format::since(Some(SystemTime::now() - d))
-        .trim_end_matches(" ago")
-        .to_string()
-}
-
 fn ago(t: &str) -> String {
     parse_time(t)
         .map(|t| crate::format::since(Some(t)))
@@ -58,7 +51,7 @@ pub fn status(c: &ContainerRecord, health: Option<&str>) -> String {
         "running" | "paused" => {
             let up = parse_time(&s.started_at)
                 .and_then(|t| SystemTime::now().duration_since(t).ok())
-                .map(human)
+                .map(|d| crate::format::human_duration(d.as_secs_f64()))
                 .unwrap_or_else(|| "Less than a second".into());
             let mut out = format!("Up {up}");
             if s.status == "paused" {

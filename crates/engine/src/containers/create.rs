@@ -72,6 +72,28 @@ fn host_resolv_conf() -> String {
 }
 
 impl Engine {
+    /// Removes what a failed `create` made after the snapshot (the snapshot, the
+    /// directory, the anonymous volumes and their rows) and hands back the error.
+    fn undo_create(
+        &mut self,
+        id: &str,
+        dir: &Path,
+        anonymous: &[String],
+        e: EngineError,
+    ) -> EngineError {
+        for v in anonymous {
+            let _ = self.db_mut().delete_volume(v);
+        }
+        drop(Undo {
+            engine: self,
+            id: id.to_string(),
+            dir: Some(dir.to_path_buf()),
+            snapshot: true,
+            volumes: anonymous.to_vec(),
+        });
+        e
+    }
+
     /// A name for a new container: the one asked for (checked), or a free random one.
     fn pick_name(&self, asked: Option<&str>) -> Result<String> {
         if let Some(n) = asked {
@@ -255,21 +277,8 @@ impl Engine {
             }
             Ok(())
         })();
-        let fail = |engine: &Engine, e: EngineError, anon: &[String]| {
-            let _ = Undo {
-                engine,
-                id: id.clone(),
-                dir: Some(dir.clone()),
-                snapshot: true,
-                volumes: anon.to_vec(),
-            };
-            e
-        };
         if let Err(e) = result {
-            for v in &made_anonymous {
-                let _ = self.db_mut().delete_volume(v);
-            }
-            return Err(fail(self, e, &made_anonymous));
+            return Err(self.undo_create(&id, &dir, &made_anonymous, e));
         }
         let built = (|| -> Result<()> {
             let files = EtcFiles {
@@ -316,10 +325,7 @@ impl Engine {
             write_bytes(&dir.join("config.json"), &json)
         })();
         if let Err(e) = built {
-            for v in &made_anonymous {
-                let _ = self.db_mut().delete_volume(v);
-            }
-            return Err(fail(self, e, &made_anonymous));
+            return Err(self.undo_create(&id, &dir, &made_anonymous, e));
         }
         let rec = ContainerRecord {
             id: id.clone(),
@@ -334,10 +340,7 @@ impl Engine {
             },
         };
         if let Err(e) = self.db_mut().insert_container(&rec, &volume_rows) {
-            for v in &made_anonymous {
-                let _ = self.db_mut().delete_volume(v);
-            }
-            return Err(fail(self, e, &made_anonymous));
+            return Err(self.undo_create(&id, &dir, &made_anonymous, e));
         }
         Ok(Created {
             id,

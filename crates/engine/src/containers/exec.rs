@@ -39,44 +39,18 @@ pub fn runtime_exe() -> PathBuf {
     PathBuf::from("berth-runtime")
 }
 
-/// Looks `name` up in the container's passwd/group file: (id, primary gid).
-fn lookup(root: &Path, file: &str, name: &str) -> Option<(u32, u32)> {
-    let text = std::fs::read_to_string(root.join(file)).ok()?;
-    text.lines().find_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        (f.len() >= 3 && f[0] == name).then(|| {
-            let id = f[2].parse().ok()?;
-            let gid = f.get(3).and_then(|g| g.parse().ok()).unwrap_or(id);
-            Some((id, gid))
-        })?
-    })
-}
-
-/// `user[:group]` → uid, gid, resolved in the container's own files.
-fn resolve_user(root: &Path, spec: &str) -> Result<(u32, u32)> {
-    let (u, g) = match spec.split_once(':') {
-        Some((u, g)) => (u, Some(g)),
-        None => (spec, None),
-    };
-    let (uid, mut gid) = match u.parse::<u32>() {
-        Ok(n) => (n, lookup(root, "etc/passwd", u).map(|x| x.1).unwrap_or(0)),
-        Err(_) => lookup(root, "etc/passwd", u).ok_or_else(|| {
-            EngineError::InvalidParameter(format!(
-                "unable to find user {u}: no matching entries in passwd file"
-            ))
-        })?,
-    };
-    if let Some(g) = g {
-        gid = match g.parse::<u32>() {
-            Ok(n) => n,
-            Err(_) => lookup(root, "etc/group", g).map(|x| x.0).ok_or_else(|| {
-                EngineError::InvalidParameter(format!(
-                    "unable to find group {g}: no matching entries in group file"
-                ))
-            })?,
-        };
-    }
-    Ok((uid, gid))
+/// A file of the running container's own root (`/proc/PID/root/...`); a symlinked file is
+/// treated as missing, as when the spec is built, so it can never name a host file.
+fn read_in_root(root: &Path, rel: &str) -> Option<String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+        .open(root.join(rel))
+        .ok()?;
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut f, &mut s).ok()?;
+    Some(s)
 }
 
 impl Engine {
@@ -130,8 +104,16 @@ impl Engine {
         obj.insert("env".into(), Value::from(env));
         if !req.user.is_empty() {
             let root = PathBuf::from(format!("/proc/{}/root", c.state.pid));
-            let (uid, gid) = resolve_user(&root, &req.user)?;
-            obj.insert("user".into(), serde_json::json!({"uid": uid, "gid": gid}));
+            let u = super::spec::user::resolve(
+                &req.user,
+                &[],
+                read_in_root(&root, "etc/passwd").as_deref(),
+                read_in_root(&root, "etc/group").as_deref(),
+            )?;
+            obj.insert(
+                "user".into(),
+                serde_json::json!({"uid": u.uid, "gid": u.gid, "additionalGids": u.additional_gids}),
+            );
         }
         if req.privileged {
             let all: Vec<Value> = runtime::security::caps::known_capabilities()

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use monitor::config::{Health, LogOpts, MonitorConfig, Restart};
-use monitor::spawn::{SpawnError, StartErrorKind};
+use monitor::spawn::SpawnError;
 
 use super::state::{alive, is_active};
 use crate::db::ContainerRecord;
@@ -107,9 +107,9 @@ impl Engine {
     ) -> Result<ContainerRecord> {
         let c = self.container(id_or_name)?;
         if c.state.status == "paused" {
-            return Err(EngineError::ContainerConflict(format!(
-                "cannot start a paused container, try unpause instead"
-            )));
+            return Err(EngineError::ContainerConflict(
+                "cannot start a paused container, try unpause instead".to_string(),
+            ));
         }
         if is_active(&c.state.status) {
             return Ok(c);
@@ -153,14 +153,11 @@ impl Engine {
             on_exit,
         };
         let exe = monitor::find_monitor_exe();
-        match monitor::spawn::spawn(&exe, &cfg, attach) {
-            Ok(_) => {}
+        let spawned = match monitor::spawn::spawn(&exe, &cfg, attach) {
+            Ok(s) => s,
             Err(SpawnError::Start { message, kind }) => {
-                let exit = match kind {
-                    StartErrorKind::NotFound => 127,
-                    StartErrorKind::CannotExecute => 126,
-                    _ => 125,
-                };
+                // 125, 126 or 127: always fits a byte.
+                let exit = u8::try_from(kind.exit_code()).unwrap_or(125);
                 let mut st = c.state.clone();
                 st.status = if c.host_config.auto_remove {
                     "removing"
@@ -179,12 +176,15 @@ impl Engine {
                     exit: 125,
                 })
             }
-        }
-        let mut st = c.state.clone();
-        st.status = "running".into();
-        st.error.clear();
-        self.db_mut().set_container_state(&c.id, &st)?;
-        self.container(&c.id)
+        };
+        // The monitor's state.json has the rest; the next read reconciles with it.
+        let mut c = c;
+        c.state.status = "running".into();
+        c.state.pid = spawned.pid;
+        c.state.started_at = super::now_rfc3339();
+        c.state.error.clear();
+        self.db_mut().set_container_state(&c.id, &c.state)?;
+        Ok(c)
     }
 
     /// Sends `signal` (a name or number; `None` = the container's stop signal) to a
@@ -214,7 +214,7 @@ impl Engine {
         }
         if c.state.status == "paused" && (num == 9 || stopping) {
             // A frozen process cannot act on a signal: thaw it (Docker does the same).
-            let _ = self.runtime_call(&c.id, |l| runtime::container::resume(l));
+            let _ = self.runtime_call(&c.id, runtime::container::resume);
         }
         if c.state.pid > 0 && alive(c.state.pid) {
             nix::sys::signal::kill(
@@ -359,7 +359,7 @@ impl Engine {
                 )))
             }
         }
-        self.runtime_call(&c.id, |l| runtime::container::pause(l))?;
+        self.runtime_call(&c.id, runtime::container::pause)?;
         c.state.status = "paused".into();
         self.db_mut().set_container_state(&c.id, &c.state)?;
         Ok(c)
@@ -374,7 +374,7 @@ impl Engine {
                 c.id
             )));
         }
-        self.runtime_call(&c.id, |l| runtime::container::resume(l))?;
+        self.runtime_call(&c.id, runtime::container::resume)?;
         c.state.status = "running".into();
         self.db_mut().set_container_state(&c.id, &c.state)?;
         Ok(c)
@@ -406,7 +406,7 @@ impl Engine {
                 c.id
             )));
         }
-        self.runtime_call(&c.id, |l| runtime::container::pids(l))
+        self.runtime_call(&c.id, runtime::container::pids)
     }
 }
 

@@ -3,7 +3,7 @@
 //! the live file across rotations until the container stops.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Seek};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -36,17 +36,13 @@ pub struct LogOptions {
     pub until: Option<SystemTime>,
 }
 
+/// The log files oldest first: `.N` … `.1`, then the live one.
 fn files(live: &Path) -> Vec<PathBuf> {
-    let mut rotated: Vec<(u32, PathBuf)> = Vec::new();
-    for n in 1..1000u32 {
-        let p = PathBuf::from(format!("{}.{n}", live.display()));
-        if !p.exists() {
-            break;
-        }
-        rotated.push((n, p));
-    }
-    rotated.sort_by(|a, b| b.0.cmp(&a.0));
-    let mut v: Vec<PathBuf> = rotated.into_iter().map(|(_, p)| p).collect();
+    let mut v: Vec<PathBuf> = (1..1000u32)
+        .map(|n| PathBuf::from(format!("{}.{n}", live.display())))
+        .take_while(|p| p.exists())
+        .collect();
+    v.reverse();
     v.push(live.to_path_buf());
     v
 }
@@ -58,7 +54,7 @@ fn keep(e: &LogEntry, o: &LogOptions) -> bool {
     let Some(t) = super::parse_time(&e.time) else {
         return true;
     };
-    o.since.map_or(true, |s| t >= s) && o.until.map_or(true, |u| t <= u)
+    o.since.is_none_or(|s| t >= s) && o.until.is_none_or(|u| t <= u)
 }
 
 fn read_entries(r: &mut impl BufRead, o: &LogOptions, out: &mut Vec<LogEntry>) {
@@ -145,7 +141,7 @@ impl Engine {
             std::thread::sleep(Duration::from_millis(50));
             if let Some(r) = reader.as_mut() {
                 // Re-arm EOF on the buffered reader.
-                let _ = r.seek(SeekFrom::Current(0));
+                let _ = r.stream_position();
             }
         }
     }

@@ -60,7 +60,7 @@ impl Engine {
         let _ = runtime::container::delete(&runtime_root, &c.id, true);
         match self.snapshotter()?.remove(&c.id) {
             Ok(()) => {}
-            Err(e) if is_not_found(&e) => {}
+            Err(storage::StorageError::SnapshotNotFound { .. }) => {}
             Err(e) => {
                 return Err(EngineError::Storage {
                     layer: format!("container {}", c.id),
@@ -110,15 +110,4 @@ impl Engine {
         }
         Ok((gone, bytes))
     }
-}
-
-fn is_not_found(e: &storage::StorageError) -> bool {
-    let mut src: Option<&dyn std::error::Error> = Some(e);
-    while let Some(s) = src {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return io.kind() == std::io::ErrorKind::NotFound;
-        }
-        src = s.source();
-    }
-    e.to_string().contains("not found") || e.to_string().contains("No such file")
 }

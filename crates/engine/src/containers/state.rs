@@ -32,8 +32,7 @@ pub(crate) fn monitor_state(engine: &Engine, id: &str) -> Option<MonitorState> {
 /// reports, if it has a healthcheck.
 pub fn health_status(root: &crate::Root, id: &str) -> Option<String> {
     let m = monitor::state::read(&root.monitor_dir(id)).ok().flatten()?;
-    let h = serde_json::to_value(m.health.as_ref()?).ok()?;
-    h.get("Status").and_then(|s| s.as_str()).map(str::to_string)
+    Some(m.health?.status.as_str().to_string())
 }
 
 /// The state the record should have given what the monitor says.

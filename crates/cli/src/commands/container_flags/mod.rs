@@ -9,7 +9,7 @@
 
 mod args;
 mod devices;
-mod env;
+pub(crate) mod env;
 mod error;
 mod health;
 mod logging;
