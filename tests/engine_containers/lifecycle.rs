@@ -259,3 +259,23 @@ fn foreground_run_forwards_signals() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "ready\ngot TERM\n");
     assert_eq!(out.status.code(), Some(5));
 }
+
+#[test]
+fn logs_follow_until_the_container_stops() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "slow",
+        "busybox",
+        "sh",
+        "-c",
+        "echo a; sleep 1; echo b",
+    ]);
+    // Started while the container still runs: gets the later line too, then ends.
+    assert_eq!(b.ok(&["logs", "-f", "slow"]), "a\nb\n");
+}

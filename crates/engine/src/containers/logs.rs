@@ -3,7 +3,7 @@
 //! the live file across rotations until the container stops.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek};
+use std::io::{BufRead, BufReader};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -138,11 +138,8 @@ impl Engine {
             if o.until.is_some_and(|u| SystemTime::now() > u) {
                 return Ok(());
             }
+            // A BufReader keeps no EOF state: the next read_line reads the file again.
             std::thread::sleep(Duration::from_millis(50));
-            if let Some(r) = reader.as_mut() {
-                // Re-arm EOF on the buffered reader.
-                let _ = r.stream_position();
-            }
         }
     }
 }
