@@ -4,19 +4,25 @@
 //! |---|---|
 //! | [`root`] | where state lives (`/var/lib/berth`, `--root`, `BERTH_ROOT`) |
 //! | [`db`] | the SQLite state database: schema, migrations, short write transactions |
+//! | [`check`] | `system check`: find and repair what interrupted operations left |
 //! | [`containers`] | containers: config types (Docker's `Config`/`HostConfig`), create, start, stop, remove |
 //! | [`images`] | the image service: pull, push, import, list, tag, remove, inspect, prune |
+//! | [`usage`] | `system df`: disk usage of images, containers, volumes |
 //! | [`error`] | [`EngineError`], naming the image, layer or path of every failure |
 #![forbid(unsafe_code)]
 
+pub mod check;
 pub mod containers;
 pub mod db;
 pub mod error;
 pub mod images;
+mod lock;
 pub mod root;
 mod service;
+pub mod usage;
 pub mod volumes;
 
+pub use check::CheckReport;
 pub use error::{EngineError, Result};
 pub use images::{
     HistoryEntry, ImageService, ImageSummary, ImportOptions, PruneReport, PullReport, PushReport,

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::db::VolumeRecord;
 use crate::error::{EngineError, Result};
+use crate::lock::{Held, Lock};
 use crate::Engine;
 
 /// Docker's `volume inspect` shape.
@@ -57,6 +58,7 @@ impl Engine {
 
     /// Creates a volume (or returns the existing one of that name, as Docker does).
     pub fn volume_create(&mut self, req: VolumeCreate) -> Result<VolumeInfo> {
+        let _lock = Held::shared(self.root(), Lock::Containers)?;
         let driver = req.driver.unwrap_or_else(|| "local".into());
         if driver != "local" {
             return Err(EngineError::InvalidParameter(format!(
@@ -118,6 +120,7 @@ impl Engine {
 
     /// Removes a volume no container mounts (`force` only ignores a missing one, as Docker).
     pub fn volume_remove(&mut self, name: &str, force: bool) -> Result<()> {
+        let _lock = Held::shared(self.root(), Lock::Containers)?;
         if self.db().volume(name)?.is_none() {
             if force {
                 return Ok(());
@@ -159,7 +162,7 @@ impl Engine {
 }
 
 /// Bytes allocated under `dir` (hard links counted once per link, like `du -l`).
-fn dir_size(dir: &std::path::Path) -> u64 {
+pub(crate) fn dir_size(dir: &std::path::Path) -> u64 {
     use std::os::unix::fs::MetadataExt;
     let Ok(rd) = std::fs::read_dir(dir) else {
         return 0;

@@ -100,7 +100,10 @@ pub fn run(g: &Global, c: Cmd) -> anyhow::Result<()> {
         Cmd::Verb(v) => run_verb(g, v),
         Cmd::Rm(a) => rm::run(g, a),
         Cmd::Ls(a) => ps::run(g, a),
-        Cmd::Prune(_) => {
+        Cmd::Prune(a) => {
+            if !super::confirm("WARNING! This will remove all stopped containers.", a.force)? {
+                return Ok(());
+            }
             let mut engine = g.engine().map_err(daemon)?;
             let (gone, bytes) = engine.container_prune().map_err(daemon)?;
             if !gone.is_empty() {

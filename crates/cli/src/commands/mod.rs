@@ -109,3 +109,17 @@ pub fn print_remove_lines(lines: &[engine::RemoveLine], lowercase: bool) {
         println!("{word}: {what}");
     }
 }
+
+/// Docker's prune prompt: prints the warning and asks; `force` skips it. `Ok(false)`: the
+/// user said no (the command then does nothing and exits 0, as Docker).
+pub fn confirm(warning: &str, force: bool) -> anyhow::Result<bool> {
+    use std::io::{BufRead, Write};
+    if force {
+        return Ok(true);
+    }
+    print!("{warning}\nAre you sure you want to continue? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+}

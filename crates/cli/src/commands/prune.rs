@@ -1,8 +1,6 @@
 //! `berth image prune [-a] [-f]`.
 
-use std::io::{BufRead, Write};
-
-use super::{daemon, print_remove_lines};
+use super::{confirm, daemon, print_remove_lines};
 use crate::format::human_size;
 use crate::Global;
 
@@ -17,19 +15,13 @@ pub struct Args {
 }
 
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
-    if !a.force {
-        let warning = if a.all {
-            "WARNING! This will remove all images without at least one container associated to them."
-        } else {
-            "WARNING! This will remove all dangling images."
-        };
-        print!("{warning}\nAre you sure you want to continue? [y/N] ");
-        std::io::stdout().flush()?;
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
-            return Ok(());
-        }
+    let warning = if a.all {
+        "WARNING! This will remove all images without at least one container associated to them."
+    } else {
+        "WARNING! This will remove all dangling images."
+    };
+    if !confirm(warning, a.force)? {
+        return Ok(());
     }
     let report = g.service()?.prune(a.all).map_err(daemon)?;
     if !report.lines.is_empty() {

@@ -205,6 +205,14 @@ pub fn run(g: &Global, c: Cmd) -> anyhow::Result<()> {
             }
         }
         Cmd::Prune(a) => {
+            let warning = if a.all {
+                "WARNING! This will remove all local volumes not used by at least one container."
+            } else {
+                "WARNING! This will remove anonymous local volumes not used by at least one container."
+            };
+            if !super::confirm(warning, a.force)? {
+                return Ok(());
+            }
             let (gone, bytes) = engine.volume_prune(a.all).map_err(daemon)?;
             if !gone.is_empty() {
                 println!("Deleted Volumes:");

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use super::config::CreateRequest;
 use super::names;
 use super::spec::{self, EtcFiles, MountSource, NamespacePaths, NsMode, PlannedKind, PlannedMount};
-use crate::db::{ContainerRecord, ContainerVolume, StateRecord};
+use crate::db::{ContainerRecord, ContainerVolume, StateRecord, VolumeRecord};
 use crate::error::{EngineError, Result};
+use crate::lock::{Held, Lock};
 use crate::volumes::VolumeCreate;
 use crate::Engine;
 
@@ -73,7 +74,7 @@ fn host_resolv_conf() -> String {
 
 impl Engine {
     /// Removes what a failed `create` made after the snapshot (the snapshot, the
-    /// directory, the anonymous volumes and their rows) and hands back the error.
+    /// directory, the anonymous volumes' directories) and hands back the error.
     fn undo_create(
         &mut self,
         id: &str,
@@ -81,9 +82,6 @@ impl Engine {
         anonymous: &[String],
         e: EngineError,
     ) -> EngineError {
-        for v in anonymous {
-            let _ = self.db_mut().delete_volume(v);
-        }
         drop(Undo {
             engine: self,
             id: id.to_string(),
@@ -178,6 +176,7 @@ impl Engine {
 
     /// Creates a container from a local image (the CLI pulls a missing one first).
     pub fn container_create(&mut self, req: CreateRequest) -> Result<Created> {
+        let _lock = Held::shared(self.root(), Lock::Containers)?;
         let image_id = self.images().resolve(&req.config.image)?;
         let image_cfg = self.images().config(&image_id)?;
         let mut config = spec::merge_image_config(&req.config, &image_cfg);
@@ -227,6 +226,7 @@ impl Engine {
         // Volumes: named ones are created on first use and outlive the container.
         let mut planned = Vec::with_capacity(plan.len());
         let mut volume_rows = Vec::new();
+        let mut new_volumes = Vec::new();
         let mut made_anonymous = Vec::new();
         let result = (|| -> Result<()> {
             for m in plan {
@@ -249,20 +249,40 @@ impl Engine {
                         }
                         (PlannedKind::Bind, p, None)
                     }
-                    MountSource::Volume(name) => {
-                        let anonymous = name.is_none();
+                    MountSource::Volume(Some(name)) => {
+                        // A named volume is made on first use and outlives the container.
                         let v = self.volume_create(VolumeCreate {
-                            name,
+                            name: Some(name),
                             ..Default::default()
                         })?;
-                        if anonymous {
-                            made_anonymous.push(v.name.clone());
-                        }
                         volume_rows.push(ContainerVolume {
                             volume: v.name.clone(),
                             destination: m.destination.clone(),
                         });
                         (PlannedKind::Bind, v.mountpoint, Some(v.name))
+                    }
+                    MountSource::Volume(None) => {
+                        // An anonymous volume: its directory now, its row with the
+                        // container's (a crash before that leaves only a directory that
+                        // `system check` knows to be an orphan).
+                        let name = names::new_id();
+                        let data = self.volume_data(&name);
+                        std::fs::create_dir_all(&data)
+                            .map_err(io("create volume directory", &data))?;
+                        made_anonymous.push(name.clone());
+                        new_volumes.push(VolumeRecord {
+                            name: name.clone(),
+                            driver: "local".into(),
+                            created: super::now_rfc3339(),
+                            labels: Default::default(),
+                            options: Default::default(),
+                            anonymous: true,
+                        });
+                        volume_rows.push(ContainerVolume {
+                            volume: name.clone(),
+                            destination: m.destination.clone(),
+                        });
+                        (PlannedKind::Bind, data, Some(name))
                     }
                     MountSource::Tmpfs => (PlannedKind::Tmpfs, PathBuf::from("tmpfs"), None),
                 };
@@ -339,7 +359,10 @@ impl Engine {
                 ..Default::default()
             },
         };
-        if let Err(e) = self.db_mut().insert_container(&rec, &volume_rows) {
+        if let Err(e) = self
+            .db_mut()
+            .insert_container(&rec, &new_volumes, &volume_rows)
+        {
             return Err(self.undo_create(&id, &dir, &made_anonymous, e));
         }
         Ok(Created {

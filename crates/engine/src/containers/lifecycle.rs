@@ -10,6 +10,7 @@ use monitor::spawn::SpawnError;
 use super::state::{alive, is_active};
 use crate::db::ContainerRecord;
 use crate::error::{EngineError, Result};
+use crate::lock::{Held, Lock};
 use crate::Engine;
 
 /// Docker's json-file default here: rotated (10 MiB × 3) so a chatty container can never
@@ -105,6 +106,9 @@ impl Engine {
         id_or_name: &str,
         attach: Option<OwnedFd>,
     ) -> Result<ContainerRecord> {
+        // Shared with create and rm, exclusive for `system check`: a start in progress
+        // (monitor spawned, not yet recorded) must not look like debris.
+        let _lock = Held::shared(self.root(), Lock::Containers)?;
         let c = self.container(id_or_name)?;
         if c.state.status == "paused" {
             return Err(EngineError::ContainerConflict(

@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::state::is_active;
 use crate::db::ContainerRecord;
 use crate::error::{EngineError, Result};
+use crate::lock::{Held, Lock};
 use crate::Engine;
 
 impl Engine {
@@ -21,6 +22,7 @@ impl Engine {
         force: bool,
         volumes: bool,
     ) -> Result<ContainerRecord> {
+        let _lock = Held::shared(self.root(), Lock::Containers)?;
         let c = self.container(id_or_name)?;
         if is_active(&c.state.status) {
             if !force {
@@ -44,6 +46,7 @@ impl Engine {
     /// The monitor's last act for a `--rm` container: remove it and its anonymous
     /// volumes. Gone already is fine.
     pub fn container_cleanup(&mut self, id: &str) -> Result<()> {
+        let _lock = Held::shared(self.root(), Lock::Containers)?;
         let c = match self.find_container(id) {
             Ok(c) => c,
             Err(EngineError::NoSuchContainer(_)) => return Ok(()),
@@ -55,7 +58,12 @@ impl Engine {
         self.remove_files_and_row(&c, true)
     }
 
-    fn remove_files_and_row(&mut self, c: &ContainerRecord, volumes: bool) -> Result<()> {
+    /// The removal proper; the caller holds the containers lock.
+    pub(crate) fn remove_files_and_row(
+        &mut self,
+        c: &ContainerRecord,
+        volumes: bool,
+    ) -> Result<()> {
         let runtime_root = self.root().runtime_dir();
         let _ = runtime::container::delete(&runtime_root, &c.id, true);
         match self.snapshotter()?.remove(&c.id) {
@@ -94,6 +102,7 @@ impl Engine {
     /// Removes every stopped container; returns their ids and the bytes their writable
     /// layers held.
     pub fn container_prune(&mut self) -> Result<(Vec<String>, u64)> {
+        let _lock = Held::shared(self.root(), Lock::Containers)?;
         let mut gone = Vec::new();
         let mut bytes = 0;
         for c in self.containers()? {

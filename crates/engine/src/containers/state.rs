@@ -16,6 +16,21 @@ pub(crate) fn alive(pid: i32) -> bool {
     pid > 0 && Path::new(&format!("/proc/{pid}")).exists()
 }
 
+/// Whether a process exists and is not a zombie (a killed monitor stays a zombie until
+/// init reaps it: it is dead for us).
+pub(crate) fn running(pid: i32) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // "pid (comm) S ...": comm may hold spaces and parentheses; the last ')' ends it.
+    stat.rfind(')')
+        .and_then(|i| stat[i + 1..].trim_start().chars().next())
+        .is_some_and(|st| !matches!(st, 'Z' | 'X'))
+}
+
 /// Whether a container's recorded status means "has a monitor".
 pub(crate) fn is_active(status: &str) -> bool {
     matches!(status, "running" | "restarting" | "paused")
@@ -35,11 +50,17 @@ pub fn health_status(root: &crate::Root, id: &str) -> Option<String> {
     Some(m.health?.status.as_str().to_string())
 }
 
+/// Whether the monitor ran the container in a start the record does not know of: the
+/// `start` that spawned it was killed before it could record it.
+fn unrecorded_run(rec: &StateRecord, mon: Option<&MonitorState>) -> bool {
+    mon.is_some_and(|m| m.pid > 0 && !m.started_at.is_empty() && m.started_at != rec.started_at)
+}
+
 /// The state the record should have given what the monitor says.
 fn reconcile(rec: &StateRecord, mon: Option<&MonitorState>) -> StateRecord {
     let mut s = rec.clone();
     match mon {
-        Some(m) if alive(m.monitor_pid) && m.status != Status::Exited => {
+        Some(m) if running(m.monitor_pid) && m.status != Status::Exited => {
             s.status = match m.status {
                 Status::Restarting => "restarting",
                 _ if rec.status == "paused" => "paused",
@@ -90,10 +111,10 @@ fn reconcile(rec: &StateRecord, mon: Option<&MonitorState>) -> StateRecord {
 impl Engine {
     /// `rec` with its state brought up to date (and the database with it).
     pub(crate) fn refresh(&mut self, mut rec: ContainerRecord) -> Result<ContainerRecord> {
-        if !is_active(&rec.state.status) {
+        let mon = monitor_state(self, &rec.id);
+        if !is_active(&rec.state.status) && !unrecorded_run(&rec.state, mon.as_ref()) {
             return Ok(rec);
         }
-        let mon = monitor_state(self, &rec.id);
         let new = reconcile(&rec.state, mon.as_ref());
         if new != rec.state {
             self.db_mut().set_container_state(&rec.id, &new)?;

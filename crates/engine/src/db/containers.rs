@@ -85,11 +85,12 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 }
 
 impl Db {
-    /// Record a new container and the volumes it mounts, in one transaction.
-    /// A taken name is [`EngineError::NameInUse`].
+    /// Record a new container, the anonymous volumes made for it (`new_volumes`) and the
+    /// volumes it mounts, in one transaction. A taken name is [`EngineError::NameInUse`].
     pub fn insert_container(
         &mut self,
         c: &ContainerRecord,
+        new_volumes: &[super::VolumeRecord],
         volumes: &[ContainerVolume],
     ) -> Result<()> {
         let path = self.path.clone();
@@ -128,6 +129,9 @@ impl Db {
             ],
         )
         .map_err(err)?;
+        for v in new_volumes {
+            super::volumes::insert_volume_in(&tx, v).map_err(err)?;
+        }
         for v in volumes {
             tx.execute(
                 "INSERT INTO container_volumes (container_id, volume, destination) VALUES (?1,?2,?3)",

@@ -51,21 +51,7 @@ fn row(path: &std::path::Path, r: &Row<'_>) -> rusqlite::Result<Result<VolumeRec
 impl Db {
     /// Record a volume; `false` when one of that name already exists (left as it is).
     pub fn insert_volume(&mut self, v: &VolumeRecord) -> Result<bool> {
-        let n = self
-            .conn
-            .execute(
-                "INSERT OR IGNORE INTO volumes (name, driver, created, labels, options, anonymous) \
-                 VALUES (?1,?2,?3,?4,?5,?6)",
-                params![
-                    v.name,
-                    v.driver,
-                    v.created,
-                    serde_json::to_string(&v.labels).unwrap_or_default(),
-                    serde_json::to_string(&v.options).unwrap_or_default(),
-                    v.anonymous
-                ],
-            )
-            .map_err(|e| self.err(e))?;
+        let n = insert_volume_in(&self.conn, v).map_err(|e| self.err(e))?;
         Ok(n == 1)
     }
 
@@ -120,4 +106,24 @@ impl Db {
             .map_err(|e| self.err(e))?;
         Ok(())
     }
+}
+
+/// The volume insert, for use inside a caller's transaction (a container's anonymous
+/// volumes are recorded with the container, in one commit).
+pub(super) fn insert_volume_in(
+    conn: &rusqlite::Connection,
+    v: &VolumeRecord,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "INSERT OR IGNORE INTO volumes (name, driver, created, labels, options, anonymous) \
+         VALUES (?1,?2,?3,?4,?5,?6)",
+        params![
+            v.name,
+            v.driver,
+            v.created,
+            serde_json::to_string(&v.labels).unwrap_or_default(),
+            serde_json::to_string(&v.options).unwrap_or_default(),
+            v.anonymous
+        ],
+    )
 }

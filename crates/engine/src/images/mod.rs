@@ -10,12 +10,13 @@ mod history;
 mod import;
 mod inspect;
 mod layers;
-mod lock;
+
 mod pull;
 mod push;
 mod register;
 mod remove;
 
+use crate::lock::{Held, Lock};
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -79,8 +80,8 @@ impl ImageService {
 
     /// Take the store lock and clear what an interrupted pull or import left (ingest temp
     /// files, unfinished layer dirs): nobody else can be writing them while we hold it.
-    fn lock_for_writing(&self) -> Result<lock::StoreLock> {
-        let l = lock::StoreLock::exclusive(&self.root)?;
+    fn lock_for_writing(&self) -> Result<Held> {
+        let l = Held::exclusive(&self.root, Lock::Images)?;
         if let Err(e) = self.store.clean_ingest() {
             tracing::warn!("clean interrupted downloads: {e}");
         }

@@ -1,6 +1,7 @@
 //! Push: a local name's manifest and everything it references, from the blob store to the
 //! registry the name points at; the pushed digest is then recorded as a repo digest.
 
+use crate::lock::{Held, Lock};
 use image::{Progress, PushOptions, Reference, RegistryClient};
 
 use super::ImageService;
@@ -23,7 +24,7 @@ impl ImageService {
         progress: &dyn Progress,
     ) -> Result<PushReport> {
         let reference = Reference::parse(name)?;
-        let _lock = super::lock::StoreLock::exclusive(&self.root)?;
+        let _lock = Held::exclusive(&self.root, Lock::Images)?;
         let id = self
             .db
             .resolve_name(&reference.to_string())?

@@ -1,6 +1,7 @@
 //! `rmi` and `image prune`: names first, then the image when its last name goes, then
 //! (after the DB commit) the layer directories and blobs nothing else references.
 
+use crate::lock::{Held, Lock};
 use image::Reference;
 
 use super::ImageService;
@@ -28,7 +29,7 @@ impl ImageService {
     /// Docker's `rmi NAME|ID`: untag a name (deleting the image when no tag is left), or
     /// delete an image by id (refused without `force` when several repositories name it).
     pub fn remove(&mut self, name_or_id: &str, force: bool) -> Result<Vec<RemoveLine>> {
-        let _lock = super::lock::StoreLock::exclusive(&self.root)?;
+        let _lock = Held::exclusive(&self.root, Lock::Images)?;
         let id = self.resolve(name_or_id)?;
         let names = self.db.names_of(&id)?;
         let by_name = Reference::parse(name_or_id)
@@ -126,7 +127,7 @@ impl ImageService {
     /// Docker's `image prune`: images without any name (with `all`, every image), except
     /// those a container was made from.
     pub fn prune(&mut self, all: bool) -> Result<PruneReport> {
-        let _lock = super::lock::StoreLock::exclusive(&self.root)?;
+        let _lock = Held::exclusive(&self.root, Lock::Images)?;
         let mut report = PruneReport::default();
         for rec in self.db.images()? {
             let names = self.db.names_of(&rec.id)?;
@@ -145,7 +146,7 @@ impl ImageService {
             report.lines.extend(lines);
             report.reclaimed += freed;
         }
-        self.sweep_orphans();
+        let _ = self.sweep_orphans();
         Ok(report)
     }
 }
@@ -153,33 +154,46 @@ impl ImageService {
 impl ImageService {
     /// Remove blobs and layer dirs no image references: what a pull or import killed
     /// between its file writes and its DB transaction left. Safe only under the store lock
-    /// (every writer takes it). Failures are logged and skipped.
-    fn sweep_orphans(&self) {
+    /// (every writer takes it). Failures are logged and skipped. Returns what went.
+    fn sweep_orphans(&self) -> Vec<String> {
+        let mut gone = Vec::new();
         let (blobs, dirs) = match self.db.referenced() {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!("orphan sweep: {e}");
-                return;
+                return gone;
             }
         };
         for d in self.store.list().unwrap_or_default() {
             if !blobs.contains(&d.to_string()) {
-                if let Err(e) = self.store.delete(&d) {
-                    tracing::warn!("orphan sweep: remove blob {d}: {e}");
+                match self.store.delete(&d) {
+                    Ok(()) => gone.push(format!("blob {d} of no image: removed")),
+                    Err(e) => tracing::warn!("orphan sweep: remove blob {d}: {e}"),
                 }
             }
         }
         let Ok(rd) = std::fs::read_dir(self.root.layers_dir()) else {
-            return;
+            return gone;
         };
         for entry in rd.flatten() {
             let rel = format!("layers/{}", entry.file_name().to_string_lossy());
             if !dirs.contains(&rel) {
-                if let Err(e) = std::fs::remove_dir_all(entry.path()) {
-                    tracing::warn!("orphan sweep: remove {}: {e}", entry.path().display());
+                match std::fs::remove_dir_all(entry.path()) {
+                    Ok(()) => gone.push(format!("layer directory {rel} of no image: removed")),
+                    Err(e) => {
+                        tracing::warn!("orphan sweep: remove {}: {e}", entry.path().display())
+                    }
                 }
             }
         }
+        gone
+    }
+
+    /// For `system check`: under the store lock, clear interrupted downloads and unpacks
+    /// and remove what no image references. Returns what went.
+    pub(crate) fn sweep(&self) -> Result<Vec<String>> {
+        let _lock = self.lock_for_writing()?;
+        Ok(self.sweep_orphans())
     }
 }
 
