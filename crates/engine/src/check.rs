@@ -287,7 +287,7 @@ impl Engine {
             let Ok(m) = runtime::cgroups::Manager::new(&h, Some(&cgroup_path), id) else {
                 continue;
             };
-            let what = format!("cgroup /berth/{} of no running container", short(&id));
+            let what = format!("cgroup /berth/{} of no running container", short(id));
             report.outcome(what, "removed", repair, || {
                 for pid in m.pids().unwrap_or_default() {
                     let _ = nix::sys::signal::kill(

@@ -45,11 +45,10 @@ pub fn run(g: &Global, cmd: Cmd) -> anyhow::Result<()> {
 fn df(g: &Global) -> anyhow::Result<()> {
     let du = g.engine().map_err(daemon)?.disk_usage().map_err(daemon)?;
     let row = |t: &str, u: engine::usage::Usage| {
-        let pct = if u.size > 0 {
-            format!(" ({}%)", u.reclaimable * 100 / u.size)
-        } else {
-            String::new()
-        };
+        let pct = (u.reclaimable * 100)
+            .checked_div(u.size)
+            .map(|p| format!(" ({p}%)"))
+            .unwrap_or_default();
         vec![
             t.to_string(),
             u.total.to_string(),

@@ -104,7 +104,14 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path, target: i64) -> Result
         if to <= found || to > target {
             continue;
         }
-        let tx = conn.transaction().map_err(|e| db_err(path, e))?;
+        // Immediate: the write lock first, then the version read again under it, so two
+        // processes opening a new root at once never both apply a migration.
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| db_err(path, e))?;
+        if version(&tx).map_err(|e| db_err(path, e))? >= to {
+            continue;
+        }
         tx.execute_batch(sql).map_err(|e| db_err(path, e))?;
         tx.pragma_update(None, "user_version", to)
             .map_err(|e| db_err(path, e))?;
