@@ -37,7 +37,10 @@ fn traces(b: &Berth, ids: &[String]) -> Vec<String> {
     }
     for id in ids {
         for ctrl in ["memory", "pids", "cpu,cpuacct", "freezer"] {
-            let p = Path::new("/sys/fs/cgroup").join(ctrl).join("berth").join(id);
+            let p = Path::new("/sys/fs/cgroup")
+                .join(ctrl)
+                .join("berth")
+                .join(id);
             if p.exists() {
                 out.push(format!("cgroup {}", p.display()));
             }
@@ -68,8 +71,8 @@ fn system_check_repairs_orphans_and_a_dead_monitor() {
     std::fs::create_dir_all(b.containers_dir().join(&ghost)).unwrap();
     std::fs::create_dir_all(b.root().join("volumes").join(&ghost).join("_data")).unwrap();
     // A monitor killed: the container runs on with nothing watching it.
-    let state = std::fs::read_to_string(b.root().join("run/c").join(&id).join("state.json"))
-        .unwrap();
+    let state =
+        std::fs::read_to_string(b.root().join("run/c").join(&id).join("state.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&state).unwrap();
     let monitor = v["monitor_pid"].as_i64().unwrap() as i32;
     let container = v["pid"].as_i64().unwrap() as i32;

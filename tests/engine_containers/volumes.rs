@@ -145,3 +145,30 @@ fn an_image_in_use_is_never_deleted() {
     b.ok(&["image", "prune", "-a", "-f"]);
     assert_eq!(b.ok(&["images", "-aq"]), "");
 }
+
+#[test]
+fn a_new_volume_starts_with_the_image_content_unless_nocopy() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    // The image has /bin full of busybox links: a new volume there starts with them.
+    b.ok(&["run", "--rm", "-v", "tools:/bin", "busybox", "true"]);
+    let listed = b.ok(&["run", "--rm", "-v", "tools:/t", "busybox", "ls", "/t"]);
+    assert!(listed.lines().any(|l| l == "sh"), "{listed}");
+    // A volume that already has data is left as it is.
+    b.ok(&[
+        "run", "--rm", "-v", "kept:/d", "busybox", "touch", "/d/mine",
+    ]);
+    b.ok(&["run", "--rm", "-v", "kept:/usr", "busybox", "true"]);
+    assert_eq!(
+        b.ok(&["run", "--rm", "-v", "kept:/d", "busybox", "ls", "/d"]),
+        "mine\n"
+    );
+    // nocopy: empty.
+    b.ok(&["run", "--rm", "-v", "bare:/usr:nocopy", "busybox", "true"]);
+    assert_eq!(
+        b.ok(&["run", "--rm", "-v", "bare:/d", "busybox", "ls", "-A", "/d"]),
+        ""
+    );
+}

@@ -7,6 +7,7 @@
 //! | [`unpack`] | a layer tar (plain/gzip/zstd) → `<dir>` via `<dir>.tmp-*`; hostile entries confined with `openat2`; `.wh.*` → overlay whiteouts; byte/entry limits |
 //! | [`snapshot`] | the [`Snapshotter`] trait; [`OverlaySnapshotter`] (short `l/` links, trial-mount probe) and [`VfsSnapshotter`]; [`detect`] picks one |
 //! | [`diff`] | a writable layer → OCI layer tar and `docker diff` changes; `export` of a tree |
+//! | [`copy_up`] | a new volume filled from the image's content at its destination (Docker's copy-up) |
 //! | [`whiteout`] | the tar and overlay spellings of deletions |
 //! | [`error`] | [`StorageError`], naming the layer, entry, key or path of every failure |
 //!
@@ -16,6 +17,7 @@
 //! [`diff::snapshot_layer`] into the content store.
 #![forbid(unsafe_code)]
 
+pub mod copy_up;
 pub mod diff;
 pub mod error;
 mod fsutil;
@@ -26,6 +28,7 @@ pub mod whiteout;
 #[cfg(test)]
 pub(crate) mod testutil;
 
+pub use copy_up::copy_up;
 pub use diff::{Change, ChangeKind, UpperKind};
 pub use error::{Result, StorageError};
 pub use snapshot::{detect, Mount, OverlaySnapshotter, Snapshotter, Usage, VfsSnapshotter};

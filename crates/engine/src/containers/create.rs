@@ -259,6 +259,7 @@ impl Engine {
                             volume: v.name.clone(),
                             destination: m.destination.clone(),
                         });
+                        copy_up(&layer_dirs, &m.destination, &m.options, &v.mountpoint)?;
                         (PlannedKind::Bind, v.mountpoint, Some(v.name))
                     }
                     MountSource::Volume(None) => {
@@ -282,6 +283,7 @@ impl Engine {
                             volume: name.clone(),
                             destination: m.destination.clone(),
                         });
+                        copy_up(&layer_dirs, &m.destination, &m.options, &data)?;
                         (PlannedKind::Bind, data, Some(name))
                     }
                     MountSource::Tmpfs => (PlannedKind::Tmpfs, PathBuf::from("tmpfs"), None),
@@ -377,6 +379,27 @@ impl Engine {
 fn cgroups_path(parent: &str, id: &str) -> String {
     let parent = if parent.is_empty() { "/berth" } else { parent };
     format!("{}/{id}", parent.trim_end_matches('/'))
+}
+
+/// Docker's copy-up: a volume that is still empty gets what the image has at its
+/// destination (not with `nocopy`).
+fn copy_up(layers: &[PathBuf], destination: &str, options: &[String], data: &Path) -> Result<()> {
+    if options.iter().any(|o| o == "nocopy") {
+        return Ok(());
+    }
+    let empty = std::fs::read_dir(data)
+        .map_err(io("read volume directory", data))?
+        .next()
+        .is_none();
+    if !empty {
+        return Ok(());
+    }
+    let rel = Path::new(destination.trim_start_matches('/'));
+    storage::copy_up(layers, rel, data).map_err(|e| EngineError::Storage {
+        layer: format!("volume copy-up of {destination}"),
+        source: e,
+    })?;
+    Ok(())
 }
 
 fn nix_hostname() -> String {

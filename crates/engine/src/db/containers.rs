@@ -95,7 +95,10 @@ impl Db {
     ) -> Result<()> {
         let path = self.path.clone();
         let err = |e| super::db_err(&path, e);
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(err)?;
         let taken: Option<String> = tx
             .query_row(
                 "SELECT id FROM containers WHERE name = ?1",

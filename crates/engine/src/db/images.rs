@@ -79,7 +79,10 @@ impl Db {
     pub fn insert_image(&mut self, img: &NewImage) -> Result<Vec<String>> {
         let path = self.path.clone();
         let e = |e| super::db_err(&path, e);
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(e)?;
         let r = &img.record;
         tx.execute(
             "INSERT INTO images (id, manifest_digest, created, size, os, arch, added)
@@ -282,7 +285,10 @@ impl Db {
     pub fn delete_image(&mut self, id: &str) -> Result<DeletedImage> {
         let path = self.path.clone();
         let e = |e| super::db_err(&path, e);
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(e)?;
         let chains: Vec<String> = {
             let mut st = tx
                 .prepare("SELECT DISTINCT chain_id FROM image_layers WHERE image_id = ?1")

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{io_err, Result};
 use crate::fsutil;
 use crate::snapshot::Snapshotter;
-use lower::Lowers;
+pub(crate) use lower::Lowers;
 
 /// What happened to a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -68,7 +68,7 @@ fn apply_dir(src: &Path, dst: &Path, links: &mut HashMap<(u64, u64), PathBuf>) -
     Ok(())
 }
 
-fn copy_node(s: &Path, d: &Path, md: &fs::Metadata) -> Result<()> {
+pub(crate) fn copy_node(s: &Path, d: &Path, md: &fs::Metadata) -> Result<()> {
     let ft = md.file_type();
     if ft.is_file() {
         let mut from = fs::File::open(s).map_err(io_err("open", s))?;

@@ -5,7 +5,7 @@
 //! container's mount namespace. Layers are passed as directories, lowest (base) layer first,
 //! in the order of the image manifest; the layer store owns them and their refcounts.
 
-mod copy;
+pub(crate) mod copy;
 mod meta;
 pub mod overlay;
 pub mod vfs;
