@@ -279,3 +279,45 @@ fn logs_follow_until_the_container_stops() {
     // Started while the container still runs: gets the later line too, then ends.
     assert_eq!(b.ok(&["logs", "-f", "slow"]), "a\nb\n");
 }
+
+#[test]
+fn health_shows_in_ps_and_inspect() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "doc",
+        "--health-cmd",
+        "test -f /tmp/ok",
+        "--health-interval",
+        "300ms",
+        "--health-retries",
+        "2",
+        "busybox",
+        "sleep",
+        "60",
+    ]);
+    // The file is missing: two failed probes make it unhealthy.
+    b.until(15, "unhealthy", |b| {
+        b.inspect("doc", "{{.State.Health.Status}}") == "unhealthy"
+    });
+    let ps = b.ok(&["ps", "--format", "{{.Status}}"]);
+    assert!(ps.trim().ends_with("(unhealthy)"), "{ps}");
+    let fails = b.inspect("doc", "{{.State.Health.FailingStreak}}");
+    assert!(fails.parse::<u32>().unwrap() >= 2, "{fails}");
+    // Fixed: the next probe makes it healthy again.
+    b.ok(&["exec", "doc", "touch", "/tmp/ok"]);
+    b.until(15, "healthy", |b| {
+        b.inspect("doc", "{{.State.Health.Status}}") == "healthy"
+    });
+    let ps = b.ok(&["ps", "--format", "{{.Status}}"]);
+    assert!(ps.trim().ends_with("(healthy)"), "{ps}");
+    let full: serde_json::Value = serde_json::from_str(&b.ok(&["inspect", "doc"])).unwrap();
+    let log = full[0]["State"]["Health"]["Log"].as_array().unwrap();
+    assert_eq!(log.last().unwrap()["ExitCode"], 0, "{log:?}");
+    assert!(log.iter().any(|e| e["ExitCode"] == 1), "{log:?}");
+}
