@@ -13,6 +13,7 @@ use e2e::{bin_dir, not_root, workspace};
 mod basics;
 mod consistency;
 mod lifecycle;
+mod terminal;
 mod volumes;
 
 /// `berth` with its own state root; removes its containers and the root on drop.
