@@ -6,12 +6,14 @@
 //! | [`db`] | the SQLite state database: schema, migrations, short write transactions |
 //! | [`containers`] | containers: config types (Docker's `Config`/`HostConfig`), create, start, stop, remove |
 //! | [`images`] | the image service: pull, push, import, list, tag, remove, inspect, prune |
+//! | [`events`] | the event journal (`berth events`): emit, read, follow, filter |
 //! | [`error`] | [`EngineError`], naming the image, layer or path of every failure |
 #![forbid(unsafe_code)]
 
 pub mod containers;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod images;
 pub mod root;
 mod service;

@@ -342,6 +342,7 @@ impl Engine {
         if let Err(e) = self.db_mut().insert_container(&rec, &volume_rows) {
             return Err(self.undo_create(&id, &dir, &made_anonymous, e));
         }
+        self.emit_container(&rec, "create", &[]);
         Ok(Created {
             id,
             name,

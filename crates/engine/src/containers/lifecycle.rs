@@ -151,7 +151,12 @@ impl Engine {
             },
             health: health(&c),
             on_exit,
+            events: Some(crate::events::journal(self.root())),
+            event_attributes: crate::events::container_attributes(&c),
         };
+        if attach.is_some() {
+            self.emit_container(&c, "attach", &[]);
+        }
         let exe = monitor::find_monitor_exe();
         let spawned = match monitor::spawn::spawn(&exe, &cfg, attach) {
             Ok(s) => s,
@@ -184,6 +189,7 @@ impl Engine {
         c.state.started_at = super::now_rfc3339();
         c.state.error.clear();
         self.db_mut().set_container_state(&c.id, &c.state)?;
+        self.emit_container(&c, "start", &[]);
         Ok(c)
     }
 
@@ -217,6 +223,7 @@ impl Engine {
             let _ = self.runtime_call(&c.id, runtime::container::resume);
         }
         if c.state.pid > 0 && alive(c.state.pid) {
+            self.emit_container(&c, "kill", &[("signal", num.to_string().as_str())]);
             nix::sys::signal::kill(
                 nix::unistd::Pid::from_raw(c.state.pid),
                 nix::sys::signal::Signal::try_from(num)
@@ -304,6 +311,7 @@ impl Engine {
             self.container_kill(&c.id, Some("SIGKILL"), true)?;
             self.container_wait_exit(&c.id, Some(Duration::from_secs(30)))?;
         }
+        self.emit_container(&c, "stop", &[]);
         match self.find_container(&c.id) {
             Ok(c) => self.refresh(c),
             // `--rm`: the monitor removed it.
@@ -320,7 +328,9 @@ impl Engine {
         signal: Option<&str>,
     ) -> Result<ContainerRecord> {
         let c = self.container_stop(id_or_name, timeout, signal)?;
-        self.container_start(&c.id, None)
+        let c = self.container_start(&c.id, None)?;
+        self.emit_container(&c, "restart", &[]);
+        Ok(c)
     }
 
     /// Runs `f` on the runtime's view of the container.
@@ -362,6 +372,7 @@ impl Engine {
         self.runtime_call(&c.id, runtime::container::pause)?;
         c.state.status = "paused".into();
         self.db_mut().set_container_state(&c.id, &c.state)?;
+        self.emit_container(&c, "pause", &[]);
         Ok(c)
     }
 
@@ -377,6 +388,7 @@ impl Engine {
         self.runtime_call(&c.id, runtime::container::resume)?;
         c.state.status = "running".into();
         self.db_mut().set_container_state(&c.id, &c.state)?;
+        self.emit_container(&c, "unpause", &[]);
         Ok(c)
     }
 
@@ -394,7 +406,14 @@ impl Engine {
                 "Renaming a container with the same name as its current name".into(),
             ));
         }
-        self.db_mut().rename_container(&c.id, new)
+        self.db_mut().rename_container(&c.id, new)?;
+        let old = format!("/{}", c.name);
+        let renamed = ContainerRecord {
+            name: new.to_string(),
+            ..c
+        };
+        self.emit_container(&renamed, "rename", &[("oldName", old.as_str())]);
+        Ok(())
     }
 
     /// The pids of a running container's processes (for `top`).
