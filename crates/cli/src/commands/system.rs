@@ -9,10 +9,13 @@ use crate::Global;
 pub enum Cmd {
     /// Show berth disk usage.
     Df,
+    /// Get real time events from the server.
+    Events(super::events::Args),
 }
 
 pub fn run(g: &Global, cmd: Cmd) -> anyhow::Result<()> {
     match cmd {
+        Cmd::Events(a) => return super::events::run(g, a),
         Cmd::Df => {
             let (count, bytes) = g.service()?.disk_usage().map_err(daemon)?;
             // No containers yet: every image is unused, all of it reclaimable.
