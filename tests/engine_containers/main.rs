@@ -12,6 +12,7 @@ use e2e::{bin_dir, not_root, workspace};
 
 mod basics;
 mod lifecycle;
+mod observe;
 mod volumes;
 
 /// `berth` with its own state root; removes its containers and the root on drop.

@@ -16,8 +16,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    container, events, history, images, import, info, inspect, load, login, logout, prune, ps, pull, push,
-    rm, rmi, save, system, tag, volume,
+    container, events, history, images, import, info, inspect, load, login, logout, prune, ps,
+    pull, push, rm, rmi, save, system, tag, volume,
 };
 
 /// A Docker-compatible, daemonless container engine.

@@ -23,8 +23,8 @@ pub fn journal(root: &Root) -> PathBuf {
 /// journal that cannot be written is logged and skipped.
 pub fn emit(root: &Root, ev: &Event) {
     let path = journal(root);
-    let r = std::fs::create_dir_all(root.run_dir())
-        .and_then(|()| monitor::events::append(&path, ev));
+    let r =
+        std::fs::create_dir_all(root.run_dir()).and_then(|()| monitor::events::append(&path, ev));
     if let Err(e) = r {
         tracing::warn!("append an event to {}: {e}", path.display());
     }
@@ -77,7 +77,11 @@ impl crate::images::ImageService {
 }
 
 /// The journal's events, oldest first, with `since <= time <= until`.
-pub fn read(root: &Root, since: Option<SystemTime>, until: Option<SystemTime>) -> Result<Vec<Event>> {
+pub fn read(
+    root: &Root,
+    since: Option<SystemTime>,
+    until: Option<SystemTime>,
+) -> Result<Vec<Event>> {
     let path = journal(root);
     let all = monitor::events::read_all(&path).map_err(|e| EngineError::io("read", &path, e))?;
     Ok(all
@@ -110,7 +114,14 @@ pub struct EventFilter {
 
 /// The keys Docker's daemon accepts for `events --filter`.
 const KEYS: [&str; 8] = [
-    "container", "event", "image", "label", "type", "volume", "network", "scope",
+    "container",
+    "event",
+    "image",
+    "label",
+    "type",
+    "volume",
+    "network",
+    "scope",
 ];
 
 impl EventFilter {
@@ -123,7 +134,9 @@ impl EventFilter {
             })?;
             let k = k.trim().to_ascii_lowercase();
             if !KEYS.contains(&k.as_str()) {
-                return Err(EngineError::InvalidParameter(format!("invalid filter '{k}'")));
+                return Err(EngineError::InvalidParameter(format!(
+                    "invalid filter '{k}'"
+                )));
             }
             f.by_key.entry(k).or_default().push(v.to_string());
         }
@@ -149,9 +162,10 @@ impl EventFilter {
                     e.action == v
                 }
             })
+            // Docker's FuzzyMatch: a prefix of the id or of the name.
             && self.any("container", |v| {
                 e.kind == "container"
-                    && (e.actor.id == v || e.actor.id.starts_with(v) || attr("name") == Some(v))
+                    && (e.actor.id.starts_with(v) || attr("name").is_some_and(|n| n.starts_with(v)))
             })
             && self.any("image", |v| {
                 let image = if e.kind == "image" {
@@ -197,11 +211,23 @@ mod tests {
             "container",
             "die",
             "abc123",
-            &[("name", "web"), ("image", "busybox"), ("exitCode", "3"), ("tier", "front")],
+            &[
+                ("name", "web"),
+                ("image", "busybox"),
+                ("exitCode", "3"),
+                ("tier", "front"),
+            ],
         );
-        let exec = ev("container", "exec_start: sh -c true", "abc123", &[("name", "web")]);
+        let exec = ev(
+            "container",
+            "exec_start: sh -c true",
+            "abc123",
+            &[("name", "web")],
+        );
         let pull = ev("image", "pull", "busybox:latest", &[("name", "busybox")]);
-        let f = |v: &[&str]| EventFilter::parse(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+        let f = |v: &[&str]| {
+            EventFilter::parse(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+        };
         assert!(f(&[]).matches(&die));
         assert!(f(&["type=container"]).matches(&die));
         assert!(!f(&["type=image"]).matches(&die));
@@ -225,7 +251,15 @@ mod tests {
         let e = ev("volume", "create", "v", &[]);
         let t = nanos(e.time_nano);
         assert!(in_range(&e, Some(t), Some(t)));
-        assert!(!in_range(&e, Some(t + std::time::Duration::from_nanos(1)), None));
-        assert!(!in_range(&e, None, Some(t - std::time::Duration::from_nanos(1))));
+        assert!(!in_range(
+            &e,
+            Some(t + std::time::Duration::from_nanos(1)),
+            None
+        ));
+        assert!(!in_range(
+            &e,
+            None,
+            Some(t - std::time::Duration::from_nanos(1))
+        ));
     }
 }

@@ -90,7 +90,10 @@ impl Restart {
     /// Writes the override atomically (temp file + rename).
     pub fn write_override(&self, run_dir: &Path) -> std::io::Result<()> {
         let tmp = run_dir.join(".restart.json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec(self).map_err(std::io::Error::other)?)?;
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec(self).map_err(std::io::Error::other)?,
+        )?;
         std::fs::rename(&tmp, Restart::override_path(run_dir))
     }
 

@@ -33,8 +33,16 @@ const POLL: Duration = Duration::from_millis(100);
 
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let now = SystemTime::now();
-    let since = a.since.as_deref().map(|s| parse_timestamp(s, now)).transpose()?;
-    let until = a.until.as_deref().map(|s| parse_timestamp(s, now)).transpose()?;
+    let since = a
+        .since
+        .as_deref()
+        .map(|s| parse_timestamp(s, now))
+        .transpose()?;
+    let until = a
+        .until
+        .as_deref()
+        .map(|s| parse_timestamp(s, now))
+        .transpose()?;
     let filter = EventFilter::parse(&a.filter).map_err(daemon)?;
     let root = g.root.clone();
     // Start following before reading the past, so nothing falls between the two.
@@ -97,9 +105,7 @@ fn render(tpl: &str, e: &Event) -> anyhow::Result<String> {
             cur = match cur.get(part) {
                 Some(x) => x,
                 // A missing map key is Go's "<no value>"; a missing field an error.
-                None if path.starts_with("Actor.Attributes.") => {
-                    return Some("<no value>".into())
-                }
+                None if path.starts_with("Actor.Attributes.") => return Some("<no value>".into()),
                 None => return None,
             };
         }
@@ -208,8 +214,14 @@ mod tests {
             parse_timestamp("2026-11-24", now).unwrap(),
             at(1_795_478_400, 0)
         );
-        assert_eq!(parse_timestamp("2026-11-24T07:00:00+02:00", now).unwrap(), now);
-        assert_eq!(parse_timestamp("2026-11-24T03:30:00-01:30", now).unwrap(), now);
+        assert_eq!(
+            parse_timestamp("2026-11-24T07:00:00+02:00", now).unwrap(),
+            now
+        );
+        assert_eq!(
+            parse_timestamp("2026-11-24T03:30:00-01:30", now).unwrap(),
+            now
+        );
         assert!(parse_timestamp("yesterday", now).is_err());
         assert!(parse_timestamp("2026-13-45", now).is_err());
     }
@@ -223,7 +235,10 @@ mod tests {
             &[("exitCode", "3"), ("name", "web")],
         );
         assert_eq!(render("{{.Actor.Attributes.exitCode}}", &e).unwrap(), "3");
-        assert_eq!(render("{{.Type}} {{.Action}}", &e).unwrap(), "container die");
+        assert_eq!(
+            render("{{.Type}} {{.Action}}", &e).unwrap(),
+            "container die"
+        );
         assert_eq!(
             render("{{.Actor.Attributes.nope}}", &e).unwrap(),
             "<no value>"

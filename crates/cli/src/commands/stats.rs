@@ -34,7 +34,15 @@ const INTERVAL: Duration = Duration::from_millis(500);
 const DEFAULT_TABLE: &str =
     "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}";
 const JSON_FIELDS: [&str; 9] = [
-    "BlockIO", "CPUPerc", "Container", "ID", "MemPerc", "MemUsage", "Name", "NetIO", "PIDs",
+    "BlockIO",
+    "CPUPerc",
+    "Container",
+    "ID",
+    "MemPerc",
+    "MemUsage",
+    "Name",
+    "NetIO",
+    "PIDs",
 ];
 
 /// go-units `BytesSize`: binary units, `%.4g` (`1.234MiB`, `64MiB`, `0B`).
@@ -87,7 +95,11 @@ fn field(r: &Row, f: &str, no_trunc: bool) -> Option<String> {
         "MemUsage" => format!("{} / {}", bytes_size(s.memory), bytes_size(s.memory_limit)),
         "MemPerc" => format!("{:.2}%", memory_percent(s)),
         "NetIO" => format!("{} / {}", human_size(s.net_rx), human_size(s.net_tx)),
-        "BlockIO" => format!("{} / {}", human_size(s.block_read), human_size(s.block_write)),
+        "BlockIO" => format!(
+            "{} / {}",
+            human_size(s.block_read),
+            human_size(s.block_write)
+        ),
         "PIDs" => s.pids.to_string(),
         _ => return None,
     })
@@ -191,9 +203,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             let cur = match engine.container_stats(&id) {
                 Ok(s) => s,
                 // Removed since it was listed: dropped, as Docker drops it.
-                Err(engine::EngineError::NoSuchContainer(_)) if a.containers.is_empty() => {
-                    continue
-                }
+                Err(engine::EngineError::NoSuchContainer(_)) if a.containers.is_empty() => continue,
                 Err(e) => return Err(daemon(e)),
             };
             let before = prev.insert(id, cur.clone()).unwrap_or_else(|| cur.clone());

@@ -27,7 +27,12 @@ pub struct Args {
     #[arg(long = "cpu-rt-runtime", value_name = "int")]
     pub cpu_rt_runtime: Option<String>,
     /// CPU shares (relative weight)
-    #[arg(short = 'c', long = "cpu-shares", value_name = "int", allow_hyphen_values = true)]
+    #[arg(
+        short = 'c',
+        long = "cpu-shares",
+        value_name = "int",
+        allow_hyphen_values = true
+    )]
     pub cpu_shares: Option<String>,
     /// Number of CPUs
     #[arg(long, value_name = "decimal")]
@@ -79,7 +84,9 @@ fn request(a: &Args) -> Result<UpdateRequest, FlagError> {
             .transpose()
     };
     if a.blkio_weight.as_deref().is_some_and(|w| w != "0") {
-        return Err(FlagError::invalid("--blkio-weight is not supported by berth"));
+        return Err(FlagError::invalid(
+            "--blkio-weight is not supported by berth",
+        ));
     }
     for (flag, v) in [
         ("cpu-rt-period", &a.cpu_rt_period),

@@ -153,13 +153,13 @@ impl Engine {
         let _ = std::fs::remove_file(&file);
         let status = status.map_err(|e| EngineError::io("run", runtime_exe(), e))?;
         let code = match (
-                status.code(),
-                std::os::unix::process::ExitStatusExt::signal(&status),
-            ) {
-                (Some(c), _) => c,
-                (None, Some(s)) => 128 + s,
-                _ => 125,
-            };
+            status.code(),
+            std::os::unix::process::ExitStatusExt::signal(&status),
+        ) {
+            (Some(c), _) => c,
+            (None, Some(s)) => 128 + s,
+            _ => 125,
+        };
         if !req.detach {
             let code_s = code.to_string();
             self.emit_container(

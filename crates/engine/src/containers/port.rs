@@ -111,8 +111,12 @@ fn natural_cmp(a: &str, b: &str) -> Ordering {
             (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
                 let da = a.iter().take_while(|c| c.is_ascii_digit()).count();
                 let db = b.iter().take_while(|c| c.is_ascii_digit()).count();
-                let na = std::str::from_utf8(&a[..da]).unwrap_or("0").trim_start_matches('0');
-                let nb = std::str::from_utf8(&b[..db]).unwrap_or("0").trim_start_matches('0');
+                let na = std::str::from_utf8(&a[..da])
+                    .unwrap_or("0")
+                    .trim_start_matches('0');
+                let nb = std::str::from_utf8(&b[..db])
+                    .unwrap_or("0")
+                    .trim_start_matches('0');
                 let o = na.len().cmp(&nb.len()).then_with(|| na.cmp(nb));
                 if o != Ordering::Equal {
                     return o;

@@ -192,6 +192,9 @@ mod tests {
         assert_eq!(system_cpu(stat), (100 * 10_000_000, 2));
         let dev = "Inter-|   Receive |  Transmit\n face |bytes packets errs drop fifo frame compressed multicast|bytes\n    lo: 100 1 0 0 0 0 0 0 100 1 0 0 0 0 0 0\n  eth0: 1500 3 0 0 0 0 0 0 700 2 0 0 0 0 0 0\n";
         assert_eq!(net_io(dev), (1500, 700));
-        assert_eq!(host_memory("MemTotal:        2048 kB\nMemFree: 1 kB\n"), 2 << 20);
+        assert_eq!(
+            host_memory("MemTotal:        2048 kB\nMemFree: 1 kB\n"),
+            2 << 20
+        );
     }
 }

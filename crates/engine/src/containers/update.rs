@@ -43,7 +43,8 @@ struct Touched {
 /// The new host config, with Docker's checks, and what changed. `id` names the
 /// container in the errors (`Cannot update container <id>: …`).
 fn merge(id: &str, h: &HostConfig, r: &UpdateRequest) -> Result<(HostConfig, Touched)> {
-    let fail = |msg: &str| EngineError::InvalidParameter(format!("Cannot update container {id}: {msg}"));
+    let fail =
+        |msg: &str| EngineError::InvalidParameter(format!("Cannot update container {id}: {msg}"));
     let set = |v: Option<i64>| v.filter(|n| *n != 0);
     let mut n = h.clone();
     let mut t = Touched::default();
@@ -96,7 +97,9 @@ fn merge(id: &str, h: &HostConfig, r: &UpdateRequest) -> Result<(HostConfig, Tou
     }
     if let Some(v) = set(r.nano_cpus) {
         if n.cpu_quota != 0 || set(r.cpu_quota).is_some() {
-            return Err(fail("Conflicting options: Nano CPUs and CPU Quota cannot both be set"));
+            return Err(fail(
+                "Conflicting options: Nano CPUs and CPU Quota cannot both be set",
+            ));
         }
         n.nano_cpus = v;
         t.cpu = true;
@@ -203,12 +206,11 @@ impl Engine {
     fn record_resources(&self, id: &str, r: &LinuxResources, t: Touched) -> Result<()> {
         let path = self.root().container_dir(id).join("config.json");
         let text = std::fs::read(&path).map_err(|e| EngineError::io("read", &path, e))?;
-        let mut spec: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
-            EngineError::Container {
+        let mut spec: serde_json::Value =
+            serde_json::from_slice(&text).map_err(|e| EngineError::Container {
                 id: id.to_string(),
                 reason: format!("parse {}: {e}", path.display()),
-            }
-        })?;
+            })?;
         let bad = |e: serde_json::Error| EngineError::Container {
             id: id.to_string(),
             reason: format!("serialise resources: {e}"),
@@ -216,7 +218,10 @@ impl Engine {
         let Some(res) = spec
             .pointer_mut("/linux")
             .and_then(|l| l.as_object_mut())
-            .map(|l| l.entry("resources").or_insert_with(|| serde_json::json!({})))
+            .map(|l| {
+                l.entry("resources")
+                    .or_insert_with(|| serde_json::json!({}))
+            })
             .and_then(|r| r.as_object_mut())
         else {
             return Err(EngineError::Container {
@@ -225,7 +230,11 @@ impl Engine {
             });
         };
         let groups = [
-            (t.memory, "memory", serde_json::to_value(r.memory()).map_err(bad)?),
+            (
+                t.memory,
+                "memory",
+                serde_json::to_value(r.memory()).map_err(bad)?,
+            ),
             (t.cpu, "cpu", serde_json::to_value(r.cpu()).map_err(bad)?),
             (t.pids, "pids", serde_json::to_value(r.pids()).map_err(bad)?),
         ];
