@@ -16,8 +16,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    container, history, images, import, info, inspect, load, login, logout, prune, ps, pull, push,
-    rm, rmi, save, system, tag, volume,
+    container, events, history, images, import, info, inspect, load, login, logout, prune, ps,
+    pull, push, rm, rmi, save, system, tag, volume,
 };
 
 /// A Docker-compatible, daemonless container engine.
@@ -84,6 +84,8 @@ enum Cmd {
     /// Manage berth.
     #[command(subcommand)]
     System(system::Cmd),
+    /// Get real time events from the server.
+    Events(events::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +150,7 @@ fn main() -> ExitCode {
         Cmd::Image(ImageCmd::Inspect(a)) => inspect::run(&global, a),
         Cmd::Image(ImageCmd::Prune(a)) => prune::run(&global, a),
         Cmd::System(c) => system::run(&global, c),
+        Cmd::Events(a) => events::run(&global, a),
         Cmd::Login(a) => login::run(&global, a),
         Cmd::Logout(a) => logout::run(&global, a),
     };

@@ -8,6 +8,7 @@
 //! | [`containers`] | containers: config types (Docker's `Config`/`HostConfig`), create, start, stop, remove |
 //! | [`images`] | the image service: pull, push, import, list, tag, remove, inspect, prune |
 //! | [`usage`] | `system df`: disk usage of images, containers, volumes |
+//! | [`events`] | the event journal (`berth events`): emit, read, follow, filter |
 //! | [`error`] | [`EngineError`], naming the image, layer or path of every failure |
 #![forbid(unsafe_code)]
 
@@ -15,6 +16,7 @@ pub mod check;
 pub mod containers;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod images;
 mod lock;
 pub mod root;

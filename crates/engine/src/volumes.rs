@@ -94,6 +94,12 @@ impl Engine {
             anonymous,
         };
         self.db_mut().insert_volume(&rec)?;
+        self.emit(crate::events::event(
+            "volume",
+            "create",
+            &name,
+            &[("driver", "local")],
+        ));
         let v = self
             .db()
             .volume(&name)?
@@ -135,6 +141,12 @@ impl Engine {
             )));
         }
         self.db_mut().delete_volume(name)?;
+        self.emit(crate::events::event(
+            "volume",
+            "destroy",
+            name,
+            &[("driver", "local")],
+        ));
         let dir = self.root().volumes_dir().join(name);
         match std::fs::remove_dir_all(&dir) {
             Ok(()) => Ok(()),

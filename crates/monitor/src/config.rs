@@ -35,6 +35,13 @@ pub struct MonitorConfig {
     /// Run when the container is gone for good (e.g. the engine's cleanup for `--rm`).
     #[serde(default)]
     pub on_exit: Vec<String>,
+    /// The event journal (`crate::events`) the monitor appends `die`, `start` (restarts)
+    /// and `health_status` to; `None` writes none.
+    #[serde(default)]
+    pub events: Option<PathBuf>,
+    /// The container's event attributes (`image`, `name`, its labels).
+    #[serde(default)]
+    pub event_attributes: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +80,30 @@ pub struct Health {
     pub retries: u32,
 }
 
+impl Restart {
+    /// `<run_dir>/restart.json`: a policy given by `berth update --restart` while the
+    /// monitor runs; it replaces `MonitorConfig::restart` from the next exit on.
+    pub fn override_path(run_dir: &Path) -> PathBuf {
+        run_dir.join("restart.json")
+    }
+
+    /// Writes the override atomically (temp file + rename).
+    pub fn write_override(&self, run_dir: &Path) -> std::io::Result<()> {
+        let tmp = run_dir.join(".restart.json.tmp");
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec(self).map_err(std::io::Error::other)?,
+        )?;
+        std::fs::rename(&tmp, Restart::override_path(run_dir))
+    }
+
+    /// The override in `run_dir`, if one was written and parses.
+    pub fn read_override(run_dir: &Path) -> Option<Restart> {
+        let b = std::fs::read(Restart::override_path(run_dir)).ok()?;
+        serde_json::from_slice(&b).ok()
+    }
+}
+
 impl MonitorConfig {
     /// `<run_dir>/monitor.json`.
     pub fn path_in(run_dir: &Path) -> PathBuf {
@@ -105,5 +136,17 @@ mod tests {
         let back: MonitorConfig =
             serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
         assert_eq!(back, c);
+    }
+
+    #[test]
+    fn restart_override_round_trips() {
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(Restart::read_override(d.path()), None);
+        let r = Restart {
+            name: "on-failure".into(),
+            max_retries: 3,
+        };
+        r.write_override(d.path()).unwrap();
+        assert_eq!(Restart::read_override(d.path()), Some(r));
     }
 }

@@ -4,7 +4,8 @@
 //! The engine side: [`config::MonitorConfig`] (written as `<run_dir>/monitor.json`),
 //! [`spawn::spawn`] (starts `berth-monitor`, returns once the container runs),
 //! [`client::Client`] (attach and wait over `<run_dir>/attach`, framed as in
-//! [`protocol`]) and [`state::read`] (`<run_dir>/state.json`).
+//! [`protocol`]), [`state::read`] (`<run_dir>/state.json`) and [`events`] (the event
+//! journal both the engine and the monitor append to).
 //!
 //! The monitor side lives in [`daemon`]: one single-threaded poll loop that holds the
 //! container's stdio, writes the json-file log, reaps, restarts, runs healthchecks and
@@ -14,6 +15,7 @@ pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod error;
+pub mod events;
 pub mod protocol;
 pub mod spawn;
 pub mod state;

@@ -2,7 +2,8 @@
 //! `prune` and the monitor's hidden `cleanup`.
 
 use super::{
-    attach, create, daemon, exec, inspect, lifecycle, logs, ps, rename, rm, run, start, top, wait,
+    attach, create, daemon, exec, inspect, lifecycle, logs, port, ps, rename, rm, run, start,
+    stats, top, update, wait,
 };
 use crate::format::human_size;
 use crate::Global;
@@ -43,6 +44,12 @@ pub enum Verb {
     Top(top::Args),
     /// Display detailed information on one or more containers.
     Inspect(inspect::AnyArgs),
+    /// Display a live stream of container(s) resource usage statistics.
+    Stats(stats::Args),
+    /// Update configuration of one or more containers.
+    Update(Box<update::Args>),
+    /// List port mappings or a specific mapping for the container.
+    Port(port::Args),
 }
 
 /// `berth container <verb>`.
@@ -92,6 +99,9 @@ pub fn run_verb(g: &Global, v: Verb) -> anyhow::Result<()> {
         Verb::Rename(a) => rename::run(g, a),
         Verb::Top(a) => top::run(g, a),
         Verb::Inspect(a) => inspect::run_any(g, a),
+        Verb::Stats(a) => stats::run(g, a),
+        Verb::Update(a) => update::run(g, *a),
+        Verb::Port(a) => port::run(g, a),
     }
 }
 

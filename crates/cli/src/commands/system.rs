@@ -8,6 +8,8 @@ use crate::Global;
 pub enum Cmd {
     /// Show berth disk usage.
     Df,
+    /// Get real time events from the server.
+    Events(super::events::Args),
     /// Remove unused data.
     Prune(PruneArgs),
     /// Check berth's state for what interrupted operations left, and repair it.
@@ -36,6 +38,7 @@ pub struct CheckArgs {
 
 pub fn run(g: &Global, cmd: Cmd) -> anyhow::Result<()> {
     match cmd {
+        Cmd::Events(a) => super::events::run(g, a),
         Cmd::Df => df(g),
         Cmd::Prune(a) => prune(g, a),
         Cmd::Check(a) => check(g, a),

@@ -367,6 +367,15 @@ impl Engine {
         {
             return Err(self.undo_create(&id, &dir, &made_anonymous, e));
         }
+        for v in &new_volumes {
+            self.emit(crate::events::event(
+                "volume",
+                "create",
+                &v.name,
+                &[("driver", "local")],
+            ));
+        }
+        self.emit_container(&rec, "create", &[]);
         Ok(Created {
             id,
             name,

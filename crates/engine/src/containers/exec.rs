@@ -144,18 +144,30 @@ impl Engine {
                 .stderr(Stdio::null());
         }
         cmd.arg(&c.id);
+        let exec_id = super::names::new_id();
+        let what = req.cmd.join(" ");
+        let exec_attr = [("execID", exec_id.as_str())];
+        self.emit_container(&c, &format!("exec_create: {what}"), &exec_attr);
+        self.emit_container(&c, &format!("exec_start: {what}"), &exec_attr);
         let status = cmd.status();
         let _ = std::fs::remove_file(&file);
         let status = status.map_err(|e| EngineError::io("run", runtime_exe(), e))?;
-        Ok(
-            match (
-                status.code(),
-                std::os::unix::process::ExitStatusExt::signal(&status),
-            ) {
-                (Some(c), _) => c,
-                (None, Some(s)) => 128 + s,
-                _ => 125,
-            },
-        )
+        let code = match (
+            status.code(),
+            std::os::unix::process::ExitStatusExt::signal(&status),
+        ) {
+            (Some(c), _) => c,
+            (None, Some(s)) => 128 + s,
+            _ => 125,
+        };
+        if !req.detach {
+            let code_s = code.to_string();
+            self.emit_container(
+                &c,
+                "exec_die",
+                &[("execID", exec_id.as_str()), ("exitCode", code_s.as_str())],
+            );
+        }
+        Ok(code)
     }
 }

@@ -155,7 +155,12 @@ impl Engine {
             },
             health: health(&c),
             on_exit,
+            events: Some(crate::events::journal(self.root())),
+            event_attributes: crate::events::container_attributes(&c),
         };
+        if attach.is_some() {
+            self.emit_container(&c, "attach", &[]);
+        }
         let exe = monitor::find_monitor_exe();
         let spawned = match monitor::spawn::spawn(&exe, &cfg, attach) {
             Ok(s) => s,
@@ -188,6 +193,7 @@ impl Engine {
         c.state.started_at = super::now_rfc3339();
         c.state.error.clear();
         self.db_mut().set_container_state(&c.id, &c.state)?;
+        self.emit_container(&c, "start", &[]);
         Ok(c)
     }
 
@@ -221,6 +227,7 @@ impl Engine {
             let _ = self.runtime_call(&c.id, runtime::container::resume);
         }
         if c.state.pid > 0 && alive(c.state.pid) {
+            self.emit_container(&c, "kill", &[("signal", num.to_string().as_str())]);
             nix::sys::signal::kill(
                 nix::unistd::Pid::from_raw(c.state.pid),
                 nix::sys::signal::Signal::try_from(num)
@@ -308,6 +315,7 @@ impl Engine {
             self.container_kill(&c.id, Some("SIGKILL"), true)?;
             self.container_wait_exit(&c.id, Some(Duration::from_secs(30)))?;
         }
+        self.emit_container(&c, "stop", &[]);
         match self.find_container(&c.id) {
             Ok(c) => self.refresh(c),
             // `--rm`: the monitor removed it.
@@ -324,11 +332,13 @@ impl Engine {
         signal: Option<&str>,
     ) -> Result<ContainerRecord> {
         let c = self.container_stop(id_or_name, timeout, signal)?;
-        self.container_start(&c.id, None)
+        let c = self.container_start(&c.id, None)?;
+        self.emit_container(&c, "restart", &[]);
+        Ok(c)
     }
 
     /// Runs `f` on the runtime's view of the container.
-    fn runtime_call<T>(
+    pub(crate) fn runtime_call<T>(
         &self,
         id: &str,
         f: impl FnOnce(&runtime::container::Loaded) -> runtime::Result<T>,
@@ -366,6 +376,7 @@ impl Engine {
         self.runtime_call(&c.id, runtime::container::pause)?;
         c.state.status = "paused".into();
         self.db_mut().set_container_state(&c.id, &c.state)?;
+        self.emit_container(&c, "pause", &[]);
         Ok(c)
     }
 
@@ -381,6 +392,7 @@ impl Engine {
         self.runtime_call(&c.id, runtime::container::resume)?;
         c.state.status = "running".into();
         self.db_mut().set_container_state(&c.id, &c.state)?;
+        self.emit_container(&c, "unpause", &[]);
         Ok(c)
     }
 
@@ -398,7 +410,14 @@ impl Engine {
                 "Renaming a container with the same name as its current name".into(),
             ));
         }
-        self.db_mut().rename_container(&c.id, new)
+        self.db_mut().rename_container(&c.id, new)?;
+        let old = format!("/{}", c.name);
+        let renamed = ContainerRecord {
+            name: new.to_string(),
+            ..c
+        };
+        self.emit_container(&renamed, "rename", &[("oldName", old.as_str())]);
+        Ok(())
     }
 
     /// The pids of a running container's processes (for `top`).

@@ -12,6 +12,9 @@
 //! | [`state`] | the recorded state brought up to date with the monitor's |
 //! | [`logs`] | reading the json-file log |
 //! | [`inspect`] | Docker's inspect JSON |
+//! | [`stats`] | one sample of a container's resource use (`stats`) |
+//! | [`update`] | new limits and restart policy, live and recorded (`update`) |
+//! | [`port`] | published ports and Docker's `port` lines |
 
 pub mod config;
 pub mod create;
@@ -20,9 +23,12 @@ pub mod inspect;
 pub mod lifecycle;
 pub mod logs;
 pub mod names;
+pub mod port;
 pub mod remove;
 pub mod spec;
 pub mod state;
+pub mod stats;
+pub mod update;
 
 use std::time::SystemTime;
 

@@ -88,6 +88,7 @@ impl Engine {
         }
         let vols = self.db().container_volumes(&c.id)?;
         self.db_mut().delete_container(&c.id)?;
+        self.emit_container(c, "destroy", &[]);
         if volumes {
             for v in vols {
                 let anonymous = self.db().volume(&v.volume)?.is_some_and(|r| r.anonymous);

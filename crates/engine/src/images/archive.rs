@@ -47,7 +47,13 @@ impl ImageService {
                 None => images.push((tag.into_iter().collect(), manifest)),
             }
         }
-        image::save_docker_archive(&self.store, &images, out).map_err(archive_err("save"))
+        image::save_docker_archive(&self.store, &images, out).map_err(archive_err("save"))?;
+        for n in names {
+            if let Ok(id) = self.resolve(n) {
+                self.emit_image("save", &id, n);
+            }
+        }
+        Ok(())
     }
 
     /// Loads an image archive (docker-archive or OCI layout, plain or compressed).
@@ -92,7 +98,9 @@ impl ImageService {
                 extra_blobs,
                 names: li.references.iter().map(|r| r.to_string()).collect(),
             })?;
-            out.push((id, li.references.iter().map(Reference::familiar).collect()));
+            let tags: Vec<String> = li.references.iter().map(Reference::familiar).collect();
+            self.emit_image("load", &id, tags.first().map_or("", String::as_str));
+            out.push((id, tags));
         }
         Ok(out)
     }

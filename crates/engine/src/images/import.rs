@@ -114,6 +114,11 @@ impl ImageService {
             layers: vec![layer],
             blobs: vec![id.clone(), manifest_digest.to_string(), diff_id],
         })?;
+        self.emit_image(
+            "import",
+            &id,
+            &name.as_ref().map(|n| n.familiar()).unwrap_or_default(),
+        );
         Ok(id)
     }
 }

@@ -182,7 +182,9 @@ impl ImageService {
             }
             .into());
         }
-        self.db.set_name(&dst.to_string(), &id)
+        self.db.set_name(&dst.to_string(), &id)?;
+        self.emit_image("tag", &id, &dst.familiar());
+        Ok(())
     }
 
     /// The unpacked layer directories of an image, bottom first (overlay lower dirs).

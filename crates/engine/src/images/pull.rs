@@ -52,6 +52,7 @@ impl ImageService {
                 .collect(),
             names,
         })?;
+        self.emit_image("pull", &reference.familiar(), &reference.familiar());
         Ok(PullReport {
             updated: before.as_deref() != Some(image_id.as_str()),
             repo_digest,

@@ -48,6 +48,7 @@ impl ImageService {
         )?;
         self.db
             .set_name(&reference.with_digest(&pushed).to_string(), &id)?;
+        self.emit_image("push", &reference.familiar(), &reference.familiar());
         Ok(PushReport {
             tag: reference.tag().map(str::to_string),
             digest: pushed.to_string(),

@@ -29,6 +29,24 @@ impl ImageService {
     /// Docker's `rmi NAME|ID`: untag a name (deleting the image when no tag is left), or
     /// delete an image by id (refused without `force` when several repositories name it).
     pub fn remove(&mut self, name_or_id: &str, force: bool) -> Result<Vec<RemoveLine>> {
+        let image_id = self.resolve(name_or_id).unwrap_or_default();
+        let lines = self.remove_locked(name_or_id, force)?;
+        let mut deleted = false;
+        for l in &lines {
+            match l {
+                RemoveLine::Untagged(name) => self.emit_image("untag", &image_id, name),
+                // The first `Deleted` is the image; the rest are its layers.
+                RemoveLine::Deleted(id) if !deleted => {
+                    deleted = true;
+                    self.emit_image("delete", id, "");
+                }
+                RemoveLine::Deleted(_) => {}
+            }
+        }
+        Ok(lines)
+    }
+
+    fn remove_locked(&mut self, name_or_id: &str, force: bool) -> Result<Vec<RemoveLine>> {
         let _lock = Held::exclusive(&self.root, Lock::Images)?;
         let id = self.resolve(name_or_id)?;
         let names = self.db.names_of(&id)?;

@@ -22,7 +22,7 @@ use crate::config::MonitorConfig;
 use crate::error::{Context, Result};
 use crate::protocol;
 use crate::spawn::Report;
-use crate::state::{self, HealthState, MonitorState, Status};
+use crate::state::{self, HealthState, HealthStatus, MonitorState, Status};
 
 #[derive(Clone, Copy)]
 enum Token {
@@ -116,6 +116,30 @@ impl Monitor {
                 "berth-monitor: write {}: {e}",
                 state::path_in(&self.cfg.run_dir).display()
             );
+        }
+    }
+
+    /// Appends a container event to the journal (if the engine gave one); a failure is
+    /// noted in the monitor's log and otherwise ignored: events never stop a container.
+    fn event(&self, action: &str, extra: &[(&str, String)]) {
+        let Some(journal) = &self.cfg.events else {
+            return;
+        };
+        let mut attrs = self.cfg.event_attributes.clone();
+        for (k, v) in extra {
+            attrs.insert((*k).to_string(), v.clone());
+        }
+        let ev = crate::events::Event::new("container", action, &self.cfg.id, attrs);
+        if let Err(e) = crate::events::append(journal, &ev) {
+            eprintln!("berth-monitor: append to {}: {e}", journal.display());
+        }
+    }
+
+    /// A `health_status: …` event when the status changed from `before`.
+    fn health_event(&self, before: Option<HealthStatus>) {
+        let now = self.st.health.as_ref().map(|h| h.status);
+        if let Some(now) = now.filter(|n| Some(*n) != before) {
+            self.event(&format!("health_status: {}", now.as_str()), &[]);
         }
     }
 
@@ -412,9 +436,11 @@ impl Monitor {
             } else if let Some(h) = &mut self.health {
                 if h.probe_pid() == Some(pid) {
                     let mut hs = self.st.health.take().unwrap_or_default();
+                    let before = hs.status;
                     h.probe_exited(code, &mut hs);
                     self.st.health = Some(hs);
                     self.save();
+                    self.health_event(Some(before));
                 }
             }
         }
@@ -429,10 +455,12 @@ impl Monitor {
             return Ok(());
         };
         let mut hs = self.st.health.take().unwrap_or_default();
+        let before = hs.status;
         let changed = h.tick(&self.cfg, Instant::now(), &mut hs);
         self.st.health = Some(hs);
         if changed? {
             self.save();
+            self.health_event(Some(before));
         }
         Ok(())
     }
@@ -457,6 +485,11 @@ impl Monitor {
         self.st.finished_at = crate::time::now();
         self.st.pid = 0;
         launch::delete(&self.cfg)?;
+        self.event("die", &[("exitCode", code.to_string())]);
+        // `berth update --restart` while running: the new policy holds from this exit on.
+        if let Some(r) = crate::config::Restart::read_override(&self.cfg.run_dir) {
+            self.cfg.restart = r;
+        }
         let stopping = self.cfg.run_dir.join("stopping").exists();
         if policy::should_restart(&self.cfg.restart, code, self.st.restart_count, stopping) {
             let delay = self.backoff.next(ran);
@@ -478,6 +511,7 @@ impl Monitor {
         if let Report::Failed { .. } = self.start()? {
             return self.finish();
         }
+        self.event("start", &[]);
         Ok(())
     }
 

@@ -178,6 +178,39 @@ pub struct Memory {
     pub raw: BTreeMap<String, u64>,
 }
 
+impl Stats {
+    /// Memory in use as `docker stats` counts it: usage minus the inactive page cache
+    /// (`total_inactive_file` on v1, `inactive_file` on v2), as Docker's CLI does.
+    pub fn memory_used(&self) -> u64 {
+        let usage = self.memory.usage.usage;
+        let inactive = self
+            .memory
+            .raw
+            .get("total_inactive_file")
+            .or_else(|| self.memory.raw.get("inactive_file"))
+            .copied()
+            .unwrap_or(0);
+        if inactive < usage {
+            usage - inactive
+        } else {
+            usage
+        }
+    }
+
+    /// Bytes read and written by the container's block I/O (summed over devices).
+    pub fn block_io(&self) -> (u64, u64) {
+        let mut rw = (0, 0);
+        for e in &self.blkio.io_service_bytes_recursive {
+            if e.op.eq_ignore_ascii_case("read") {
+                rw.0 += e.value;
+            } else if e.op.eq_ignore_ascii_case("write") {
+                rw.1 += e.value;
+            }
+        }
+        rw
+    }
+}
+
 /// Always empty: berth does not manage Intel RDT.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntelRdt {}
@@ -242,6 +275,26 @@ mod tests {
         assert_eq!(v["cpu"]["usage"]["percpu"], serde_json::json!([1, 2]));
         assert_eq!(v["blkio"]["ioServiceBytesRecursive"][0]["op"], "Read");
         assert_eq!(v["memory"]["raw"]["cache"], 7);
+    }
+
+    #[test]
+    fn docker_memory_and_block_io() {
+        let mut s = Stats::default();
+        s.memory.usage.usage = 1000;
+        assert_eq!(s.memory_used(), 1000);
+        s.memory.raw.insert("total_inactive_file".into(), 300);
+        assert_eq!(s.memory_used(), 700);
+        s.memory.raw.insert("total_inactive_file".into(), 5000);
+        assert_eq!(s.memory_used(), 1000);
+        for (op, value) in [("Read", 5), ("Write", 7), ("read", 1), ("Sync", 100)] {
+            s.blkio.io_service_bytes_recursive.push(BlkioEntry {
+                major: 8,
+                minor: 0,
+                op: op.into(),
+                value,
+            });
+        }
+        assert_eq!(s.block_io(), (6, 7));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 mod args;
 mod devices;
 pub(crate) mod env;
-mod error;
+pub(crate) mod error;
 mod health;
 mod logging;
 mod mount_csv;
@@ -18,11 +18,11 @@ mod mounts;
 mod namespaces;
 mod network;
 mod ports;
-mod restart;
+pub(crate) mod restart;
 mod security;
 mod signal;
 mod ulimits;
-mod units;
+pub(crate) mod units;
 
 use std::path::{Path, PathBuf};
 
