@@ -45,6 +45,7 @@ pub fn attach(nl: &mut Netlink, spec: &EndpointSpec<'_>) -> Result<(), NetlinkEr
         let mut ns = Netlink::open()?;
         let index = ns.link_index(spec.ifname)?;
         ns.add_address(index, spec.address.into())?;
+        ns.set_up(index)?;
         if let Ok(lo) = ns.link_index("lo") {
             ns.set_up(lo)?;
         }

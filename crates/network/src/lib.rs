@@ -14,6 +14,7 @@
 #![deny(unsafe_code)]
 
 pub mod endpoint;
+pub mod firewall;
 pub mod ipam;
 pub mod mtu;
 pub mod netlink;

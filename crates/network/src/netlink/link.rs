@@ -30,8 +30,8 @@ pub struct Link {
     pub master: Option<u32>,
 }
 
-/// A veth pair whose host end joins a bridge and whose peer is created directly inside a
-/// container's network namespace, both up: the whole plumbing in one kernel request.
+/// A veth pair whose host end joins a bridge (up) and whose peer is created directly
+/// inside a container's network namespace (down: set it up from inside), in one request.
 #[derive(Debug, Clone)]
 pub struct VethSpec<'a> {
     /// Name of the host end (at most 15 bytes).
@@ -74,10 +74,12 @@ impl Netlink {
         self.link_index(name)
     }
 
-    /// Creates a veth pair as described by `spec` (host end on the bridge, peer in the
-    /// namespace, both up, the peer's MAC set).
+    /// Creates a veth pair as described by `spec` (host end on the bridge and up, peer in
+    /// the namespace with its MAC set).
     pub fn create_veth(&mut self, spec: &VethSpec<'_>) -> Result<(), NetlinkError> {
-        let mut peer = up_header(0);
+        // The peer cannot be brought up here: a veth end refuses to open (ENOTCONN) before
+        // its pair is complete. The caller sets it up inside the namespace.
+        let mut peer = LinkMessage::default();
         peer.attributes = vec![
             LinkAttribute::IfName(spec.peer_name.to_string()),
             LinkAttribute::Mtu(spec.mtu),
