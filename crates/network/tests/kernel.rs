@@ -2,6 +2,8 @@
 //! "host"), makes further namespaces for "containers", and never touches the machine's
 //! own interfaces, routes or firewall. Run as root.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsFd, OwnedFd};

@@ -43,9 +43,8 @@ fn load() -> Result<Api, String> {
     macro_rules! sym {
         ($name:literal, $ty:ty) => {{
             // SAFETY: the type is the prototype libnftables.h declares for this symbol.
-            let s: libloading::Symbol<'_, $ty> =
-                unsafe { lib.get($name) }.map_err(|e| e.to_string())?;
-            *s
+            let s = unsafe { lib.get::<$ty>($name) };
+            *s.map_err(|e| e.to_string())?
         }};
     }
     let ctx_new = sym!(b"nft_ctx_new\0", CtxNew);
