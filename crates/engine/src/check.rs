@@ -43,7 +43,7 @@ impl CheckReport {
     }
 
     /// `what` was found; `fix` says what the repair does ("removed").
-    fn outcome(
+    pub(crate) fn outcome(
         &mut self,
         what: String,
         fix: &str,
@@ -111,6 +111,7 @@ impl Engine {
         self.check_mounts(&mut report, repair);
         self.check_rows(&mut report, repair)?;
         self.check_orphans(&mut report, repair)?;
+        self.check_networks(&mut report, repair)?;
         self.check_volumes(&mut report, repair)?;
         self.check_images(&mut report, repair)?;
         Ok(report)
@@ -346,6 +347,7 @@ impl Engine {
         let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
             return;
         };
+        let netns_dir = crate::networks::netns::netns_dir(self.root());
         let roots = [
             self.root().dir().to_path_buf(),
             self.root().run_dir().to_path_buf(),
@@ -355,6 +357,8 @@ impl Engine {
             .filter_map(|l| l.split(' ').nth(4))
             .map(|p| PathBuf::from(unescape_mountinfo(p)))
             .filter(|p| roots.iter().any(|r| p.starts_with(r) && p != r))
+            // Network namespaces of running containers: the network sweep judges those.
+            .filter(|p| !p.starts_with(&netns_dir))
             .collect();
         // Deepest first.
         stale.sort_by_key(|p| std::cmp::Reverse(p.components().count()));

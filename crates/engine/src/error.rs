@@ -72,6 +72,12 @@ pub enum EngineError {
     Container { id: String, reason: String },
     #[error("import {source_name}: {reason}")]
     Import { source_name: String, reason: String },
+    #[error("network {0} not found")]
+    NoSuchNetwork(String),
+    /// A network operation failed (netlink, nftables, sysctl, IPAM), Docker's words where
+    /// Docker has some.
+    #[error("{0}")]
+    Network(String),
 }
 
 impl EngineError {

@@ -7,6 +7,7 @@
 //! | [`check`] | `system check`: find and repair what interrupted operations left |
 //! | [`containers`] | containers: config types (Docker's `Config`/`HostConfig`), create, start, stop, remove |
 //! | [`images`] | the image service: pull, push, import, list, tag, remove, inspect, prune |
+//! | [`networks`] | bridge networks: create/ls/rm, container endpoints, published ports |
 //! | [`usage`] | `system df`: disk usage of images, containers, volumes |
 //! | [`events`] | the event journal (`berth events`): emit, read, follow, filter |
 //! | [`error`] | [`EngineError`], naming the image, layer or path of every failure |
@@ -19,6 +20,7 @@ pub mod error;
 pub mod events;
 pub mod images;
 mod lock;
+pub mod networks;
 pub mod root;
 mod service;
 pub mod usage;

@@ -119,7 +119,7 @@ impl Engine {
     }
 
     /// How `--network` maps onto namespaces until bridge networking lands.
-    fn network_mode(&self, mode: &str) -> Result<(String, NsMode)> {
+    fn network_mode(&mut self, mode: &str) -> Result<(String, NsMode)> {
         match mode {
             "" | "default" | "none" => Ok(("none".into(), NsMode::Private)),
             "host" => Ok(("host".into(), NsMode::Host)),
@@ -131,12 +131,16 @@ impl Engine {
                     NsMode::Join(PathBuf::from(format!("/proc/{pid}/ns/net"))),
                 ))
             }
-            "bridge" => Err(EngineError::InvalidParameter(
-                "bridge networking is not available in this berth yet: use --network none or --network host".into(),
-            )),
-            other => Err(EngineError::InvalidParameter(format!(
-                "network {other} not found"
-            ))),
+            // A bridge network: the engine makes the namespace at start (networks::netns).
+            other => {
+                let n = self.network(other)?;
+                if n.driver != "bridge" {
+                    return Err(EngineError::InvalidParameter(format!(
+                        "network {other} not found"
+                    )));
+                }
+                Ok((other.to_string(), NsMode::Join(PathBuf::new())))
+            }
         }
     }
 
@@ -195,6 +199,13 @@ impl Engine {
         };
         let name = self.pick_name(req.name.as_deref())?;
         let id = names::new_id();
+        let namespaces = match namespaces.network {
+            NsMode::Join(p) if p.as_os_str().is_empty() => NamespacePaths {
+                network: NsMode::Join(crate::networks::netns::netns_path(self.root(), &id)),
+                ..namespaces
+            },
+            _ => namespaces,
+        };
         if config.hostname.is_empty() {
             config.hostname = match namespaces.uts {
                 NsMode::Host => nix_hostname(),

@@ -117,7 +117,7 @@ impl Engine {
             "GraphDriver": {"Data": {"UpperDir": upper}, "Name": driver},
             "Mounts": mounts,
             "Config": c.config,
-            "NetworkSettings": network_settings(c),
+            "NetworkSettings": self.network_settings(c),
         })
     }
 }
@@ -129,33 +129,4 @@ fn or_zero(t: &str) -> &str {
     } else {
         t
     }
-}
-
-/// Placeholders in Docker's shape until bridge networking lands: `none`/`host` have no
-/// address of their own.
-fn network_settings(c: &ContainerRecord) -> Value {
-    let mode = c.host_config.network_mode.clone();
-    json!({
-        "Bridge": "",
-        "SandboxID": "",
-        "SandboxKey": "",
-        "Ports": {},
-        "Gateway": "",
-        "IPAddress": "",
-        "IPPrefixLen": 0,
-        "MacAddress": "",
-        "Networks": {
-            mode: {
-                "IPAMConfig": Value::Null,
-                "Links": Value::Null,
-                "Aliases": Value::Null,
-                "NetworkID": "",
-                "EndpointID": "",
-                "Gateway": "",
-                "IPAddress": "",
-                "IPPrefixLen": 0,
-                "MacAddress": "",
-            }
-        }
-    })
 }

@@ -158,6 +158,7 @@ impl Engine {
             events: Some(crate::events::journal(self.root())),
             event_attributes: crate::events::container_attributes(&c),
         };
+        self.network_setup(&c)?;
         if attach.is_some() {
             self.emit_container(&c, "attach", &[]);
         }
@@ -165,6 +166,7 @@ impl Engine {
         let spawned = match monitor::spawn::spawn(&exe, &cfg, attach) {
             Ok(s) => s,
             Err(SpawnError::Start { message, kind }) => {
+                let _ = self.network_release(&c.id);
                 // 125, 126 or 127: always fits a byte.
                 let exit = u8::try_from(kind.exit_code()).unwrap_or(125);
                 let mut st = c.state.clone();
@@ -180,10 +182,11 @@ impl Engine {
                 return Err(EngineError::Start { message, exit });
             }
             Err(e) => {
+                let _ = self.network_release(&c.id);
                 return Err(EngineError::Start {
                     message: format!("start the monitor of {}: {e}", c.id),
                     exit: 125,
-                })
+                });
             }
         };
         // The monitor's state.json has the rest; the next read reconciles with it.

@@ -1,6 +1,6 @@
-//! `port`: a container's published ports and Docker's lines for them. Until bridge
-//! networking records the ports it really bound (issue #6), a running container's
-//! `HostConfig.PortBindings` stand in for them; networking feeds [`port_lines`] later.
+//! `port`: a container's published ports and Docker's lines for them: on a bridge network
+//! what its endpoint recorded (networks::ports); otherwise (host mode) a running
+//! container's `HostConfig.PortBindings`.
 
 use std::cmp::Ordering;
 
@@ -25,6 +25,19 @@ impl Engine {
             return Ok(Vec::new());
         }
         let mut out = Vec::new();
+        if crate::networks::attach::is_bridge_mode(&c.host_config.network_mode) {
+            // What was really published (host ports picked for `-p 80`, `-P`).
+            for e in self.db().container_endpoints(&c.id)? {
+                for p in crate::networks::ports::decode(&e.ports) {
+                    out.push(PortMapping {
+                        private: p.private,
+                        host_ip: p.host_ip,
+                        host_port: p.host_port.to_string(),
+                    });
+                }
+            }
+            return Ok(out);
+        }
         for (private, bindings) in &c.host_config.port_bindings {
             for b in bindings {
                 // An empty host IP is bound on every address, IPv4 and IPv6 (Docker ≥ 20.10).

@@ -66,6 +66,7 @@ impl Engine {
     ) -> Result<()> {
         let runtime_root = self.root().runtime_dir();
         let _ = runtime::container::delete(&runtime_root, &c.id, true);
+        self.network_release(&c.id)?;
         match self.snapshotter()?.remove(&c.id) {
             Ok(()) => {}
             Err(storage::StorageError::SnapshotNotFound { .. }) => {}

@@ -117,8 +117,15 @@ impl Engine {
         }
         let new = reconcile(&rec.state, mon.as_ref());
         if new != rec.state {
+            let stopped = !is_active(&new.status);
             self.db_mut().set_container_state(&rec.id, &new)?;
             rec.state = new;
+            if stopped {
+                // Docker releases the address at stop; the next look after the exit does.
+                if let Err(e) = self.network_release(&rec.id) {
+                    tracing::warn!("release the network of {}: {e}", rec.id);
+                }
+            }
         }
         Ok(rec)
     }

@@ -79,6 +79,33 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (container_id, destination)
      );
      CREATE INDEX container_volumes_by_volume ON container_volumes(volume);",
+    // 4: networks (bridge device, IPv4 addressing, Docker's options and labels) and the
+    // endpoints of running containers on them: one IP per (network, address).
+    "CREATE TABLE networks (
+        id        TEXT PRIMARY KEY,
+        name      TEXT NOT NULL UNIQUE,
+        driver    TEXT NOT NULL,
+        subnet    TEXT NOT NULL,
+        gateway   TEXT NOT NULL,
+        ip_range  TEXT NOT NULL,
+        bridge    TEXT NOT NULL,
+        options   TEXT NOT NULL,
+        labels    TEXT NOT NULL,
+        created   TEXT NOT NULL,
+        internal  INTEGER NOT NULL
+     );
+     CREATE TABLE endpoints (
+        container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+        network_id   TEXT NOT NULL REFERENCES networks(id),
+        endpoint_id  TEXT NOT NULL,
+        ip           TEXT NOT NULL,
+        mac          TEXT NOT NULL,
+        aliases      TEXT NOT NULL,
+        ports        TEXT NOT NULL,
+        PRIMARY KEY (container_id, network_id),
+        UNIQUE (network_id, ip)
+     );
+     CREATE INDEX endpoints_by_network ON endpoints(network_id);",
 ];
 
 /// The version a database has after all migrations.

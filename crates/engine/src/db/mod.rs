@@ -32,6 +32,7 @@
 mod containers;
 mod images;
 mod migrations;
+mod networks;
 mod volumes;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,7 @@ use crate::error::{EngineError, Result};
 pub use containers::{ContainerRecord, ContainerVolume, StateRecord};
 pub use images::{DeletedImage, ImageRecord, LayerRecord, NewImage};
 pub use migrations::{MIGRATIONS, SCHEMA_VERSION};
+pub use networks::{EndpointRecord, NetworkRecord};
 pub use volumes::VolumeRecord;
 
 /// An open state database.
