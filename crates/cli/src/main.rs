@@ -15,6 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use commands::network;
 use commands::{
     container, events, history, images, import, info, inspect, load, login, logout, prune, ps,
     pull, push, rm, rmi, save, system, tag, volume,
@@ -56,6 +57,9 @@ enum Cmd {
     /// Manage volumes.
     #[command(subcommand)]
     Volume(volume::Cmd),
+    /// Manage networks.
+    #[command(subcommand)]
+    Network(network::Cmd),
     /// Download an image from a registry.
     Pull(pull::Args),
     /// Upload an image to a registry.
@@ -138,6 +142,7 @@ fn main() -> ExitCode {
         Cmd::Version => info::version(),
         Cmd::Container(c) => container::run(&global, c),
         Cmd::Volume(c) => volume::run(&global, c),
+        Cmd::Network(c) => network::run(&global, c),
         Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => pull::run(&global, a),
         Cmd::Push(a) | Cmd::Image(ImageCmd::Push(a)) => push::run(&global, a),
         Cmd::Images(a) | Cmd::Image(ImageCmd::Ls(a)) => images::run(&global, a),

@@ -17,6 +17,7 @@ pub mod load;
 pub mod login;
 pub mod logout;
 pub mod logs;
+pub mod network;
 pub mod port;
 pub mod prune;
 pub mod ps;

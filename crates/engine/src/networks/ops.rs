@@ -292,9 +292,20 @@ impl Engine {
         }
         let eps = self.db().network_endpoints(&n.id)?;
         if !eps.is_empty() {
+            // Docker ≥ 28: the count and the containers' names.
+            let names: Vec<String> = eps
+                .iter()
+                .map(|e| match self.db().container(&e.container_id) {
+                    Ok(Some(c)) => c.name,
+                    _ => names::short(&e.container_id).to_string(),
+                })
+                .collect();
+            let s = if eps.len() == 1 { "" } else { "s" };
             return Err(EngineError::ContainerConflict(format!(
-                "error while removing network: network {} id {} has active endpoints",
-                n.name, n.id
+                "error while removing network: network {} has {} active endpoint{s} ({})",
+                n.name,
+                eps.len(),
+                names.join(", ")
             )));
         }
         self.bridge_down(&n)?;
