@@ -13,6 +13,7 @@ use e2e::{bin_dir, not_root, workspace};
 mod basics;
 mod consistency;
 mod lifecycle;
+mod network;
 mod observe;
 mod terminal;
 mod volumes;

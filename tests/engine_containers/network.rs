@@ -1,0 +1,354 @@
+//! Bridge networking (issue #6): containers on a berth bridge reach each other, get the
+//! uplink's MTU and their address in inspect and /etc/hosts; published ports answer from
+//! the host; nothing (veth, namespace file, firewall element, address) outlives `rm`.
+//!
+//! Each test has its own bridge device and 10.231.N.0/24 subnet, and removes the bridge
+//! and its firewall elements at the end ([`NetGuard`], dropped after the fixture's
+//! containers), so tests never collide with each other or touch the host's own links.
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpStream};
+
+use ::network::firewall::Firewall;
+use ::network::netlink::Netlink;
+
+use super::*;
+
+/// Removes a test's bridge and its firewall elements on drop (declare it before the
+/// `Berth`, so the containers go first).
+struct NetGuard {
+    bridge: &'static str,
+    subnet: &'static str,
+}
+
+impl Drop for NetGuard {
+    fn drop(&mut self) {
+        if let Ok(mut fw) = Firewall::open() {
+            let _ = fw.remove_network(self.bridge, self.subnet.parse().unwrap());
+        }
+        if let Ok(mut nl) = Netlink::open() {
+            let _ = nl.delete_link_by_name(self.bridge);
+        }
+    }
+}
+
+/// The first object of an `inspect`'s JSON array.
+fn inspect_json(b: &Berth, args: &[&str]) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_str(&b.ok(args)).unwrap();
+    v[0].clone()
+}
+
+/// How many containers `network inspect` lists on a network.
+fn attached(b: &Berth, net: &str) -> usize {
+    inspect_json(b, &["network", "inspect", net])["Containers"]
+        .as_object()
+        .unwrap()
+        .len()
+}
+
+fn link_exists(name: &str) -> bool {
+    Netlink::open()
+        .unwrap()
+        .link_by_name(name)
+        .unwrap()
+        .is_some()
+}
+
+fn uplink_mtu() -> u32 {
+    ::network::mtu::uplink_mtu(&mut Netlink::open().unwrap()).unwrap()
+}
+
+fn http_get(addr: (Ipv4Addr, u16), path: &str) -> String {
+    let mut s = TcpStream::connect_timeout(&addr.into(), Duration::from_secs(5))
+        .unwrap_or_else(|e| panic!("connect {addr:?}: {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// A TCP port nothing on the host uses right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("0.0.0.0:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn containers_on_a_bridge_reach_each_other_and_leave_nothing_behind() {
+    if skip() {
+        return;
+    }
+    let _net = NetGuard {
+        bridge: "bnt1",
+        subnet: "10.231.1.0/24",
+    };
+    let b = Berth::new();
+    let id = b.ok(&[
+        "network",
+        "create",
+        "--subnet",
+        "10.231.1.0/24",
+        "-o",
+        "com.docker.network.bridge.name=bnt1",
+        "n1",
+    ]);
+    let net_id = id.trim().to_string();
+    assert_eq!(net_id.len(), 64, "{id}");
+    assert!(link_exists("bnt1"));
+    let ls = b.ok(&["network", "ls"]);
+    assert!(ls.starts_with("NETWORK ID"), "{ls}");
+    for name in ["bridge", "host", "none", "n1"] {
+        assert!(
+            ls.lines()
+                .any(|l| l.split_whitespace().nth(1) == Some(name)),
+            "{ls}"
+        );
+    }
+
+    let c1 = b
+        .ok(&[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "--network",
+            "n1",
+            "busybox",
+            "httpd",
+            "-f",
+            "-p",
+            "80",
+            "-h",
+            "/etc",
+        ])
+        .trim()
+        .to_string();
+    assert_eq!(
+        b.inspect("web", "{{.NetworkSettings.IPAddress}}"),
+        "10.231.1.2"
+    );
+    assert_eq!(
+        b.inspect("web", "{{.NetworkSettings.Networks.n1.Gateway}}"),
+        "10.231.1.1"
+    );
+    assert_eq!(
+        b.inspect("web", "{{.NetworkSettings.Networks.n1.NetworkID}}"),
+        net_id
+    );
+    assert_eq!(
+        b.inspect("web", "{{.NetworkSettings.MacAddress}}"),
+        "02:42:0a:e7:01:02"
+    );
+    let hosts = b.ok(&["exec", "web", "cat", "/etc/hosts"]);
+    assert!(
+        hosts.contains(&format!("10.231.1.2\t{}", &c1[..12])),
+        "{hosts}"
+    );
+
+    // A second container reaches the first by address; its MTU is the uplink's.
+    let out = b.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "n1",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /sys/class/net/eth0/mtu; wget -q -O- http://10.231.1.2/hostname",
+    ]);
+    assert_eq!(out, format!("{}\n{}\n", uplink_mtu(), &c1[..12]));
+
+    // A network with a running container can't go.
+    let rm = b.run(&["network", "rm", "n1"]);
+    assert_eq!(code(&rm), 1);
+    assert_eq!(
+        stderr(&rm).trim(),
+        "Error response from daemon: error while removing network: network n1 has 1 active endpoint (web)"
+    );
+
+    let veth = ::network::endpoint::host_veth_name(&c1, &net_id);
+    assert!(link_exists(&veth));
+    let netns = b.root().join("run/netns").join(&c1);
+    assert!(netns.exists());
+    b.ok(&["rm", "-f", "web"]);
+    assert!(!link_exists(&veth), "veth {veth} left behind");
+    assert!(!netns.exists(), "{} left behind", netns.display());
+    assert_eq!(attached(&b, "n1"), 0);
+    assert_eq!(b.ok(&["system", "check"]).trim(), "No problems found");
+    assert_eq!(b.ok(&["network", "rm", "n1"]).trim(), "n1");
+    assert!(!link_exists("bnt1"));
+    let gone = b.run(&["network", "inspect", "n1"]);
+    assert_eq!(code(&gone), 1);
+    assert!(
+        stderr(&gone).contains("network n1 not found"),
+        "{}",
+        stderr(&gone)
+    );
+}
+
+#[test]
+fn published_port_answers_from_the_host_and_is_removed_with_the_container() {
+    if skip() {
+        return;
+    }
+    let _net = NetGuard {
+        bridge: "bnt2",
+        subnet: "10.231.2.0/24",
+    };
+    let b = Berth::new();
+    b.ok(&[
+        "network",
+        "create",
+        "--subnet",
+        "10.231.2.0/24",
+        "-o",
+        "com.docker.network.bridge.name=bnt2",
+        "n2",
+    ]);
+    let port = free_port();
+    let publish = format!("{port}:80");
+    let c = b
+        .ok(&[
+            "run",
+            "-d",
+            "--network",
+            "n2",
+            "-p",
+            &publish,
+            "busybox",
+            "httpd",
+            "-f",
+            "-p",
+            "80",
+            "-h",
+            "/etc",
+        ])
+        .trim()
+        .to_string();
+    assert_eq!(b.ok(&["port", &c]), format!("80/tcp -> 0.0.0.0:{port}\n"));
+    assert_eq!(
+        inspect_json(&b, &["inspect", &c])["NetworkSettings"]["Ports"],
+        serde_json::json!({"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": port.to_string()}]})
+    );
+    for host in [Ipv4Addr::LOCALHOST, Ipv4Addr::new(10, 231, 2, 1)] {
+        let resp = http_get((host, port), "/hostname");
+        assert!(
+            resp.starts_with("HTTP/1.") && resp.contains(" 200 "),
+            "{host}: {resp}"
+        );
+        assert!(resp.ends_with(&format!("{}\n", &c[..12])), "{host}: {resp}");
+    }
+
+    // The same host port for another container: Docker's message, exit 125, nothing kept.
+    let again = b.run(&[
+        "run",
+        "-d",
+        "--name",
+        "second",
+        "--network",
+        "n2",
+        "-p",
+        &publish,
+        "busybox",
+        "sleep",
+        "60",
+    ]);
+    assert_eq!(code(&again), 125, "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains(&format!(
+            "Bind for 0.0.0.0:{port} failed: port is already allocated"
+        )),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(attached(&b, "n2"), 1);
+
+    // `-p 80`: a host port picked by berth, shown by `port`.
+    let auto = b
+        .ok(&[
+            "run",
+            "-d",
+            "--network",
+            "n2",
+            "-p",
+            "80",
+            "busybox",
+            "httpd",
+            "-f",
+            "-p",
+            "80",
+            "-h",
+            "/etc",
+        ])
+        .trim()
+        .to_string();
+    let line = b.ok(&["port", &auto, "80"]);
+    let picked: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    assert_ne!(picked, port);
+    let resp = http_get((Ipv4Addr::LOCALHOST, picked), "/hostname");
+    assert!(resp.ends_with(&format!("{}\n", &auto[..12])), "{resp}");
+
+    let published = |p: u16| {
+        Firewall::open()
+            .unwrap()
+            .installed()
+            .unwrap()
+            .ports
+            .iter()
+            .any(|m| m.host_port == p)
+    };
+    assert!(published(port));
+    b.ok(&["stop", "-t", "1", &c]);
+    assert!(!published(port), "port {port} still published after stop");
+    assert_eq!(b.ok(&["port", &c]), "");
+    b.ok(&["rm", "-f", &c, &auto]);
+    assert!(!published(picked), "port {picked} still published after rm");
+    b.ok(&["rm", "-f", "second"]);
+    b.ok(&["network", "rm", "n2"]);
+}
+
+#[test]
+fn default_bridge_takes_its_device_and_address_from_daemon_json() {
+    if skip() {
+        return;
+    }
+    let _net = NetGuard {
+        bridge: "bnt3",
+        subnet: "10.231.3.0/24",
+    };
+    let b = Berth::new();
+    std::fs::write(
+        b.root().join("daemon.json"),
+        r#"{"bridge": "bnt3", "bip": "10.231.3.1/24"}"#,
+    )
+    .unwrap();
+    let out = b.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "bridge",
+        "busybox",
+        "sh",
+        "-c",
+        "ip -4 -o addr show eth0 | awk '{print $4}'; ip route | grep default",
+    ]);
+    assert_eq!(out, "10.231.3.2/24\ndefault via 10.231.3.1 dev eth0 \n");
+    assert!(link_exists("bnt3"));
+    let rm = b.run(&["network", "rm", "bridge"]);
+    assert_eq!(code(&rm), 1);
+    assert_eq!(
+        stderr(&rm).trim(),
+        "Error response from daemon: bridge is a pre-defined network and cannot be removed"
+    );
+    let unknown = b.run(&["run", "--rm", "--network", "nosuchnet", "busybox", "true"]);
+    assert_eq!(code(&unknown), 125);
+    assert!(
+        stderr(&unknown).contains("network nosuchnet not found"),
+        "{}",
+        stderr(&unknown)
+    );
+}
