@@ -352,3 +352,186 @@ fn default_bridge_takes_its_device_and_address_from_daemon_json() {
         stderr(&unknown)
     );
 }
+
+/// Creates network `name` on bridge `bridge` with `subnet`; returns its id.
+fn make_network(b: &Berth, name: &str, bridge: &str, subnet: &str) -> String {
+    let opt = format!("com.docker.network.bridge.name={bridge}");
+    b.ok(&["network", "create", "--subnet", subnet, "-o", &opt, name])
+        .trim()
+        .to_string()
+}
+
+/// berth veths on `bridge`.
+fn veths_on(bridge: &str) -> Vec<String> {
+    let mut nl = Netlink::open().unwrap();
+    let Some(br) = nl.link_by_name(bridge).unwrap() else {
+        return Vec::new();
+    };
+    nl.links()
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.master == Some(br.index))
+        .map(|l| l.name)
+        .collect()
+}
+
+#[test]
+fn system_check_removes_what_a_crash_leaves_on_a_network() {
+    if skip() {
+        return;
+    }
+    let _net = NetGuard {
+        bridge: "bnt4",
+        subnet: "10.231.4.0/24",
+    };
+    let b = Berth::new();
+    let net_id = make_network(&b, "n4", "bnt4", "10.231.4.0/24");
+    // Debris as a killed CLI leaves it: a veth on the bridge, a published port into the
+    // subnet, a namespace file — none of them recorded.
+    let stray = ::network::endpoint::host_veth_name("0123456789ab", &net_id);
+    let mut nl = Netlink::open().unwrap();
+    nl.create_veth_pair(&stray, "bnt4peer", 1400).unwrap();
+    let idx = nl.link_index(&stray).unwrap();
+    let br = nl.link_index("bnt4").unwrap();
+    nl.set_master(idx, br).unwrap();
+    let port = free_port();
+    let mapping = ::network::firewall::PortMapping {
+        proto: ::network::firewall::Proto::Tcp,
+        host_ip: None,
+        host_port: port,
+        container_ip: Ipv4Addr::new(10, 231, 4, 77),
+        container_port: 80,
+    };
+    Firewall::open().unwrap().publish(&[mapping]).unwrap();
+    let netns_dir = b.root().join("run/netns");
+    std::fs::create_dir_all(&netns_dir).unwrap();
+    std::fs::write(netns_dir.join("f".repeat(64)), b"").unwrap();
+
+    let found = b.run(&["system", "check", "--dry-run"]);
+    let text = stdout(&found) + &stderr(&found);
+    assert!(text.contains(&format!("veth {stray}")), "{text}");
+    assert!(text.contains(&format!("published port {port}")), "{text}");
+    assert!(text.contains("network namespace"), "{text}");
+    let fixed = b.ok(&["system", "check"]);
+    assert!(
+        fixed.contains(&format!("repaired: veth {stray}")),
+        "{fixed}"
+    );
+    assert!(!link_exists(&stray));
+    assert!(!Firewall::open()
+        .unwrap()
+        .installed()
+        .unwrap()
+        .ports
+        .contains(&mapping));
+    assert!(!netns_dir.join("f".repeat(64)).exists());
+    assert_eq!(b.ok(&["system", "check"]).trim(), "No problems found");
+    b.ok(&["network", "rm", "n4"]);
+}
+
+#[test]
+fn many_containers_come_and_go_without_leaks_and_udp_and_all_ports_publish() {
+    if skip() {
+        return;
+    }
+    let _net = NetGuard {
+        bridge: "bnt5",
+        subnet: "10.231.5.0/24",
+    };
+    let b = Berth::new();
+    make_network(&b, "n5", "bnt5", "10.231.5.0/24");
+    let mut ids = Vec::new();
+    for _ in 0..12 {
+        ids.push(
+            b.ok(&["run", "-d", "--network", "n5", "busybox", "sleep", "60"])
+                .trim()
+                .to_string(),
+        );
+    }
+    let ips: std::collections::BTreeSet<String> = ids
+        .iter()
+        .map(|id| b.inspect(id, "{{.NetworkSettings.IPAddress}}"))
+        .collect();
+    assert_eq!(ips.len(), 12, "{ips:?}");
+    assert_eq!(veths_on("bnt5").len(), 12);
+    let mut args = vec!["rm", "-f"];
+    args.extend(ids.iter().map(String::as_str));
+    b.ok(&args);
+    assert_eq!(veths_on("bnt5"), Vec::<String>::new());
+    assert_eq!(attached(&b, "n5"), 0);
+    let netns: Vec<_> = std::fs::read_dir(b.root().join("run/netns"))
+        .unwrap()
+        .collect();
+    assert!(netns.is_empty(), "{netns:?}");
+
+    // UDP: a datagram to the published port reaches the container. busybox has no UDP
+    // server: the test binds one inside the container's network namespace.
+    let port = std::net::UdpSocket::bind("0.0.0.0:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let publish = format!("{port}:5353/udp");
+    let c = b
+        .ok(&[
+            "run",
+            "-d",
+            "--network",
+            "n5",
+            "-p",
+            &publish,
+            "busybox",
+            "sleep",
+            "60",
+        ])
+        .trim()
+        .to_string();
+    assert_eq!(b.ok(&["port", &c]), format!("5353/udp -> 0.0.0.0:{port}\n"));
+    let ns = std::fs::File::open(b.root().join("run/netns").join(&c)).unwrap();
+    let inside = ::network::netlink::in_netns(&ns, || {
+        Ok::<_, ::network::netlink::NetlinkError>(
+            std::net::UdpSocket::bind("0.0.0.0:5353").unwrap(),
+        )
+    })
+    .unwrap();
+    inside
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut buf = [0u8; 64];
+    let mut got = None;
+    for _ in 0..10 {
+        sock.send_to(b"over udp", ("127.0.0.1", port)).unwrap();
+        if let Ok((n, _)) = inside.recv_from(&mut buf) {
+            got = Some(buf[..n].to_vec());
+            break;
+        }
+    }
+    assert_eq!(got.as_deref(), Some(&b"over udp"[..]));
+
+    // -P: every exposed port gets a host port of its own.
+    let all = b
+        .ok(&[
+            "run",
+            "-d",
+            "--network",
+            "n5",
+            "--expose",
+            "80",
+            "--expose",
+            "81",
+            "-P",
+            "busybox",
+            "sleep",
+            "60",
+        ])
+        .trim()
+        .to_string();
+    let lines = b.ok(&["port", &all]);
+    let lines: Vec<&str> = lines.lines().collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("80/tcp -> 0.0.0.0:"), "{lines:?}");
+    assert!(lines[1].starts_with("81/tcp -> 0.0.0.0:"), "{lines:?}");
+    b.ok(&["rm", "-f", &c, &all]);
+    b.ok(&["network", "rm", "n5"]);
+}

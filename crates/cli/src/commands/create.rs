@@ -115,7 +115,7 @@ pub fn create(
     {
         return Err(flag_error(
             verb,
-            "--network-alias, --ip, --ip6 and extra networks need user-defined networks, which this berth does not have yet",
+            "--network-alias, --ip, --ip6 and a second --network are not supported by berth yet",
         ));
     }
     if let Some(p) = &parsed.cidfile {
