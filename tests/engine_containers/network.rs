@@ -535,3 +535,49 @@ fn many_containers_come_and_go_without_leaks_and_udp_and_all_ports_publish() {
     b.ok(&["rm", "-f", &c, &all]);
     b.ok(&["network", "rm", "n5"]);
 }
+
+#[test]
+fn a_restarted_container_keeps_its_network() {
+    if skip() {
+        return;
+    }
+    let _net = NetGuard {
+        bridge: "bnt6",
+        subnet: "10.231.6.0/24",
+    };
+    let b = Berth::new();
+    make_network(&b, "n6", "bnt6", "10.231.6.0/24");
+    // Exits once (the marker is on a volume), then serves.
+    let c = b
+        .ok(&[
+            "run",
+            "-d",
+            "--restart",
+            "on-failure:3",
+            "--network",
+            "n6",
+            "-v",
+            "/state",
+            "busybox",
+            "sh",
+            "-c",
+            "if [ ! -e /state/once ]; then touch /state/once; exit 1; fi; \
+             ip -4 -o addr show eth0 | awk '{print $4}' > /state/addr; exec sleep 60",
+        ])
+        .trim()
+        .to_string();
+    b.until(20, "the restart", |b| {
+        b.inspect(&c, "{{.RestartCount}}") == "1" && b.inspect(&c, "{{.State.Status}}") == "running"
+    });
+    b.until(10, "the address file", |b| {
+        b.run(&["exec", &c, "cat", "/state/addr"]).status.success()
+    });
+    assert_eq!(b.ok(&["exec", &c, "cat", "/state/addr"]), "10.231.6.2/24\n");
+    assert_eq!(
+        b.inspect(&c, "{{.NetworkSettings.IPAddress}}"),
+        "10.231.6.2"
+    );
+    b.ok(&["rm", "-f", &c]);
+    assert!(veths_on("bnt6").is_empty());
+    b.ok(&["network", "rm", "n6"]);
+}

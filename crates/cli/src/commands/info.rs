@@ -62,7 +62,7 @@ pub fn info(g: &Global) -> anyhow::Result<()> {
     println!(" Cgroup Version: {cgroup_version}");
     println!(" Plugins:");
     println!("  Volume: local");
-    println!("  Network: host none");
+    println!("  Network: bridge host null");
     println!("  Log: json-file none");
     println!(" Runtimes: berth-runtime");
     println!(" Default Runtime: berth-runtime");
@@ -78,7 +78,7 @@ pub fn info(g: &Global) -> anyhow::Result<()> {
     println!(
         " IP Forwarding: {}",
         if read("/proc/sys/net/ipv4/ip_forward") == "1" {
-            "on (not set by berth: no bridge network yet)"
+            "on (berth turns it on when a bridge network is brought up)"
         } else {
             "off"
         }

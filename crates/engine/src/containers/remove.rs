@@ -66,7 +66,10 @@ impl Engine {
     ) -> Result<()> {
         let runtime_root = self.root().runtime_dir();
         let _ = runtime::container::delete(&runtime_root, &c.id, true);
-        self.network_release(&c.id)?;
+        // What cannot be undone now (no libnftables, say) is found again by `system check`.
+        if let Err(e) = self.network_release(&c.id) {
+            tracing::warn!("release the network of {}: {e}", c.id);
+        }
         match self.snapshotter()?.remove(&c.id) {
             Ok(()) => {}
             Err(storage::StorageError::SnapshotNotFound { .. }) => {}
