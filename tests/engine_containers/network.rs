@@ -694,3 +694,99 @@ fn published_port_answers_from_another_interface() {
     b.ok(&["rm", "-f", &c]);
     b.ok(&["network", "rm", "n7"]);
 }
+
+#[test]
+fn ip_flag_picks_the_address_on_user_networks_only() {
+    if skip() {
+        return;
+    }
+    let _net = NetGuard {
+        bridge: "bnt13",
+        subnet: "10.231.13.0/24",
+    };
+    let b = Berth::new();
+    make_network(&b, "n13", "bnt13", "10.231.13.0/24");
+    let c = b
+        .ok(&[
+            "run",
+            "-d",
+            "--network",
+            "n13",
+            "--ip",
+            "10.231.13.50",
+            "--network-alias",
+            "db",
+            "busybox",
+            "sleep",
+            "60",
+        ])
+        .trim()
+        .to_string();
+    assert_eq!(
+        b.inspect(&c, "{{.NetworkSettings.IPAddress}}"),
+        "10.231.13.50"
+    );
+    let v = inspect_json(&b, &["inspect", &c]);
+    let ep = &v["NetworkSettings"]["Networks"]["n13"];
+    assert_eq!(ep["IPAMConfig"]["IPv4Address"], "10.231.13.50");
+    assert_eq!(ep["Aliases"], serde_json::json!(["db", &c[..12]]));
+    // The same address for a second container: refused at start, nothing kept.
+    let dup = b.run(&[
+        "run",
+        "-d",
+        "--network",
+        "n13",
+        "--ip",
+        "10.231.13.50",
+        "busybox",
+        "sleep",
+        "60",
+    ]);
+    assert_eq!(code(&dup), 125);
+    assert!(
+        stderr(&dup).contains("Address already in use"),
+        "{}",
+        stderr(&dup)
+    );
+    assert_eq!(attached(&b, "n13"), 1);
+    // Outside the subnet, or on the default bridge: refused at create.
+    let out = b.run(&[
+        "create",
+        "--network",
+        "n13",
+        "--ip",
+        "10.9.9.9",
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(code(&out), 125);
+    assert!(
+        stderr(&out).contains("no configured subnet or ip-range contain the IP address 10.9.9.9"),
+        "{}",
+        stderr(&out)
+    );
+    let def = b.run(&[
+        "create",
+        "--network",
+        "bridge",
+        "--ip",
+        "10.9.9.9",
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(code(&def), 125);
+    assert!(
+        stderr(&def)
+            .contains("user specified IP address is supported on user defined networks only"),
+        "{}",
+        stderr(&def)
+    );
+    b.ok(&["rm", "-f", &c]);
+    let left = b.ok(&["ps", "-aq"]);
+    let mut args = vec!["rm", "-f"];
+    args.extend(left.lines());
+    if args.len() > 2 {
+        b.ok(&args);
+    }
+    b.ok(&["network", "rm", "n13"]);
+}

@@ -97,7 +97,7 @@ pub fn create(
     verb: &str,
 ) -> anyhow::Result<(Engine, engine::containers::create::Created)> {
     let mut engine = g.engine().map_err(|e| run_error(verb, e))?;
-    let req = parsed.request;
+    let mut req = parsed.request;
     ensure_image(
         g,
         &engine,
@@ -108,16 +108,16 @@ pub fn create(
         parsed.quiet,
     )?;
     let e = &parsed.endpoint;
-    if !e.aliases.is_empty()
-        || e.ipv4_address.is_some()
-        || e.ipv6_address.is_some()
-        || !e.extra_networks.is_empty()
-    {
+    if e.ipv6_address.is_some() || !e.extra_networks.is_empty() {
         return Err(flag_error(
             verb,
-            "--network-alias, --ip, --ip6 and a second --network are not supported by berth yet",
+            "--ip6 and a second --network are not supported by berth yet",
         ));
     }
+    req.endpoint = engine::containers::config::EndpointRequest {
+        ipv4: e.ipv4_address,
+        aliases: e.aliases.clone(),
+    };
     if let Some(p) = &parsed.cidfile {
         if p.exists() {
             return Err(flag_error(

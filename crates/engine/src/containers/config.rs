@@ -228,6 +228,17 @@ pub struct CreateRequest {
     pub pull: PullPolicy,
     /// `--platform` (`linux/amd64`).
     pub platform: Option<String>,
+    /// `--ip` and `--network-alias` (user-defined networks only).
+    pub endpoint: EndpointRequest,
+}
+
+/// What the container asks of its network (Docker's `EndpointSettings`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointRequest {
+    /// `--ip`.
+    pub ipv4: Option<std::net::Ipv4Addr>,
+    /// `--network-alias`.
+    pub aliases: Vec<String>,
 }
 
 #[cfg(test)]

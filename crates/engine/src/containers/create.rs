@@ -187,6 +187,7 @@ impl Engine {
         let mut host = req.host.clone();
         let (net, net_ns) = self.network_mode(&host.network_mode)?;
         host.network_mode = net;
+        self.check_endpoint_request(&host.network_mode, &req.endpoint)?;
         if host.log_config.kind.is_empty() {
             host.log_config.kind = "json-file".into();
         }
@@ -376,6 +377,10 @@ impl Engine {
             .db_mut()
             .insert_container(&rec, &new_volumes, &volume_rows)
         {
+            return Err(self.undo_create(&id, &dir, &made_anonymous, e));
+        }
+        if let Err(e) = self.record_endpoint_request(&id, &req.endpoint) {
+            let _ = self.db_mut().delete_container(&id);
             return Err(self.undo_create(&id, &dir, &made_anonymous, e));
         }
         for v in &new_volumes {

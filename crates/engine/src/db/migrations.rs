@@ -80,7 +80,8 @@ pub const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX container_volumes_by_volume ON container_volumes(volume);",
     // 4: networks (bridge device, IPv4 addressing, Docker's options and labels) and the
-    // endpoints of running containers on them: one IP per (network, address).
+    // endpoints of running containers on them: one IP per (network, address); what
+    // `--ip`/`--network-alias` asked for at create.
     "CREATE TABLE networks (
         id        TEXT PRIMARY KEY,
         name      TEXT NOT NULL UNIQUE,
@@ -105,7 +106,12 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (container_id, network_id),
         UNIQUE (network_id, ip)
      );
-     CREATE INDEX endpoints_by_network ON endpoints(network_id);",
+     CREATE INDEX endpoints_by_network ON endpoints(network_id);
+     CREATE TABLE endpoint_configs (
+        container_id TEXT PRIMARY KEY REFERENCES containers(id) ON DELETE CASCADE,
+        ipv4         TEXT NOT NULL,
+        aliases      TEXT NOT NULL
+     );",
 ];
 
 /// The version a database has after all migrations.

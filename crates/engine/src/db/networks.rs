@@ -280,3 +280,42 @@ impl Db {
         r.transpose()
     }
 }
+
+impl Db {
+    /// Records what `--ip`/`--network-alias` asked for a container.
+    pub fn set_endpoint_config(
+        &mut self,
+        container_id: &str,
+        ipv4: &str,
+        aliases: &[String],
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO endpoint_configs (container_id, ipv4, aliases) VALUES (?1,?2,?3)",
+                params![
+                    container_id,
+                    ipv4,
+                    serde_json::to_string(aliases).unwrap_or_default()
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// What `--ip`/`--network-alias` asked for: (address or empty, aliases).
+    pub fn endpoint_config(&self, container_id: &str) -> Result<(String, Vec<String>)> {
+        let r: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT ipv4, aliases FROM endpoint_configs WHERE container_id = ?1",
+                [container_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(match r {
+            Some((ip, aliases)) => (ip, serde_json::from_str(&aliases).unwrap_or_default()),
+            None => (String::new(), Vec::new()),
+        })
+    }
+}

@@ -52,6 +52,8 @@ impl Engine {
         let path = netns::netns_path(self.root(), &c.id);
         netns::create(&path)?;
         let addressing = subnet_config(n)?;
+        let (wanted_ip, mut aliases) = self.db().endpoint_config(&c.id)?;
+        aliases.push(names::short(&c.id).to_string());
         // The unique (network, ip) index settles a race with another berth.
         let mut ip = Ipv4Addr::UNSPECIFIED;
         for _ in 0..16 {
@@ -61,7 +63,12 @@ impl Engine {
                 .iter()
                 .filter_map(|e| e.ip.parse().ok())
                 .collect();
-            let candidate = addressing.allocate(&used).map_err(net_err)?;
+            let candidate = if wanted_ip.is_empty() {
+                addressing.allocate(&used)
+            } else {
+                addressing.request(&wanted_ip, &used)
+            }
+            .map_err(net_err)?;
             let mac = endpoint::mac_from_ip(candidate);
             let rec = EndpointRecord {
                 container_id: c.id.clone(),
@@ -69,7 +76,7 @@ impl Engine {
                 endpoint_id: names::new_id(),
                 ip: candidate.to_string(),
                 mac: endpoint::format_mac(mac),
-                aliases: vec![names::short(&c.id).to_string()],
+                aliases: aliases.clone(),
                 ports: "[]".into(),
             };
             if self.db_mut().insert_endpoint(&rec)? {
@@ -158,5 +165,50 @@ impl Engine {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+}
+
+impl Engine {
+    /// `--ip` and `--network-alias` at create: user-defined networks only, the address
+    /// inside the network's subnet (Docker's messages).
+    pub(crate) fn check_endpoint_request(
+        &mut self,
+        mode: &str,
+        req: &crate::containers::config::EndpointRequest,
+    ) -> Result<()> {
+        let user_net = is_bridge_mode(mode) && mode != "bridge";
+        if req.ipv4.is_some() && !user_net {
+            return Err(EngineError::InvalidParameter(
+                "user specified IP address is supported on user defined networks only".into(),
+            ));
+        }
+        if !req.aliases.is_empty() && !user_net {
+            return Err(EngineError::InvalidParameter(
+                "network-scoped alias is supported only for containers in user defined networks"
+                    .into(),
+            ));
+        }
+        if let Some(ip) = req.ipv4 {
+            let n = self.network(mode)?;
+            subnet_config(&n)?
+                .request(&ip.to_string(), &BTreeSet::new())
+                .map_err(|e| {
+                    EngineError::InvalidParameter(format!("invalid endpoint settings:\n{e}"))
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Records `--ip`/`--network-alias` with the new container.
+    pub(crate) fn record_endpoint_request(
+        &mut self,
+        id: &str,
+        req: &crate::containers::config::EndpointRequest,
+    ) -> Result<()> {
+        if req.ipv4.is_none() && req.aliases.is_empty() {
+            return Ok(());
+        }
+        let ip = req.ipv4.map(|a| a.to_string()).unwrap_or_default();
+        self.db_mut().set_endpoint_config(id, &ip, &req.aliases)
     }
 }

@@ -69,7 +69,12 @@ impl Engine {
             .as_ref()
             .and_then(|n| eps.iter().find(|e| e.network_id == n.id));
         let published: Vec<Published> = ep.map(|e| decode(&e.ports)).unwrap_or_default();
-        let top = endpoint_json(net.as_ref(), ep);
+        let mut top = endpoint_json(net.as_ref(), ep);
+        if let Ok((ip, _)) = self.db().endpoint_config(&c.id) {
+            if !ip.is_empty() {
+                top["IPAMConfig"] = json!({ "IPv4Address": ip });
+            }
+        }
         let sandbox = netns::netns_path(self.root(), &c.id);
         let running = ep.is_some();
         json!({

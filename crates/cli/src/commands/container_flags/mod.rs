@@ -404,6 +404,7 @@ impl CreateFlags {
                 host,
                 pull,
                 platform: f.platform.filter(|p| !p.is_empty()),
+                ..Default::default()
             },
             cidfile: cidfile.map(PathBuf::from),
             detach_keys: None,
