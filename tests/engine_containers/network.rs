@@ -790,3 +790,104 @@ fn ip_flag_picks_the_address_on_user_networks_only() {
     }
     b.ok(&["network", "rm", "n13"]);
 }
+
+#[test]
+fn connect_and_disconnect_a_running_container() {
+    if skip() {
+        return;
+    }
+    let _a = NetGuard {
+        bridge: "bnt14",
+        subnet: "10.231.14.0/24",
+    };
+    let _b = NetGuard {
+        bridge: "bnt15",
+        subnet: "10.231.15.0/24",
+    };
+    let b = Berth::new();
+    make_network(&b, "n14", "bnt14", "10.231.14.0/24");
+    let n15 = make_network(&b, "n15", "bnt15", "10.231.15.0/24");
+    let web = b
+        .ok(&[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "--network",
+            "n14",
+            "busybox",
+            "httpd",
+            "-f",
+            "-p",
+            "80",
+            "-h",
+            "/etc",
+        ])
+        .trim()
+        .to_string();
+    let url = "http://10.231.15.9/hostname";
+    let from_n15 = |b: &Berth| {
+        b.run(&[
+            "run",
+            "--rm",
+            "--network",
+            "n15",
+            "busybox",
+            "timeout",
+            "5",
+            "wget",
+            "-q",
+            "-O-",
+            url,
+        ])
+    };
+    assert_ne!(code(&from_n15(&b)), 0, "reachable before connect");
+    b.ok(&["network", "connect", "--ip", "10.231.15.9", "n15", "web"]);
+    let addrs = b.ok(&[
+        "exec",
+        "web",
+        "sh",
+        "-c",
+        "ip -4 -o addr show eth1 | awk '{print $4}'",
+    ]);
+    assert_eq!(addrs, "10.231.15.9/24\n");
+    assert_eq!(stdout(&from_n15(&b)), format!("{}\n", &web[..12]));
+    let v = inspect_json(&b, &["inspect", "web"]);
+    assert_eq!(
+        v["NetworkSettings"]["Networks"]["n15"]["NetworkID"],
+        n15.as_str()
+    );
+    assert_eq!(
+        v["NetworkSettings"]["Networks"]["n15"]["IPAddress"],
+        "10.231.15.9"
+    );
+    assert_eq!(v["NetworkSettings"]["IPAddress"], "10.231.14.2");
+
+    let again = b.run(&["network", "connect", "n15", "web"]);
+    assert_eq!(code(&again), 1);
+    assert_eq!(
+        stderr(&again).trim(),
+        "Error response from daemon: endpoint with name web already exists in network n15"
+    );
+    // Restarts keep both networks.
+    b.ok(&["restart", "-t", "1", "web"]);
+    assert_eq!(stdout(&from_n15(&b)), format!("{}\n", &web[..12]));
+
+    b.ok(&["network", "disconnect", "n15", "web"]);
+    assert_eq!(attached(&b, "n15"), 0);
+    assert!(!link_exists(&::network::endpoint::host_veth_name(
+        &web, &n15
+    )));
+    assert!(!b
+        .run(&["exec", "web", "ip", "link", "show", "eth1"])
+        .status
+        .success());
+    let not = b.run(&["network", "disconnect", "n15", "web"]);
+    assert_eq!(code(&not), 1);
+    assert_eq!(
+        stderr(&not).trim(),
+        format!("Error response from daemon: container {web} is not connected to network n15")
+    );
+    b.ok(&["rm", "-f", "web"]);
+    b.ok(&["network", "rm", "n14", "n15"]);
+}

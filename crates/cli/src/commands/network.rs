@@ -1,4 +1,4 @@
-//! `berth network create|ls|inspect|rm|prune` (Docker's flags, columns and messages).
+//! `berth network create|ls|inspect|rm|prune|connect|disconnect` (Docker's flags, columns and messages).
 
 use std::collections::BTreeMap;
 
@@ -8,8 +8,12 @@ use crate::Global;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Cmd {
+    /// Connect a container to a network.
+    Connect(ConnectArgs),
     /// Create a network.
     Create(CreateArgs),
+    /// Disconnect a container from a network.
+    Disconnect(DisconnectArgs),
     /// List networks.
     #[command(visible_alias = "list")]
     Ls(LsArgs),
@@ -46,6 +50,27 @@ pub struct CreateArgs {
     #[arg(short, long)]
     pub opt: Vec<String>,
     pub name: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConnectArgs {
+    /// Add network-scoped alias for the container.
+    #[arg(long)]
+    pub alias: Vec<String>,
+    /// IPv4 address (e.g., "172.30.100.104").
+    #[arg(long)]
+    pub ip: Option<std::net::Ipv4Addr>,
+    pub network: String,
+    pub container: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DisconnectArgs {
+    /// Force the container to disconnect from a network.
+    #[arg(short, long)]
+    pub force: bool,
+    pub network: String,
+    pub container: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -111,6 +136,12 @@ fn one(flag: &str, v: &[String]) -> anyhow::Result<Option<String>> {
 pub fn run(g: &Global, c: Cmd) -> anyhow::Result<()> {
     let mut engine = g.engine().map_err(daemon)?;
     match c {
+        Cmd::Connect(a) => engine
+            .network_connect(&a.network, &a.container, a.ip, a.alias)
+            .map_err(daemon)?,
+        Cmd::Disconnect(a) => engine
+            .network_disconnect(&a.network, &a.container)
+            .map_err(daemon)?,
         Cmd::Create(a) => {
             let n = engine
                 .network_create(engine::networks::NetworkCreate {

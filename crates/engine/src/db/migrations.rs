@@ -80,8 +80,9 @@ pub const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX container_volumes_by_volume ON container_volumes(volume);",
     // 4: networks (bridge device, IPv4 addressing, Docker's options and labels) and the
-    // endpoints of running containers on them: one IP per (network, address); what
-    // `--ip`/`--network-alias` asked for at create.
+    // endpoints of running containers on them: one IP per (network, address); the
+    // networks a container is connected to besides its `NetworkMode` one, and what
+    // `--ip`/`--network-alias` asked for on each.
     "CREATE TABLE networks (
         id        TEXT PRIMARY KEY,
         name      TEXT NOT NULL UNIQUE,
@@ -108,9 +109,11 @@ pub const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX endpoints_by_network ON endpoints(network_id);
      CREATE TABLE endpoint_configs (
-        container_id TEXT PRIMARY KEY REFERENCES containers(id) ON DELETE CASCADE,
+        container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+        network_id   TEXT NOT NULL,
         ipv4         TEXT NOT NULL,
-        aliases      TEXT NOT NULL
+        aliases      TEXT NOT NULL,
+        PRIMARY KEY (container_id, network_id)
      );",
 ];
 

@@ -45,7 +45,7 @@ use crate::error::{EngineError, Result};
 pub use containers::{ContainerRecord, ContainerVolume, StateRecord};
 pub use images::{DeletedImage, ImageRecord, LayerRecord, NewImage};
 pub use migrations::{MIGRATIONS, SCHEMA_VERSION};
-pub use networks::{EndpointRecord, NetworkRecord};
+pub use networks::{EndpointConfig, EndpointRecord, NetworkRecord};
 pub use volumes::VolumeRecord;
 
 /// An open state database.

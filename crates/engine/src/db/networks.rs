@@ -281,41 +281,75 @@ impl Db {
     }
 }
 
+/// A container's settings on one network (`--ip`, `--network-alias`, `network connect`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointConfig {
+    pub network_id: String,
+    /// Empty: the first free address.
+    pub ipv4: String,
+    pub aliases: Vec<String>,
+}
+
 impl Db {
-    /// Records what `--ip`/`--network-alias` asked for a container.
-    pub fn set_endpoint_config(
-        &mut self,
-        container_id: &str,
-        ipv4: &str,
-        aliases: &[String],
-    ) -> Result<()> {
+    /// Records a container's settings on a network (replacing earlier ones).
+    pub fn set_endpoint_config(&mut self, container_id: &str, c: &EndpointConfig) -> Result<()> {
         self.conn
             .execute(
-                "INSERT OR REPLACE INTO endpoint_configs (container_id, ipv4, aliases) VALUES (?1,?2,?3)",
+                "INSERT OR REPLACE INTO endpoint_configs (container_id, network_id, ipv4, aliases) \
+                 VALUES (?1,?2,?3,?4)",
                 params![
                     container_id,
-                    ipv4,
-                    serde_json::to_string(aliases).unwrap_or_default()
+                    c.network_id,
+                    c.ipv4,
+                    serde_json::to_string(&c.aliases).unwrap_or_default()
                 ],
             )
             .map_err(|e| self.err(e))?;
         Ok(())
     }
 
-    /// What `--ip`/`--network-alias` asked for: (address or empty, aliases).
-    pub fn endpoint_config(&self, container_id: &str) -> Result<(String, Vec<String>)> {
-        let r: Option<(String, String)> = self
+    /// A container's settings on every network it has them for, in the order recorded.
+    pub fn endpoint_configs(&self, container_id: &str) -> Result<Vec<EndpointConfig>> {
+        let mut st = self
             .conn
-            .query_row(
-                "SELECT ipv4, aliases FROM endpoint_configs WHERE container_id = ?1",
-                [container_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+            .prepare_cached(
+                "SELECT network_id, ipv4, aliases FROM endpoint_configs WHERE container_id = ?1 \
+                 ORDER BY rowid",
             )
-            .optional()
             .map_err(|e| self.err(e))?;
-        Ok(match r {
-            Some((ip, aliases)) => (ip, serde_json::from_str(&aliases).unwrap_or_default()),
-            None => (String::new(), Vec::new()),
-        })
+        let rows = st
+            .query_map([container_id], |r| {
+                let aliases: String = r.get(2)?;
+                Ok(EndpointConfig {
+                    network_id: r.get(0)?,
+                    ipv4: r.get(1)?,
+                    aliases: serde_json::from_str(&aliases).unwrap_or_default(),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Forgets a container's settings on a network (`network disconnect`).
+    pub fn delete_endpoint_config(&mut self, container_id: &str, network_id: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "DELETE FROM endpoint_configs WHERE container_id = ?1 AND network_id = ?2",
+                params![container_id, network_id],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Forgets every container's settings on a network (`network rm`).
+    pub fn delete_network_configs(&mut self, network_id: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "DELETE FROM endpoint_configs WHERE network_id = ?1",
+                [network_id],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 }

@@ -16,7 +16,7 @@ use super::netns;
 use super::ops::subnet_config;
 use super::ports;
 use crate::containers::names;
-use crate::db::{ContainerRecord, EndpointRecord, NetworkRecord};
+use crate::db::{ContainerRecord, EndpointConfig, EndpointRecord, NetworkRecord};
 use crate::error::{EngineError, Result};
 use crate::Engine;
 
@@ -27,9 +27,40 @@ pub fn is_bridge_mode(mode: &str) -> bool {
 }
 
 impl Engine {
-    /// The network a bridge-mode container joins.
-    pub(crate) fn container_network(&mut self, c: &ContainerRecord) -> Result<NetworkRecord> {
-        self.network(&c.host_config.network_mode)
+    /// The networks a bridge-mode container is on, its `NetworkMode` one first, each with
+    /// its settings (`--ip`, aliases, `network connect`). Networks removed since are
+    /// skipped; an unknown `NetworkMode` network is an error.
+    pub(crate) fn container_networks(
+        &self,
+        c: &ContainerRecord,
+    ) -> Result<Vec<(NetworkRecord, EndpointConfig)>> {
+        let mode = &c.host_config.network_mode;
+        if !is_bridge_mode(mode) {
+            return Ok(Vec::new());
+        }
+        let primary = self
+            .db()
+            .network(mode)?
+            .ok_or_else(|| EngineError::NoSuchNetwork(mode.clone()))?;
+        let configs = self.db().endpoint_configs(&c.id)?;
+        let first = configs
+            .iter()
+            .find(|x| x.network_id == primary.id)
+            .cloned()
+            .unwrap_or_else(|| EndpointConfig {
+                network_id: primary.id.clone(),
+                ..Default::default()
+            });
+        let mut out = vec![(primary, first)];
+        for cfg in configs {
+            if out.iter().any(|(n, _)| n.id == cfg.network_id) {
+                continue;
+            }
+            if let Some(n) = self.db().network(&cfg.network_id)? {
+                out.push((n, cfg));
+            }
+        }
+        Ok(out)
     }
 
     /// Everything a bridge-mode container needs before its monitor starts it. On failure
@@ -39,20 +70,43 @@ impl Engine {
             return Ok(());
         }
         self.network_release(&c.id)?;
-        let n = self.container_network(c)?;
-        let r = self.network_setup_on(c, &n);
+        self.ensure_predefined()?;
+        let r = self.network_setup_all(c);
         if r.is_err() {
             let _ = self.network_release(&c.id);
         }
         r
     }
 
-    fn network_setup_on(&mut self, c: &ContainerRecord, n: &NetworkRecord) -> Result<()> {
-        self.bridge_up(n)?;
+    fn network_setup_all(&mut self, c: &ContainerRecord) -> Result<()> {
+        let nets = self.container_networks(c)?;
         let path = netns::netns_path(self.root(), &c.id);
         netns::create(&path)?;
+        let file = std::fs::File::open(&path).map_err(|e| EngineError::io("open", &path, e))?;
+        let mut primary_ip = None;
+        for (i, (n, cfg)) in nets.iter().enumerate() {
+            let ip = self.attach_one(c, n, cfg, i, &file)?;
+            if i == 0 {
+                self.publish_ports(c, n, ip)?;
+                primary_ip = Some(ip);
+            }
+        }
+        self.write_hosts(c, primary_ip)
+    }
+
+    /// Plugs the container's namespace into one network as `eth<index>` (the default
+    /// route only for index 0): an address recorded in `endpoints`, the veth pair.
+    fn attach_one(
+        &mut self,
+        c: &ContainerRecord,
+        n: &NetworkRecord,
+        cfg: &EndpointConfig,
+        index: usize,
+        netns_file: &std::fs::File,
+    ) -> Result<Ipv4Addr> {
+        self.bridge_up(n)?;
         let addressing = subnet_config(n)?;
-        let (wanted_ip, mut aliases) = self.db().endpoint_config(&c.id)?;
+        let mut aliases = cfg.aliases.clone();
         aliases.push(names::short(&c.id).to_string());
         // The unique (network, ip) index settles a race with another berth.
         let mut ip = Ipv4Addr::UNSPECIFIED;
@@ -63,19 +117,18 @@ impl Engine {
                 .iter()
                 .filter_map(|e| e.ip.parse().ok())
                 .collect();
-            let candidate = if wanted_ip.is_empty() {
+            let candidate = if cfg.ipv4.is_empty() {
                 addressing.allocate(&used)
             } else {
-                addressing.request(&wanted_ip, &used)
+                addressing.request(&cfg.ipv4, &used)
             }
             .map_err(net_err)?;
-            let mac = endpoint::mac_from_ip(candidate);
             let rec = EndpointRecord {
                 container_id: c.id.clone(),
                 network_id: n.id.clone(),
                 endpoint_id: names::new_id(),
                 ip: candidate.to_string(),
-                mac: endpoint::format_mac(mac),
+                mac: endpoint::format_mac(endpoint::mac_from_ip(candidate)),
                 aliases: aliases.clone(),
                 ports: "[]".into(),
             };
@@ -89,27 +142,37 @@ impl Engine {
                 "no available addresses on this pool".into(),
             ));
         }
-        let file = std::fs::File::open(&path).map_err(|e| EngineError::io("open", &path, e))?;
         let mut nl = Netlink::open().map_err(net_err)?;
         let mtu = match nl.link_by_name(&n.bridge).map_err(net_err)? {
             Some(l) => l.mtu,
             None => network::mtu::uplink_mtu(&mut nl).map_err(net_err)?,
         };
         let host_veth = endpoint::host_veth_name(&c.id, &n.id);
+        let ifname = format!("eth{index}");
         endpoint::attach(
             &mut nl,
             &EndpointSpec {
                 bridge: &n.bridge,
                 host_veth: &host_veth,
-                ifname: "eth0",
-                netns: std::os::fd::AsFd::as_fd(&file),
+                ifname: &ifname,
+                netns: std::os::fd::AsFd::as_fd(netns_file),
                 address: addressing.with_prefix(ip),
-                gateway: Some(addressing.gateway),
+                gateway: (index == 0).then_some(addressing.gateway),
                 mac: endpoint::mac_from_ip(ip),
                 mtu,
             },
         )
         .map_err(net_err)?;
+        Ok(ip)
+    }
+
+    /// Publishes the container's ports to `ip` and records them on its endpoint.
+    fn publish_ports(
+        &mut self,
+        c: &ContainerRecord,
+        n: &NetworkRecord,
+        ip: Ipv4Addr,
+    ) -> Result<()> {
         let mut fw = Firewall::open().map_err(net_err)?;
         let installed = fw.installed().map_err(net_err)?.ports;
         let exposed: Vec<String> = c.config.exposed_ports.keys().cloned().collect();
@@ -122,9 +185,136 @@ impl Engine {
             ))
         })?;
         let json = serde_json::to_string(&published).unwrap_or_else(|_| "[]".into());
-        self.db_mut().set_endpoint_ports(&c.id, &n.id, &json)?;
-        self.write_hosts(c, Some(ip))?;
+        self.db_mut().set_endpoint_ports(&c.id, &n.id, &json)
+    }
+
+    /// `network connect`: records the network for the container and, when it runs,
+    /// plugs it in now as the next `ethN`.
+    pub fn network_connect(
+        &mut self,
+        network: &str,
+        container: &str,
+        ipv4: Option<Ipv4Addr>,
+        aliases: Vec<String>,
+    ) -> Result<()> {
+        let c = self.container(container)?;
+        let n = self.network(network)?;
+        if n.driver != "bridge" || !is_bridge_mode(&c.host_config.network_mode) {
+            return Err(EngineError::ContainerConflict(format!(
+                "container cannot be connected to network {}: berth connects bridge-network containers to bridge networks only",
+                n.name
+            )));
+        }
+        if self
+            .container_networks(&c)?
+            .iter()
+            .any(|(m, _)| m.id == n.id)
+        {
+            return Err(EngineError::ContainerConflict(format!(
+                "endpoint with name {} already exists in network {}",
+                c.name, n.name
+            )));
+        }
+        if ipv4.is_some() && n.name == "bridge" {
+            return Err(EngineError::InvalidParameter(
+                "user specified IP address is supported on user defined networks only".into(),
+            ));
+        }
+        if let Some(ip) = ipv4 {
+            subnet_config(&n)?
+                .request(&ip.to_string(), &BTreeSet::new())
+                .map_err(|e| {
+                    EngineError::InvalidParameter(format!("invalid endpoint settings:\n{e}"))
+                })?;
+        }
+        let cfg = EndpointConfig {
+            network_id: n.id.clone(),
+            ipv4: ipv4.map(|a| a.to_string()).unwrap_or_default(),
+            aliases,
+        };
+        self.db_mut().set_endpoint_config(&c.id, &cfg)?;
+        let index = self.db().container_endpoints(&c.id)?.len();
+        if index > 0 {
+            let path = netns::netns_path(self.root(), &c.id);
+            let plugged = std::fs::File::open(&path)
+                .map_err(|e| EngineError::io("open", &path, e))
+                .and_then(|f| self.attach_one(&c, &n, &cfg, index, &f));
+            if let Err(e) = plugged {
+                let _ = self.unplug(&c.id, &n.id);
+                let _ = self.db_mut().delete_endpoint_config(&c.id, &n.id);
+                return Err(e);
+            }
+        }
+        self.emit(crate::events::event(
+            "network",
+            "connect",
+            &n.id,
+            &[
+                ("container", c.id.as_str()),
+                ("name", n.name.as_str()),
+                ("type", "bridge"),
+            ],
+        ));
         Ok(())
+    }
+
+    /// `network disconnect`: unplugs a running container and forgets the network.
+    pub fn network_disconnect(&mut self, network: &str, container: &str) -> Result<()> {
+        let c = self.container(container)?;
+        let n = self.network(network)?;
+        let nets = self.container_networks(&c)?;
+        match nets.iter().position(|(m, _)| m.id == n.id) {
+            None => Err(EngineError::ContainerConflict(format!(
+                "container {} is not connected to network {}",
+                c.id, n.name
+            ))),
+            Some(0) => Err(EngineError::ContainerConflict(format!(
+                "berth cannot disconnect container {} from {}, the network it was created on (--network), yet",
+                c.name, n.name
+            ))),
+            Some(_) => {
+                self.unplug(&c.id, &n.id)?;
+                self.db_mut().delete_endpoint_config(&c.id, &n.id)?;
+                self.emit(crate::events::event(
+                    "network",
+                    "disconnect",
+                    &n.id,
+                    &[("container", c.id.as_str()), ("name", n.name.as_str()), ("type", "bridge")],
+                ));
+                Ok(())
+            }
+        }
+    }
+
+    /// Removes one endpoint: its ports, its veth, its row.
+    fn unplug(&mut self, id: &str, network_id: &str) -> Result<()> {
+        let Some(e) = self
+            .db()
+            .container_endpoints(id)?
+            .into_iter()
+            .find(|e| e.network_id == network_id)
+        else {
+            return Ok(());
+        };
+        let mut first_err = None;
+        let ip: Ipv4Addr = e.ip.parse().unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let maps = ports::to_mappings(&ports::decode(&e.ports), ip);
+        if !maps.is_empty() {
+            if let Err(err) = Firewall::open().and_then(|mut fw| fw.unpublish(&maps)) {
+                first_err.get_or_insert(net_err(err));
+            }
+        }
+        let veth = endpoint::host_veth_name(id, &e.network_id);
+        if let Err(err) =
+            Netlink::open().and_then(|mut nl| endpoint::detach(&mut nl, &veth).map(drop))
+        {
+            first_err.get_or_insert(net_err(err));
+        }
+        self.db_mut().delete_endpoint(id, &e.network_id)?;
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// Rewrites the container's `/etc/hosts` with (or without) its own address.
@@ -142,23 +332,11 @@ impl Engine {
     /// Undoes [`Engine::network_setup`]: unpublishes, unplugs, releases the addresses,
     /// unmounts the namespace. Safe to call at any time, any number of times.
     pub fn network_release(&mut self, id: &str) -> Result<()> {
-        let eps = self.db().container_endpoints(id)?;
         let mut first_err = None;
-        for e in &eps {
-            let ip: Ipv4Addr = e.ip.parse().unwrap_or(Ipv4Addr::UNSPECIFIED);
-            let maps = ports::to_mappings(&ports::decode(&e.ports), ip);
-            if !maps.is_empty() {
-                if let Err(err) = Firewall::open().and_then(|mut fw| fw.unpublish(&maps)) {
-                    first_err.get_or_insert(net_err(err));
-                }
+        for e in self.db().container_endpoints(id)? {
+            if let Err(err) = self.unplug(id, &e.network_id) {
+                first_err.get_or_insert(err);
             }
-            let veth = endpoint::host_veth_name(id, &e.network_id);
-            if let Err(err) =
-                Netlink::open().and_then(|mut nl| endpoint::detach(&mut nl, &veth).map(drop))
-            {
-                first_err.get_or_insert(net_err(err));
-            }
-            self.db_mut().delete_endpoint(id, &e.network_id)?;
         }
         netns::remove(&netns::netns_path(self.root(), id))?;
         match first_err {
@@ -208,7 +386,15 @@ impl Engine {
         if req.ipv4.is_none() && req.aliases.is_empty() {
             return Ok(());
         }
-        let ip = req.ipv4.map(|a| a.to_string()).unwrap_or_default();
-        self.db_mut().set_endpoint_config(id, &ip, &req.aliases)
+        let c = self.find_container(id)?;
+        let n = self.network(&c.host_config.network_mode)?;
+        self.db_mut().set_endpoint_config(
+            id,
+            &EndpointConfig {
+                network_id: n.id,
+                ipv4: req.ipv4.map(|a| a.to_string()).unwrap_or_default(),
+                aliases: req.aliases.clone(),
+            },
+        )
     }
 }

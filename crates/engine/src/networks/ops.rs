@@ -309,6 +309,8 @@ impl Engine {
             )));
         }
         self.bridge_down(&n)?;
+        // Stopped containers connected to it forget it (Docker's do too).
+        self.db_mut().delete_network_configs(&n.id)?;
         self.db_mut().delete_network(&n.id)?;
         self.emit(crate::events::event(
             "network",

@@ -64,19 +64,33 @@ impl Engine {
     pub(crate) fn network_settings(&self, c: &ContainerRecord) -> Value {
         let mode = c.host_config.network_mode.clone();
         let eps = self.db().container_endpoints(&c.id).unwrap_or_default();
-        let net = self.db().network(&mode).ok().flatten();
-        let ep = net
-            .as_ref()
-            .and_then(|n| eps.iter().find(|e| e.network_id == n.id));
-        let published: Vec<Published> = ep.map(|e| decode(&e.ports)).unwrap_or_default();
-        let mut top = endpoint_json(net.as_ref(), ep);
-        if let Ok((ip, _)) = self.db().endpoint_config(&c.id) {
-            if !ip.is_empty() {
-                top["IPAMConfig"] = json!({ "IPv4Address": ip });
+        let nets = self.container_networks(c).unwrap_or_default();
+        let mut networks = Map::new();
+        let mut published: Vec<Published> = Vec::new();
+        for (i, (n, cfg)) in nets.iter().enumerate() {
+            let ep = eps.iter().find(|e| e.network_id == n.id);
+            if i == 0 {
+                published = ep.map(|e| decode(&e.ports)).unwrap_or_default();
             }
+            let mut v = endpoint_json(Some(n), ep);
+            if !cfg.ipv4.is_empty() {
+                v["IPAMConfig"] = json!({ "IPv4Address": cfg.ipv4 });
+            }
+            if ep.is_none() && !cfg.aliases.is_empty() {
+                v["Aliases"] = json!(cfg.aliases);
+            }
+            networks.insert(n.name.clone(), v);
         }
+        if networks.is_empty() {
+            networks.insert(mode, endpoint_json(None, None));
+        }
+        let top = networks
+            .values()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| endpoint_json(None, None));
         let sandbox = netns::netns_path(self.root(), &c.id);
-        let running = ep.is_some();
+        let running = !eps.is_empty();
         json!({
             "Bridge": "",
             "SandboxID": if running { c.id.clone() } else { String::new() },
@@ -95,7 +109,7 @@ impl Engine {
             "IPPrefixLen": top["IPPrefixLen"],
             "IPv6Gateway": "",
             "MacAddress": top["MacAddress"],
-            "Networks": { mode: top },
+            "Networks": networks,
         })
     }
 
