@@ -891,3 +891,80 @@ fn connect_and_disconnect_a_running_container() {
     b.ok(&["rm", "-f", "web"]);
     b.ok(&["network", "rm", "n14", "n15"]);
 }
+
+#[test]
+fn bad_network_input_is_refused_with_dockers_words_and_prune_removes_unused() {
+    if skip() {
+        return;
+    }
+    let _net = NetGuard {
+        bridge: "bnt16",
+        subnet: "10.231.16.0/24",
+    };
+    let _other = NetGuard {
+        bridge: "bnt17",
+        subnet: "10.231.17.0/24",
+    };
+    let b = Berth::new();
+    make_network(&b, "n16", "bnt16", "10.231.16.0/24");
+    let refused = |args: &[&str], msg: &str| {
+        let o = b.run(args);
+        assert_eq!(code(&o), 1, "{args:?}: {}", stderr(&o));
+        assert_eq!(
+            stderr(&o).trim(),
+            format!("Error response from daemon: {msg}"),
+            "{args:?}"
+        );
+    };
+    refused(
+        &["network", "create", "--subnet", "10.231.16.128/25", "other"],
+        "Pool overlaps with other one on this address space",
+    );
+    refused(
+        &["network", "create", "--subnet", "10.231.16.0/24", "n16"],
+        "network with name n16 already exists",
+    );
+    refused(
+        &["network", "create", "--subnet", "nonsense", "bad"],
+        "invalid network config:\ninvalid subnet nonsense: invalid CIDR block notation",
+    );
+    refused(
+        &["network", "create", "--gateway", "10.231.17.1", "bad"],
+        "every ip-range or gateway must have a corresponding subnet",
+    );
+    refused(
+        &["network", "create", "-d", "overlay", "bad"],
+        "plugin \"overlay\" not found",
+    );
+    refused(&["network", "rm", "nosuch"], "network nosuch not found");
+    refused(
+        &["network", "rm", "host"],
+        "host is a pre-defined network and cannot be removed",
+    );
+    assert_eq!(b.ok(&["network", "rm", "-f", "nosuch"]), "");
+    // Nothing half-made by the refusals.
+    let names = b.ok(&["network", "ls", "--format", "{{.Name}}"]);
+    assert_eq!(names, "bridge\nhost\nn16\nnone\n");
+    assert!(!link_exists("bnt17"));
+
+    // prune: unused user networks go, those with a running container and the predefined
+    // ones stay.
+    make_network(&b, "n17", "bnt17", "10.231.17.0/24");
+    let c = b
+        .ok(&["run", "-d", "--network", "n16", "busybox", "sleep", "60"])
+        .trim()
+        .to_string();
+    assert_eq!(
+        b.ok(&["network", "prune", "-f"]),
+        "Deleted Networks:\nn17\n\n"
+    );
+    assert!(!link_exists("bnt17"));
+    assert_eq!(
+        b.ok(&["network", "ls", "-q", "--filter", "type=custom"])
+            .lines()
+            .count(),
+        1
+    );
+    b.ok(&["rm", "-f", &c]);
+    b.ok(&["network", "rm", "n16"]);
+}
