@@ -968,3 +968,65 @@ fn bad_network_input_is_refused_with_dockers_words_and_prune_removes_unused() {
     b.ok(&["rm", "-f", &c]);
     b.ok(&["network", "rm", "n16"]);
 }
+
+#[test]
+fn containers_on_a_user_network_reach_each_other_by_name_and_alias() {
+    if skip() {
+        return;
+    }
+    let _net = NetGuard {
+        bridge: "bnt18",
+        subnet: "10.231.18.0/24",
+    };
+    let b = Berth::new();
+    make_network(&b, "n18", "bnt18", "10.231.18.0/24");
+    let web = b
+        .ok(&[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "--network",
+            "n18",
+            "--network-alias",
+            "www",
+            "busybox",
+            "httpd",
+            "-f",
+            "-p",
+            "80",
+            "-h",
+            "/etc",
+        ])
+        .trim()
+        .to_string();
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "client",
+        "--network",
+        "n18",
+        "busybox",
+        "sleep",
+        "60",
+    ]);
+    for name in ["web", "www", &web[..12]] {
+        let url = format!("http://{name}/hostname");
+        assert_eq!(
+            b.ok(&["exec", "client", "wget", "-q", "-O-", &url]),
+            format!("{}\n", &web[..12]),
+            "{name}"
+        );
+    }
+    // A container started later is known to those already running, and a stopped one
+    // is forgotten.
+    b.ok(&["stop", "-t", "1", "web"]);
+    let hosts = b.ok(&["exec", "client", "cat", "/etc/hosts"]);
+    assert!(!hosts.contains("web"), "{hosts}");
+    b.ok(&["start", "web"]);
+    let hosts = b.ok(&["exec", "client", "cat", "/etc/hosts"]);
+    assert!(hosts.contains("\tweb www "), "{hosts}");
+    b.ok(&["rm", "-f", "web", "client"]);
+    b.ok(&["network", "rm", "n18"]);
+}

@@ -83,15 +83,16 @@ impl Engine {
         let path = netns::netns_path(self.root(), &c.id);
         netns::create(&path)?;
         let file = std::fs::File::open(&path).map_err(|e| EngineError::io("open", &path, e))?;
-        let mut primary_ip = None;
         for (i, (n, cfg)) in nets.iter().enumerate() {
             let ip = self.attach_one(c, n, cfg, i, &file)?;
             if i == 0 {
                 self.publish_ports(c, n, ip)?;
-                primary_ip = Some(ip);
             }
         }
-        self.write_hosts(c, primary_ip)
+        let ids: Vec<String> = nets.into_iter().map(|(n, _)| n.id).collect();
+        self.write_hosts_for(&c.id)?;
+        self.refresh_peer_hosts(&ids);
+        Ok(())
     }
 
     /// Plugs the container's namespace into one network as `eth<index>` (the default
@@ -244,6 +245,8 @@ impl Engine {
                 let _ = self.db_mut().delete_endpoint_config(&c.id, &n.id);
                 return Err(e);
             }
+            self.refresh_peer_hosts(std::slice::from_ref(&n.id));
+            self.write_hosts_for(&c.id)?;
         }
         self.emit(crate::events::event(
             "network",
@@ -275,6 +278,8 @@ impl Engine {
             Some(_) => {
                 self.unplug(&c.id, &n.id)?;
                 self.db_mut().delete_endpoint_config(&c.id, &n.id)?;
+                self.refresh_peer_hosts(std::slice::from_ref(&n.id));
+                self.write_hosts_for(&c.id)?;
                 self.emit(crate::events::event(
                     "network",
                     "disconnect",
@@ -317,26 +322,19 @@ impl Engine {
         }
     }
 
-    /// Rewrites the container's `/etc/hosts` with (or without) its own address.
-    fn write_hosts(&self, c: &ContainerRecord, ip: Option<Ipv4Addr>) -> Result<()> {
-        let p = self.root().container_dir(&c.id).join("hosts");
-        let text = crate::containers::spec::etc_files::hosts_file_with_address(
-            &c.config.hostname,
-            &c.config.domainname,
-            ip.map(std::net::IpAddr::V4),
-            &c.host_config.extra_hosts,
-        );
-        std::fs::write(&p, text).map_err(|e| EngineError::io("write", &p, e))
-    }
-
     /// Undoes [`Engine::network_setup`]: unpublishes, unplugs, releases the addresses,
     /// unmounts the namespace. Safe to call at any time, any number of times.
     pub fn network_release(&mut self, id: &str) -> Result<()> {
         let mut first_err = None;
-        for e in self.db().container_endpoints(id)? {
+        let eps = self.db().container_endpoints(id)?;
+        for e in &eps {
             if let Err(err) = self.unplug(id, &e.network_id) {
                 first_err.get_or_insert(err);
             }
+        }
+        if !eps.is_empty() {
+            let ids: Vec<String> = eps.into_iter().map(|e| e.network_id).collect();
+            self.refresh_peer_hosts(&ids);
         }
         netns::remove(&netns::netns_path(self.root(), id))?;
         match first_err {

@@ -6,6 +6,7 @@
 //! | [`ops`] | network create, ls, rm, prune; the predefined `bridge`, `host`, `none`; bridge up/down |
 //! | [`netns`] | a container's network namespace, made before the runtime starts it |
 //! | [`attach`] | a container's endpoint: address, veth, routes, MTU, ports, `/etc/hosts`; release |
+//! | [`hosts`] | names of peers on user-defined networks in `/etc/hosts` (until DNS) |
 //! | [`ports`] | `-p`/`-P` → firewall mappings and the record `port` reads |
 //! | [`settings`] | inspect's `NetworkSettings` and the network inspect JSON |
 //! | [`sweep`] | `system check`: namespace files, veths and ports of no running container |
@@ -15,6 +16,7 @@
 
 pub mod attach;
 pub mod config;
+pub mod hosts;
 pub mod netns;
 pub mod ops;
 pub mod ports;
