@@ -2,7 +2,8 @@
 //! `prune` and the monitor's hidden `cleanup`.
 
 use super::{
-    attach, create, daemon, exec, inspect, lifecycle, logs, ps, rename, rm, run, start, top, wait,
+    attach, cp, create, daemon, exec, inspect, lifecycle, logs, ps, rename, rm, run, start, top,
+    wait,
 };
 use crate::format::human_size;
 use crate::Global;
@@ -43,6 +44,8 @@ pub enum Verb {
     Top(top::Args),
     /// Display detailed information on one or more containers.
     Inspect(inspect::AnyArgs),
+    /// Copy files/folders between a container and the local filesystem.
+    Cp(cp::Args),
 }
 
 /// `berth container <verb>`.
@@ -92,6 +95,7 @@ pub fn run_verb(g: &Global, v: Verb) -> anyhow::Result<()> {
         Verb::Rename(a) => rename::run(g, a),
         Verb::Top(a) => top::run(g, a),
         Verb::Inspect(a) => inspect::run_any(g, a),
+        Verb::Cp(a) => cp::run(g, a),
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod attach;
 pub mod container;
 pub mod container_flags;
+pub mod cp;
 pub mod create;
 pub mod exec;
 pub mod history;

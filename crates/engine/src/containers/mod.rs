@@ -12,8 +12,11 @@
 //! | [`state`] | the recorded state brought up to date with the monitor's |
 //! | [`logs`] | reading the json-file log |
 //! | [`inspect`] | Docker's inspect JSON |
+//! | [`rootfs_access`] | the container's root dir for `cp`/`export` (`/proc/<pid>/root`, or the snapshot in a private mount namespace) |
+//! | [`copy`] | `cp` both ways, confined with `openat2(RESOLVE_IN_ROOT)` |
 
 pub mod config;
+pub mod copy;
 pub mod create;
 pub mod exec;
 pub mod inspect;
@@ -21,6 +24,7 @@ pub mod lifecycle;
 pub mod logs;
 pub mod names;
 pub mod remove;
+pub mod rootfs_access;
 pub mod spec;
 pub mod state;
 
