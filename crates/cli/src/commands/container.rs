@@ -2,7 +2,7 @@
 //! `prune` and the monitor's hidden `cleanup`.
 
 use super::{
-    attach, cp, create, daemon, exec, inspect, lifecycle, logs, ps, rename, rm, run, start, top,
+    attach, commit, cp, create, daemon, diff, exec, export, inspect, lifecycle, logs, ps, rename, rm, run, start, top,
     wait,
 };
 use crate::format::human_size;
@@ -46,6 +46,12 @@ pub enum Verb {
     Inspect(inspect::AnyArgs),
     /// Copy files/folders between a container and the local filesystem.
     Cp(cp::Args),
+    /// Inspect changes to files or directories on a container's filesystem.
+    Diff(diff::Args),
+    /// Create a new image from a container's changes.
+    Commit(commit::Args),
+    /// Export a container's filesystem as a tar archive.
+    Export(export::Args),
 }
 
 /// `berth container <verb>`.
@@ -96,6 +102,9 @@ pub fn run_verb(g: &Global, v: Verb) -> anyhow::Result<()> {
         Verb::Top(a) => top::run(g, a),
         Verb::Inspect(a) => inspect::run_any(g, a),
         Verb::Cp(a) => cp::run(g, a),
+        Verb::Diff(a) => diff::run(g, a),
+        Verb::Commit(a) => commit::run(g, a),
+        Verb::Export(a) => export::run(g, a),
     }
 }
 

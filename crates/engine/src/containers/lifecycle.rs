@@ -324,7 +324,7 @@ impl Engine {
     }
 
     /// Runs `f` on the runtime's view of the container.
-    fn runtime_call<T>(
+    pub(crate) fn runtime_call<T>(
         &self,
         id: &str,
         f: impl FnOnce(&runtime::container::Loaded) -> runtime::Result<T>,

@@ -13,12 +13,18 @@
 //! | [`logs`] | reading the json-file log |
 //! | [`inspect`] | Docker's inspect JSON |
 //! | [`rootfs_access`] | the container's root dir for `cp`/`export` (`/proc/<pid>/root`, or the snapshot in a private mount namespace) |
+//! | [`changes`] | `diff`: the writable layer's changes |
+//! | [`commit`] | `commit`: the writable layer as a new image |
+//! | [`export`] | `export`: the root filesystem as a tar |
 //! | [`copy`] | `cp` both ways, confined with `openat2(RESOLVE_IN_ROOT)` |
 
+pub mod changes;
+pub mod commit;
 pub mod config;
 pub mod copy;
 pub mod create;
 pub mod exec;
+pub mod export;
 pub mod inspect;
 pub mod lifecycle;
 pub mod logs;
