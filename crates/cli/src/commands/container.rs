@@ -2,8 +2,8 @@
 //! `prune` and the monitor's hidden `cleanup`.
 
 use super::{
-    attach, commit, cp, create, daemon, diff, exec, export, inspect, lifecycle, logs, ps, rename, rm, run, start, top,
-    wait,
+    attach, commit, cp, create, daemon, diff, exec, export, inspect, lifecycle, logs, ps, rename,
+    rm, run, start, top, wait,
 };
 use crate::format::human_size;
 use crate::Global;

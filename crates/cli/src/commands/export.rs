@@ -35,10 +35,14 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         }
         None => {
             if std::io::stdout().is_terminal() {
-                anyhow::bail!("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+                anyhow::bail!(
+                    "cowardly refusing to save to a terminal. Use the -o flag or redirect"
+                );
             }
             let mut out = std::io::BufWriter::new(std::io::stdout());
-            engine.container_export(&a.container, &mut out).map_err(daemon)?;
+            engine
+                .container_export(&a.container, &mut out)
+                .map_err(daemon)?;
             out.flush()?;
         }
     }

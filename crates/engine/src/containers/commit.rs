@@ -3,7 +3,6 @@
 //! (the parser `import --change` uses). A running container is frozen while its layer is
 //! read (`--pause`, the default) and thawed afterwards, whatever happened.
 
-
 use serde_json::{json, Map, Value};
 
 use super::state::alive;
@@ -79,16 +78,18 @@ impl Engine {
             image::Reference::parse(r)?;
         }
         let parent_cfg = self.images().config_json(&c.image_id)?;
-        let container_cfg = serde_json::to_value(&c.config).map_err(|e| EngineError::Container {
-            id: c.id.clone(),
-            reason: format!("serialise config: {e}"),
-        })?;
+        let container_cfg =
+            serde_json::to_value(&c.config).map_err(|e| EngineError::Container {
+                id: c.id.clone(),
+                reason: format!("serialise config: {e}"),
+            })?;
         let config = merged_config(&parent_cfg["config"], &container_cfg, &opts.changes)?;
 
-        let tmp = self
-            .root()
-            .tmp_dir()
-            .join(format!("commit-{}-{}.tar", super::names::short(&c.id), std::process::id()));
+        let tmp = self.root().tmp_dir().join(format!(
+            "commit-{}-{}.tar",
+            super::names::short(&c.id),
+            std::process::id()
+        ));
         let freeze = opts.pause && c.state.status == "running" && alive(c.state.pid);
         if freeze {
             self.runtime_call(&c.id, runtime::container::pause)?;
@@ -148,7 +149,11 @@ mod tests {
         let c = merged_config(
             &parent,
             &container,
-            &["CMD [\"echo\",\"hi\"]".into(), "ENV B=2".into(), "ONBUILD RUN true".into()],
+            &[
+                "CMD [\"echo\",\"hi\"]".into(),
+                "ENV B=2".into(),
+                "ONBUILD RUN true".into(),
+            ],
         )
         .unwrap();
         assert_eq!(c["Cmd"], json!(["echo", "hi"]));

@@ -10,14 +10,19 @@ use crate::Engine;
 
 impl Engine {
     /// Writes the container's filesystem as a tar into `out`.
-    pub fn container_export(&mut self, id_or_name: &str, out: &mut (dyn Write + Send)) -> Result<()> {
+    pub fn container_export(
+        &mut self,
+        id_or_name: &str,
+        out: &mut (dyn Write + Send),
+    ) -> Result<()> {
         let c = self.container(id_or_name)?;
         let id = c.id.clone();
         self.with_container_root(&c, View::Rootfs, move |r| {
-            let w = storage::diff::export_tree(r.path(), out).map_err(|e| EngineError::Storage {
-                layer: format!("container {id}"),
-                source: e,
-            })?;
+            let w =
+                storage::diff::export_tree(r.path(), out).map_err(|e| EngineError::Storage {
+                    layer: format!("container {id}"),
+                    source: e,
+                })?;
             w.flush().map_err(|e| EngineError::io("write", "export", e))
         })
     }

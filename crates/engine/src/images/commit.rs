@@ -48,7 +48,8 @@ impl ImageService {
             None => Vec::new(),
         };
         let _lock = self.lock_for_writing()?;
-        let open = || std::fs::File::open(&li.layer).map_err(|e| EngineError::io("open", &li.layer, e));
+        let open =
+            || std::fs::File::open(&li.layer).map_err(|e| EngineError::io("open", &li.layer, e));
         let mut hashing = Hashing::new(open()?);
         std::io::copy(&mut hashing, &mut std::io::sink())
             .map_err(|e| EngineError::io("read", &li.layer, e))?;

@@ -19,6 +19,8 @@ pub(crate) mod extract;
 pub(crate) mod resolve;
 pub(crate) mod rules;
 pub(crate) mod stream;
+#[cfg(test)]
+mod tests;
 pub(crate) mod walk;
 
 use std::io::{self, Read, Write};

@@ -128,6 +128,14 @@ pub(crate) fn from_tar(r: impl Read, sink: &mut dyn Sink) -> io::Result<u64> {
             // (global headers, sparse files) is not copied.
             _ => continue,
         };
+        let (major, minor) = if matches!(kind, Kind::Char | Kind::Block) {
+            (
+                h.device_major()?.unwrap_or(0),
+                h.device_minor()?.unwrap_or(0),
+            )
+        } else {
+            (0, 0)
+        };
         let e = Entry {
             path: entry.path()?.into_owned(),
             kind,
@@ -136,8 +144,8 @@ pub(crate) fn from_tar(r: impl Read, sink: &mut dyn Sink) -> io::Result<u64> {
             gid: h.gid()?,
             mtime: i64::try_from(h.mtime()?).unwrap_or(0),
             size: h.size()?,
-            major: h.device_major()?.unwrap_or(0),
-            minor: h.device_minor()?.unwrap_or(0),
+            major,
+            minor,
         };
         if e.kind == Kind::File {
             moved += e.size;
