@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use e2e::{bin_dir, not_root, workspace};
 
 mod basics;
+mod filesystem;
 mod lifecycle;
 mod volumes;
 
