@@ -33,11 +33,7 @@ pub(crate) fn clean_entry(p: &Path) -> Option<PathBuf> {
     for c in p.components() {
         match c {
             Component::Normal(n) => out.push(n),
-            Component::ParentDir => {
-                if !out.pop() {
-                    return None;
-                }
-            }
+            Component::ParentDir if !out.pop() => return None,
             _ => {}
         }
     }

@@ -142,7 +142,11 @@ pub(crate) fn from_tar(r: impl Read, sink: &mut dyn Sink) -> io::Result<u64> {
             mode: h.mode()?,
             uid: h.uid().unwrap_or(0),
             gid: h.gid().unwrap_or(0),
-            mtime: h.mtime().ok().and_then(|t| i64::try_from(t).ok()).unwrap_or(0),
+            mtime: h
+                .mtime()
+                .ok()
+                .and_then(|t| i64::try_from(t).ok())
+                .unwrap_or(0),
             size: h.size()?,
             major,
             minor,
