@@ -26,6 +26,28 @@ fn tar_names(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// The entry names of the last layer of a `save` archive.
+fn top_layer_names(archive: &[u8]) -> Vec<String> {
+    let mut files = std::collections::HashMap::new();
+    let mut a = tar::Archive::new(archive);
+    for e in a.entries().unwrap() {
+        let mut e = e.unwrap();
+        let p = e.path().unwrap().display().to_string();
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut v).unwrap();
+        files.insert(p, v);
+    }
+    let manifest: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    let last = manifest[0]["Layers"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .as_str()
+        .unwrap();
+    tar_names(&files[last])
+}
+
 fn sleeper(b: &Berth, name: &str, setup: &str) {
     b.ok(&[
         "run",
@@ -460,6 +482,11 @@ fn commit_makes_an_image_that_runs() {
     // save works on it (its blobs are all there).
     let saved = b.run(&["save", "mine:v1"]);
     assert_eq!(code(&saved), 0, "{}", stderr(&saved));
+    // Its new layer holds the container's changes, not the runtime's mountpoints.
+    let names = top_layer_names(&saved.stdout);
+    assert!(names.contains(&"hello".to_string()), "{names:?}");
+    assert!(names.contains(&"bin/.wh.ls".to_string()), "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with("etc")), "{names:?}");
     // Without a name, and from a stopped container, with --pause=false.
     b.ok(&["stop", "-t", "0", "ct"]);
     let anon = b.ok(&["container", "commit", "--pause=false", "ct"]);

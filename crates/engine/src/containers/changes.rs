@@ -16,7 +16,11 @@ use crate::Engine;
 
 /// Drops the additions of mountpoints (and of directories made only to hold them), and
 /// the `C` of directories whose only changes were those. `changes` is sorted by path.
-fn hide_mountpoints(changes: Vec<Change>, mountpoints: &BTreeSet<PathBuf>) -> Vec<Change> {
+/// Returns what is kept and the paths left out.
+pub(crate) fn hide_mountpoints(
+    changes: Vec<Change>,
+    mountpoints: &BTreeSet<PathBuf>,
+) -> (Vec<Change>, Vec<PathBuf>) {
     let holds_mountpoint = |p: &Path| mountpoints.iter().any(|m| m.starts_with(p) && m != p);
     let mut kept: Vec<Change> = Vec::with_capacity(changes.len());
     let mut dropped: Vec<PathBuf> = Vec::new();
@@ -41,7 +45,7 @@ fn hide_mountpoints(changes: Vec<Change>, mountpoints: &BTreeSet<PathBuf>) -> Ve
         kept.push(c);
     }
     kept.reverse();
-    kept
+    (kept, dropped)
 }
 
 impl Engine {
@@ -53,11 +57,21 @@ impl Engine {
             layer: format!("container {}", c.id),
             source: e,
         })?;
-        Ok(hide_mountpoints(all, &self.mountpoints(&c.id)))
+        Ok(hide_mountpoints(all, &self.mountpoints(&c.id)).0)
+    }
+
+    /// The paths `diff` leaves out of a container's changes (for `commit`).
+    pub(crate) fn runtime_made_paths(&self, id: &str) -> Result<Vec<PathBuf>> {
+        let sn = self.snapshotter()?;
+        let all = storage::diff::snapshot_changes(sn, id).map_err(|e| EngineError::Storage {
+            layer: format!("container {id}"),
+            source: e,
+        })?;
+        Ok(hide_mountpoints(all, &self.mountpoints(id)).1)
     }
 
     /// The mount destinations in the container's config.json.
-    fn mountpoints(&self, id: &str) -> BTreeSet<PathBuf> {
+    pub(crate) fn mountpoints(&self, id: &str) -> BTreeSet<PathBuf> {
         let path = self.root().container_dir(id).join("config.json");
         let spec: serde_json::Value = std::fs::read(&path)
             .ok()
@@ -100,10 +114,9 @@ mod tests {
             ch(Modified, "/tmp"),
             ch(Added, "/tmp/a"),
         ];
-        assert_eq!(
-            hide_mountpoints(all, &mps),
-            vec![ch(Modified, "/tmp"), ch(Added, "/tmp/a")]
-        );
+        let (kept, dropped) = hide_mountpoints(all, &mps);
+        assert_eq!(kept, vec![ch(Modified, "/tmp"), ch(Added, "/tmp/a")]);
+        assert_eq!(dropped.len(), 5);
         // A real change beside a mountpoint keeps its directory.
         let all = vec![
             ch(Modified, "/etc"),
@@ -111,7 +124,7 @@ mod tests {
             ch(Modified, "/etc/passwd"),
         ];
         assert_eq!(
-            hide_mountpoints(all, &mps),
+            hide_mountpoints(all, &mps).0,
             vec![ch(Modified, "/etc"), ch(Modified, "/etc/passwd")]
         );
     }

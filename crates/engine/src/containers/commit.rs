@@ -95,14 +95,21 @@ impl Engine {
             self.runtime_call(&c.id, runtime::container::pause)?;
         }
         let written = (|| -> Result<()> {
+            // The mountpoints the runtime made are no content of the container (Docker
+            // keeps them in its init layer).
+            let except = self.runtime_made_paths(&c.id)?;
             let f = std::fs::File::create(&tmp).map_err(|e| EngineError::io("create", &tmp, e))?;
             let sn = self.snapshotter()?;
-            let w = storage::diff::snapshot_layer(sn, &c.id, std::io::BufWriter::new(f)).map_err(
-                |e| EngineError::Storage {
-                    layer: format!("container {}", c.id),
-                    source: e,
-                },
-            )?;
+            let w = storage::diff::snapshot_layer_except(
+                sn,
+                &c.id,
+                &except,
+                std::io::BufWriter::new(f),
+            )
+            .map_err(|e| EngineError::Storage {
+                layer: format!("container {}", c.id),
+                source: e,
+            })?;
             let f = w
                 .into_inner()
                 .map_err(|e| EngineError::io("write", &tmp, e.into_error()))?;
