@@ -91,7 +91,7 @@ pub enum CopyError {
     #[error("destination \"{container}:{path}\" must be a directory or a regular file")]
     BadDestination { container: String, path: String },
     /// A local path (Docker's client reports these bare: `lstat /x: no such file or directory`).
-    #[error("{op} {path}: {source}")]
+    #[error("{op} {path}: {}", go_errno(source))]
     Local {
         op: &'static str,
         path: String,
@@ -124,6 +124,17 @@ impl From<RuleError> for CopyError {
             RuleError::CannotCopyDir => CopyError::CannotCopyDir,
             RuleError::DirNotExists => CopyError::DirNotExists,
         }
+    }
+}
+
+/// An OS error worded as Go prints it (`no such file or directory`).
+fn go_errno(e: &io::Error) -> String {
+    let s = e.to_string();
+    let s = s.split(" (os error").next().unwrap_or(&s);
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
     }
 }
 
