@@ -177,9 +177,9 @@ pub fn parse(src: &str, is_func: &dyn Fn(&str) -> bool) -> Result<List, Template
     };
     let (list, end) = p.item_list()?;
     match end {
-        End::Eof => Ok(list),
-        End::End(t) => Err(p.err_at(&t, "unexpected {{end}}")),
-        End::Else(t, _) => Err(p.err_at(&t, "unexpected {{else}}")),
+        ListEnd::Eof => Ok(list),
+        ListEnd::End(t) => Err(p.err_at(&t, "unexpected {{end}}")),
+        ListEnd::Else(t, _) => Err(p.err_at(&t, "unexpected {{else}}")),
     }
 }
 
@@ -192,7 +192,7 @@ struct Parser<'a> {
 }
 
 /// How an item list ended.
-enum End {
+enum ListEnd {
     Eof,
     End(Token),
     /// `{{else}}`, possibly followed by `if`/`with` (an `else if` chain).
@@ -266,12 +266,12 @@ impl Parser<'_> {
         self.err_at(t, format!("unexpected {} in {context}", describe(&t.kind)))
     }
 
-    fn item_list(&mut self) -> Result<(List, End), TemplateError> {
+    fn item_list(&mut self) -> Result<(List, ListEnd), TemplateError> {
         let mut list = List::new();
         loop {
             let t = self.next_raw();
             match t.kind {
-                Kind::Eof => return Ok((list, End::Eof)),
+                Kind::Eof => return Ok((list, ListEnd::Eof)),
                 Kind::Text(s) => list.push(Node::Text(s)),
                 Kind::LeftDelim => {
                     let kw = self.peek();
@@ -280,7 +280,7 @@ impl Parser<'_> {
                             "end" => {
                                 self.next();
                                 self.expect_right("end")?;
-                                return Ok((list, End::End(kw)));
+                                return Ok((list, ListEnd::End(kw)));
                             }
                             "else" => {
                                 self.next();
@@ -292,7 +292,7 @@ impl Parser<'_> {
                                         None
                                     }
                                 };
-                                return Ok((list, End::Else(kw, chained)));
+                                return Ok((list, ListEnd::Else(kw, chained)));
                             }
                             "if" | "range" | "with" => {
                                 let w = w.clone();
@@ -354,18 +354,20 @@ impl Parser<'_> {
             self.range_depth -= 1;
         }
         let else_list = match end {
-            End::Eof => return Err(self.err("unexpected EOF")),
-            End::End(_) => None,
-            End::Else(_, None) => {
+            ListEnd::Eof => return Err(self.err("unexpected EOF")),
+            ListEnd::End(_) => None,
+            ListEnd::Else(_, None) => {
                 let (l, end) = self.item_list()?;
                 match end {
-                    End::End(_) => {}
-                    End::Eof => return Err(self.err("unexpected EOF")),
-                    End::Else(t, _) => return Err(self.err_at(&t, "expected end; found {{else}}")),
+                    ListEnd::End(_) => {}
+                    ListEnd::Eof => return Err(self.err("unexpected EOF")),
+                    ListEnd::Else(t, _) => {
+                        return Err(self.err_at(&t, "expected end; found {{else}}"))
+                    }
                 }
                 Some(l)
             }
-            End::Else(t, Some(chained)) => {
+            ListEnd::Else(t, Some(chained)) => {
                 if kw == "range" || (kw != chained) {
                     // Go only chains `else if` in an if and `else with` in a with.
                     return Err(self.err_at(&t, format!("unexpected <{chained}> in else")));
