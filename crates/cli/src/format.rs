@@ -113,7 +113,6 @@ pub fn table(rows: &[Vec<String>]) -> String {
 /// Fill a Go template whose top-level fields come from `get` (`{{.Field}}`, with pipes and
 /// functions: `{{.Field | upper}}`); `\t` and `\n` escapes are expanded as Docker's
 /// formatter does. An unknown field is an error naming it.
-#[allow(dead_code)] // the API of stats/events/port, developed on other branches
 pub fn template(tpl: &str, get: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<String> {
     let t = parse_format(&pre_format(tpl))?;
     let root = Value::Object(serde_json::Map::new());
@@ -131,6 +130,28 @@ pub fn template(tpl: &str, get: &dyn Fn(&str) -> Option<String>) -> anyhow::Resu
     };
     t.execute_with(&root, &opts)
         .map_err(|e| anyhow::anyhow!("template parsing error: {e}"))
+}
+
+/// Docker's default table of a list command: one header row (`header` names each column)
+/// and one row per item (`field` of each column).
+pub fn column_table<R>(
+    cols: &[&str],
+    header: impl Fn(&str) -> &'static str,
+    rows: &[R],
+    field: impl Fn(&R, &str) -> Option<String>,
+) -> String {
+    let mut t = vec![cols
+        .iter()
+        .map(|c| header(c).to_string())
+        .collect::<Vec<_>>()];
+    for r in rows {
+        t.push(
+            cols.iter()
+                .map(|c| field(r, c).unwrap_or_default())
+                .collect(),
+        );
+    }
+    table(&t)
 }
 
 /// docker/cli's `Context.preFormat`: spaces trimmed, `\t` and `\n` escapes expanded.

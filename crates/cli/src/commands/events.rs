@@ -9,6 +9,7 @@ use engine::events::{Event, EventFilter};
 
 use super::container_flags::units::parse_go_duration;
 use super::daemon;
+use crate::format::{format_row, parse_format, pre_format};
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
@@ -90,15 +91,10 @@ fn print_event(out: &mut impl Write, e: &Event, format: Option<&str>) -> anyhow:
 /// A `--format` template over the event's JSON (`{{.Actor.Attributes.name}}`, `{{.Type}}`,
 /// `{{json .}}`), a Go template as Docker's.
 fn render(tpl: &str, e: &Event) -> anyhow::Result<String> {
-    let v = serde_json::to_value(e)?;
-    let tpl = tpl.replace("\\t", "\t").replace("\\n", "\n");
     // Docker's events.Message is a struct: an unknown top-level field is an error; a
     // missing attribute (a map key) prints `<no value>`.
-    let opts = crate::template::Options {
-        root_type: Some("events.Message"),
-        ..Default::default()
-    };
-    Ok(crate::template::Template::parse(&tpl)?.execute_with(&v, &opts)?)
+    let t = parse_format(&pre_format(tpl))?;
+    format_row(&t, &serde_json::to_value(e)?, "events.Message", None)
 }
 
 /// Docker's `timetypes.GetTimestamp` for `--since`/`--until`: a Go duration before

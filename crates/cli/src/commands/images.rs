@@ -6,8 +6,8 @@ use engine::ImageSummary;
 
 use super::daemon;
 use crate::format::{
-    created_at, format_header, format_row, human_size, parse_format, pre_format, row_of, since,
-    table,
+    column_table, created_at, format_header, format_row, human_size, parse_format, pre_format,
+    row_of, since, table,
 };
 use crate::Global;
 
@@ -246,18 +246,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
                 "CreatedSince" => "CREATED",
                 _ => "SIZE",
             };
-            let mut t = vec![cols
-                .iter()
-                .map(|c| header(c).to_string())
-                .collect::<Vec<_>>()];
-            for r in &rows {
-                t.push(
-                    cols.iter()
-                        .map(|c| field(r, c).unwrap_or_default())
-                        .collect(),
-                );
-            }
-            print!("{}", table(&t));
+            print!("{}", column_table(&cols, header, &rows, |r, c| field(r, c)));
         }
     }
     Ok(())

@@ -7,7 +7,7 @@ use engine::db::ContainerRecord;
 
 use super::daemon;
 use crate::format::{
-    format_header, format_row, human_size, parse_format, pre_format, row_of, table,
+    column_table, format_header, format_row, human_size, parse_format, pre_format, row_of, table,
 };
 use crate::Global;
 
@@ -377,18 +377,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
                 "Names" => "NAMES",
                 _ => "SIZE",
             };
-            let mut t = vec![cols
-                .iter()
-                .map(|c| header(c).to_string())
-                .collect::<Vec<_>>()];
-            for c in &rows {
-                t.push(
-                    cols.iter()
-                        .map(|f| field(c, f).unwrap_or_default())
-                        .collect(),
-                );
-            }
-            print!("{}", table(&t));
+            print!("{}", column_table(&cols, header, &rows, |r, c| field(r, c)));
         }
     }
     Ok(())

@@ -64,8 +64,7 @@ impl Engine {
         c: &ContainerRecord,
         volumes: bool,
     ) -> Result<()> {
-        let runtime_root = self.root().runtime_dir();
-        let _ = runtime::container::delete(&runtime_root, &c.id, true);
+        let _ = self.runtime_delete(&c.id);
         match self.snapshotter()?.remove(&c.id) {
             Ok(()) => {}
             Err(storage::StorageError::SnapshotNotFound { .. }) => {}
