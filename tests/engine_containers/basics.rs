@@ -204,3 +204,74 @@ fn name_in_use_and_bad_names_are_refused() {
     assert_eq!(code(&bad), 125);
     assert_eq!(b.ok(&["ps", "-aq"]).lines().count(), 1);
 }
+
+#[test]
+fn format_templates_are_go_templates() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    b.ok(&[
+        "run", "-d", "--name", "tpl", "-e", "A=1", "-e", "B=two", "--label", "k=v", "--label",
+        "com.x=y", "busybox", "sleep", "60",
+    ]);
+    assert_eq!(
+        b.inspect("tpl", "{{json .Config.Cmd}}"),
+        r#"["sleep","60"]"#
+    );
+    assert_eq!(b.inspect("tpl", "{{.Config.Cmd}}"), "[sleep 60]");
+    let env = b.inspect("tpl", "{{range .Config.Env}}{{.}};{{end}}");
+    assert!(env.contains("A=1;B=two;"), "{env}");
+    assert_eq!(
+        b.inspect(
+            "tpl",
+            r#"{{range $k, $v := .Config.Labels}}{{$k}}={{$v}},{{end}}"#
+        ),
+        "com.x=y,k=v,"
+    );
+    assert_eq!(b.inspect("tpl", r#"{{index .Config.Labels "k"}}"#), "v");
+    assert_eq!(
+        b.inspect("tpl", r#"[{{index .Config.Labels "nope"}}]"#),
+        "[]"
+    );
+    // The pid prints as an integer and is the running container's.
+    let pid = b.inspect("tpl", "{{.State.Pid}}");
+    let n: u32 = pid.parse().unwrap_or_else(|_| panic!("pid {pid:?}"));
+    assert!(Path::new(&format!("/proc/{n}")).exists());
+    assert_eq!(
+        b.inspect(
+            "tpl",
+            r#"{{if .State.Running}}up{{else}}down{{end}} {{.Name | upper}}"#
+        ),
+        "up /TPL"
+    );
+    assert_eq!(
+        b.ok(&[
+            "ps",
+            "--format",
+            r#"{{.Names}} {{.Label "com.x"}} {{.Names | upper}}"#
+        ]),
+        "tpl y TPL\n"
+    );
+    // Docker's errors: a bad template is status 64; a missing field fails that object.
+    let bad = b.run(&["inspect", "-f", "{{foo .Id}}", "tpl"]);
+    assert_eq!(code(&bad), 64);
+    assert_eq!(
+        stderr(&bad),
+        "template parsing error: template: :1: function \"foo\" not defined\n"
+    );
+    let missing = b.run(&["inspect", "-f", "{{.Nope}}", "tpl"]);
+    assert_eq!(code(&missing), 1);
+    assert_eq!(stdout(&missing), "\n");
+    assert_eq!(
+        stderr(&missing),
+        "template parsing error: template: :1:2: executing \"\" at <.Nope>: map has no entry for key \"Nope\"\n"
+    );
+    let ps_bad = b.run(&["ps", "--format", "{{.Nope}}"]);
+    assert_eq!(code(&ps_bad), 1);
+    assert!(
+        stderr(&ps_bad).contains("can't evaluate field Nope in type *formatter.ContainerContext"),
+        "{}",
+        stderr(&ps_bad)
+    );
+}

@@ -12,6 +12,7 @@ use e2e::{bin_dir, not_root, workspace};
 
 mod basics;
 mod consistency;
+mod filesystem;
 mod lifecycle;
 mod network;
 mod observe;

@@ -1,6 +1,12 @@
-//! Docker's ways of showing sizes, ages and tables (go-units and text/tabwriter).
+//! Docker's ways of showing sizes, ages and tables (go-units and text/tabwriter), and its
+//! formatter's use of Go templates for `--format`.
 
+use std::collections::BTreeMap;
 use std::time::SystemTime;
+
+use serde_json::Value;
+
+use crate::template::{Options, Template};
 
 /// go-units `HumanSizeWithPrecision(size, 3)`: decimal units, 3 significant digits
 /// (`4.26MB`, `512B`, `1.2kB`).
@@ -104,27 +110,123 @@ pub fn table(rows: &[Vec<String>]) -> String {
     out
 }
 
-/// Fill `{{.Field}}` (spaces allowed inside the braces) from `get`; `\t` and `\n` escapes
-/// are expanded. An unknown field is an error naming it, as Go's template does.
+/// Fill a Go template whose top-level fields come from `get` (`{{.Field}}`, with pipes and
+/// functions: `{{.Field | upper}}`); `\t` and `\n` escapes are expanded as Docker's
+/// formatter does. An unknown field is an error naming it.
 pub fn template(tpl: &str, get: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<String> {
-    let mut out = String::new();
-    let mut rest = tpl;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| anyhow::anyhow!("template parsing error: unclosed action in {tpl:?}"))?;
-        let action = after[..end].trim();
-        let field = action.strip_prefix('.').unwrap_or(action);
-        let value = get(field).ok_or_else(|| {
-            anyhow::anyhow!("template parsing error: template: :1: can't evaluate field {field}")
-        })?;
-        out.push_str(&value);
-        rest = &after[end + 2..];
+    let t = parse_format(&pre_format(tpl))?;
+    let root = Value::Object(serde_json::Map::new());
+    let hook = |name: &str, args: &[Value]| {
+        if args.is_empty() {
+            get(name).map(|s| Ok(Value::String(s)))
+        } else {
+            None
+        }
+    };
+    let opts = Options {
+        missing_key_error: true,
+        root_fields: Some(&hook),
+        ..Options::default()
+    };
+    t.execute_with(&root, &opts)
+        .map_err(|e| anyhow::anyhow!("template parsing error: {e}"))
+}
+
+/// Docker's default table of a list command: one header row (`header` names each column)
+/// and one row per item (`field` of each column).
+pub fn column_table<R>(
+    cols: &[&str],
+    header: impl Fn(&str) -> &'static str,
+    rows: &[R],
+    field: impl Fn(&R, &str) -> Option<String>,
+) -> String {
+    let mut t = vec![cols
+        .iter()
+        .map(|c| header(c).to_string())
+        .collect::<Vec<_>>()];
+    for r in rows {
+        t.push(
+            cols.iter()
+                .map(|c| field(r, c).unwrap_or_default())
+                .collect(),
+        );
     }
-    out.push_str(rest);
-    Ok(out.replace("\\t", "\t").replace("\\n", "\n"))
+    table(&t)
+}
+
+/// docker/cli's `Context.preFormat`: spaces trimmed, `\t` and `\n` escapes expanded.
+pub fn pre_format(f: &str) -> String {
+    f.trim_matches(' ')
+        .replace("\\t", "\t")
+        .replace("\\n", "\n")
+}
+
+/// Parse a `--format` template, with Docker's `template parsing error: ` prefix.
+pub fn parse_format(f: &str) -> anyhow::Result<Template> {
+    Template::parse(f).map_err(|e| anyhow::anyhow!("template parsing error: {e}"))
+}
+
+/// One row of a list command (`ps`, `images`, `volume ls`) through its template: `row`
+/// stands for docker/cli's formatter context of Go type `go_type` (unknown fields are
+/// errors), and `.Label "k"` reads `labels` when the row has them.
+pub fn format_row(
+    t: &Template,
+    row: &Value,
+    go_type: &str,
+    labels: Option<&BTreeMap<String, String>>,
+) -> anyhow::Result<String> {
+    let hook = |name: &str, args: &[Value]| {
+        let labels = labels?;
+        if name != "Label" {
+            return None;
+        }
+        Some(match args {
+            [Value::String(k)] => Ok(Value::String(labels.get(k).cloned().unwrap_or_default())),
+            [_] => Err("wrong type for value; expected string".to_string()),
+            _ => Err(format!(
+                "wrong number of args for Label: want 1 got {}",
+                args.len()
+            )),
+        })
+    };
+    let opts = Options {
+        root_type: Some(go_type),
+        root_fields: Some(&hook),
+        ..Options::default()
+    };
+    t.execute_with(row, &opts)
+        .map_err(|e| anyhow::anyhow!("template parsing error: {e}"))
+}
+
+/// A row's fields as JSON strings, for [`format_row`].
+pub fn row_of(names: &[&str], field: &dyn Fn(&str) -> Option<String>) -> Value {
+    let mut m = serde_json::Map::new();
+    for n in names {
+        if let Some(v) = field(n) {
+            m.insert((*n).to_string(), Value::String(v));
+        }
+    }
+    Value::Object(m)
+}
+
+/// A table's header line: the template over the column names, with docker/cli's
+/// `HeaderFunctions` (`{{upper .Names}}` stays `NAMES`) and `SubHeaderContext.Label`
+/// (`{{.Label "com.x"}}` heads its column `x`).
+pub fn format_header(t: &Template, headers: &Value) -> anyhow::Result<String> {
+    let hook = |name: &str, args: &[Value]| match (name, args) {
+        ("Label", [Value::String(k)]) => {
+            let last = k.rsplit('.').next().unwrap_or(k);
+            Some(Ok(Value::String(last.replace(['-', '_'], " "))))
+        }
+        _ => None,
+    };
+    let opts = Options {
+        root_fields: Some(&hook),
+        header: true,
+        ..Options::default()
+    };
+    t.execute_with(headers, &opts)
+        .map_err(|e| anyhow::anyhow!("template parsing error: {e}"))
 }
 
 #[cfg(test)]
@@ -172,5 +274,10 @@ mod tests {
             "busybox:busybox"
         );
         assert!(template("{{.Nope}}", &get).is_err());
+        // Existing callers gain pipes and functions.
+        assert_eq!(
+            template(r"{{.Repository | upper}}\t{{len .Repository}}", &get).unwrap(),
+            "BUSYBOX\t7"
+        );
     }
 }

@@ -7,6 +7,7 @@ mod format;
 mod global;
 mod progress;
 mod relay;
+mod template;
 
 pub use global::Global;
 

@@ -127,7 +127,7 @@ impl Engine {
             if !snapshots.contains(&c.id) || !config.exists() {
                 let what = format!("{label}: its files were partly removed (an interrupted rm)");
                 report.outcome(what, "removal finished", repair, || {
-                    let _ = runtime::container::delete(&runtime_root, &c.id, true);
+                    let _ = self.runtime_delete(&c.id);
                     self.remove_files_and_row(&c, c.host_config.auto_remove)
                 });
                 continue;
@@ -144,12 +144,7 @@ impl Engine {
                 // exit or restart it. Stop it.
                 let what = format!("{label}: running without its monitor");
                 report.outcome(what, "stopped", repair, || {
-                    runtime::container::delete(&runtime_root, &c.id, true).map_err(|e| {
-                        crate::EngineError::Container {
-                            id: c.id.clone(),
-                            reason: e.to_string(),
-                        }
-                    })?;
+                    self.runtime_delete(&c.id)?;
                     let mut st = c.state.clone();
                     st.status = "exited".into();
                     st.pid = 0;
@@ -167,14 +162,7 @@ impl Engine {
             }
             if runtime_root.join(&c.id).exists() {
                 let what = format!("{label}: stopped, but its runtime state was left");
-                report.outcome(what, "removed", repair, || {
-                    runtime::container::delete(&runtime_root, &c.id, true).map_err(|e| {
-                        crate::EngineError::Container {
-                            id: c.id.clone(),
-                            reason: e.to_string(),
-                        }
-                    })
-                });
+                report.outcome(what, "removed", repair, || self.runtime_delete(&c.id));
             }
         }
         Ok(())
@@ -191,12 +179,7 @@ impl Engine {
             }
             let what = format!("runtime state of unknown container {}", short(&id));
             report.outcome(what, "container killed, state removed", repair, || {
-                runtime::container::delete(&runtime_root, &id, true).map_err(|e| {
-                    crate::EngineError::Container {
-                        id: id.clone(),
-                        reason: e.to_string(),
-                    }
-                })
+                self.runtime_delete(&id)
             });
         }
         for id in entries(&self.root().run_dir().join("c")) {

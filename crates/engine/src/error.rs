@@ -70,6 +70,9 @@ pub enum EngineError {
     Start { message: String, exit: u8 },
     #[error("container {id}: {reason}")]
     Container { id: String, reason: String },
+    /// `cp`'s failures, in Docker's words.
+    #[error(transparent)]
+    Copy(#[from] crate::containers::copy::CopyError),
     #[error("import {source_name}: {reason}")]
     Import { source_name: String, reason: String },
     #[error("network {0} not found")]

@@ -2,8 +2,8 @@
 //! `prune` and the monitor's hidden `cleanup`.
 
 use super::{
-    attach, create, daemon, exec, inspect, lifecycle, logs, port, ps, rename, rm, run, start,
-    stats, top, update, wait,
+    attach, commit, cp, create, daemon, diff, exec, export, inspect, lifecycle, logs, port, ps,
+    rename, rm, run, start, stats, top, update, wait,
 };
 use crate::format::human_size;
 use crate::Global;
@@ -50,6 +50,14 @@ pub enum Verb {
     Update(Box<update::Args>),
     /// List port mappings or a specific mapping for the container.
     Port(port::Args),
+    /// Copy files/folders between a container and the local filesystem.
+    Cp(cp::Args),
+    /// Inspect changes to files or directories on a container's filesystem.
+    Diff(diff::Args),
+    /// Create a new image from a container's changes.
+    Commit(commit::Args),
+    /// Export a container's filesystem as a tar archive.
+    Export(export::Args),
 }
 
 /// `berth container <verb>`.
@@ -102,6 +110,10 @@ pub fn run_verb(g: &Global, v: Verb) -> anyhow::Result<()> {
         Verb::Stats(a) => stats::run(g, a),
         Verb::Update(a) => update::run(g, *a),
         Verb::Port(a) => port::run(g, a),
+        Verb::Cp(a) => cp::run(g, a),
+        Verb::Diff(a) => diff::run(g, a),
+        Verb::Commit(a) => commit::run(g, a),
+        Verb::Export(a) => export::run(g, a),
     }
 }
 

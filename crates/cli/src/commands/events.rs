@@ -9,7 +9,7 @@ use engine::events::{Event, EventFilter};
 
 use super::container_flags::units::parse_go_duration;
 use super::daemon;
-use crate::format::template;
+use crate::format::{format_row, parse_format, pre_format};
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
@@ -88,32 +88,13 @@ fn print_event(out: &mut impl Write, e: &Event, format: Option<&str>) -> anyhow:
     Ok(())
 }
 
-/// A `--format` template over the event's JSON fields (`{{.Actor.Attributes.name}}`,
-/// `{{.Type}}`, `{{json .}}`).
+/// A `--format` template over the event's JSON (`{{.Actor.Attributes.name}}`, `{{.Type}}`,
+/// `{{json .}}`), a Go template as Docker's.
 fn render(tpl: &str, e: &Event) -> anyhow::Result<String> {
-    let v = serde_json::to_value(e)?;
-    template(tpl, &|field| {
-        if field == "json ." {
-            return Some(v.to_string());
-        }
-        let (json, path) = match field.strip_prefix("json .") {
-            Some(p) => (true, p),
-            None => (false, field),
-        };
-        let mut cur = &v;
-        for part in path.split('.').filter(|p| !p.is_empty()) {
-            cur = match cur.get(part) {
-                Some(x) => x,
-                // A missing map key is Go's "<no value>"; a missing field an error.
-                None if path.starts_with("Actor.Attributes.") => return Some("<no value>".into()),
-                None => return None,
-            };
-        }
-        Some(match (json, cur) {
-            (false, serde_json::Value::String(s)) => s.clone(),
-            (_, other) => other.to_string(),
-        })
-    })
+    // Docker's events.Message is a struct: an unknown top-level field is an error; a
+    // missing attribute (a map key) prints `<no value>`.
+    let t = parse_format(&pre_format(tpl))?;
+    format_row(&t, &serde_json::to_value(e)?, "events.Message", None)
 }
 
 /// Docker's `timetypes.GetTimestamp` for `--since`/`--until`: a Go duration before

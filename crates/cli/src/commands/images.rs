@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use engine::ImageSummary;
 
 use super::daemon;
-use crate::format::{created_at, human_size, since, table, template};
+use crate::format::{
+    column_table, created_at, format_header, format_row, human_size, parse_format, pre_format,
+    row_of, since, table,
+};
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
@@ -93,6 +96,42 @@ fn rows(images: &[ImageSummary]) -> Vec<Row<'_>> {
     out
 }
 
+/// The fields of docker/cli's `imageContext` that berth fills.
+const FIELDS: [&str; 11] = [
+    "Containers",
+    "CreatedAt",
+    "CreatedSince",
+    "Digest",
+    "ID",
+    "Repository",
+    "SharedSize",
+    "Size",
+    "Tag",
+    "UniqueSize",
+    "VirtualSize",
+];
+
+/// docker/cli's image table headers (`newImageContext`).
+fn headers() -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for (k, v) in [
+        ("ID", "IMAGE ID"),
+        ("Repository", "REPOSITORY"),
+        ("Tag", "TAG"),
+        ("Digest", "DIGEST"),
+        ("CreatedSince", "CREATED"),
+        ("CreatedAt", "CREATED AT"),
+        ("Size", "SIZE"),
+        ("Containers", "CONTAINERS"),
+        ("VirtualSize", "VIRTUAL SIZE"),
+        ("SharedSize", "SHARED SIZE"),
+        ("UniqueSize", "UNIQUE SIZE"),
+    ] {
+        m.insert(k.into(), v.into());
+    }
+    serde_json::Value::Object(m)
+}
+
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let images = g.service()?.list().map_err(daemon)?;
     let mut rows = rows(&images);
@@ -161,19 +200,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         Some("json") => {
             for r in &rows {
                 let mut m = serde_json::Map::new();
-                for f in [
-                    "Containers",
-                    "CreatedAt",
-                    "CreatedSince",
-                    "Digest",
-                    "ID",
-                    "Repository",
-                    "SharedSize",
-                    "Size",
-                    "Tag",
-                    "UniqueSize",
-                    "VirtualSize",
-                ] {
+                for f in FIELDS {
                     m.insert(
                         f.into(),
                         serde_json::Value::String(field(r, f).unwrap_or_default()),
@@ -182,9 +209,27 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
                 println!("{}", serde_json::Value::Object(m));
             }
         }
-        Some(tpl) if !tpl.starts_with("table") => {
+        Some(tpl) if tpl != "table" => {
+            let table_body = tpl.strip_prefix("table");
+            let t = parse_format(&pre_format(table_body.unwrap_or(tpl)))?;
+            let mut lines = Vec::new();
             for r in &rows {
-                println!("{}", template(tpl, &|f| field(r, f))?);
+                let row = row_of(&FIELDS, &|f| field(r, f));
+                lines.push(format_row(&t, &row, "*formatter.imageContext", None)?);
+            }
+            if table_body.is_some() {
+                let header = format_header(&t, &headers())?;
+                let mut cells = vec![header.split('\t').map(str::to_string).collect::<Vec<_>>()];
+                cells.extend(
+                    lines
+                        .iter()
+                        .map(|l| l.split('\t').map(str::to_string).collect()),
+                );
+                print!("{}", table(&cells));
+            } else {
+                for l in lines {
+                    println!("{l}");
+                }
             }
         }
         _ => {
@@ -201,18 +246,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
                 "CreatedSince" => "CREATED",
                 _ => "SIZE",
             };
-            let mut t = vec![cols
-                .iter()
-                .map(|c| header(c).to_string())
-                .collect::<Vec<_>>()];
-            for r in &rows {
-                t.push(
-                    cols.iter()
-                        .map(|c| field(r, c).unwrap_or_default())
-                        .collect(),
-                );
-            }
-            print!("{}", table(&t));
+            print!("{}", column_table(&cols, header, &rows, |r, c| field(r, c)));
         }
     }
     Ok(())

@@ -1,11 +1,12 @@
 //! `berth image inspect IMAGE...`: Docker's JSON array; missing images reported after it.
 
 use super::Failed;
+use crate::template::Template;
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Go-template of one field path, e.g. '{{.Id}}' or '{{.Config.Cmd}}'.
+    /// Format output using a custom Go template, e.g. '{{.Id}}' or '{{json .Config}}'.
     #[arg(short, long)]
     pub format: Option<String>,
     #[arg(required = true)]
@@ -13,6 +14,7 @@ pub struct Args {
 }
 
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
+    let tpl = check_format(a.format.as_deref())?;
     let svc = g.service()?;
     let mut found = Vec::new();
     let mut errors = Vec::new();
@@ -25,7 +27,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             Err(e) => errors.push(format!("Error: {e}")),
         }
     }
-    print_values(&found, a.format.as_deref())?;
+    errors.extend(print_values(&found, tpl.as_ref())?);
     for e in &errors {
         eprintln!("{e}");
     }
@@ -35,21 +37,35 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Docker's inspect output: a 4-space-indented JSON array, or one template line per value.
-pub fn print_values(found: &[serde_json::Value], format: Option<&str>) -> anyhow::Result<()> {
+/// Docker's inspect output: a 4-space-indented JSON array, or one template line per value
+/// (parsed by [`check_format`]). A template that fails on a value (docker/cli executes it on the raw JSON with
+/// `missingkey=error`) gives that value's error, returned for the caller to report.
+pub fn print_values(
+    found: &[serde_json::Value],
+    format: Option<&Template>,
+) -> anyhow::Result<Vec<String>> {
+    let mut errors = Vec::new();
     match format {
-        Some(f) => {
+        Some(t) => {
+            let opts = crate::template::Options {
+                missing_key_error: true,
+                ..Default::default()
+            };
+            let mut out = String::new();
             for v in found {
-                let get = |field: &str| {
-                    let ptr = format!("/{}", field.replace('.', "/"));
-                    v.pointer(&ptr).map(|x| match x {
-                        serde_json::Value::String(s) => s.clone(),
-                        serde_json::Value::Null => "<no value>".into(),
-                        other => other.to_string(),
-                    })
-                };
-                println!("{}", crate::format::template(f, &get)?);
+                match t.execute_with(v, &opts) {
+                    Ok(s) => {
+                        out.push_str(&s);
+                        out.push('\n');
+                    }
+                    Err(e) => errors.push(format!("template parsing error: {e}")),
+                }
             }
+            // docker/cli's TemplateInspector.Flush prints a newline when nothing was.
+            if out.is_empty() {
+                out.push('\n');
+            }
+            print!("{out}");
         }
         None => {
             let mut buf = Vec::new();
@@ -59,12 +75,25 @@ pub fn print_values(found: &[serde_json::Value], format: Option<&str>) -> anyhow
             println!("{}", String::from_utf8_lossy(&buf));
         }
     }
-    Ok(())
+    Ok(errors)
+}
+
+/// Parse an inspect `--format` up front, as docker/cli does before looking anything up:
+/// a bad template is `template parsing error: …` with exit status 64.
+pub fn check_format(format: Option<&str>) -> anyhow::Result<Option<Template>> {
+    let Some(f) = format else { return Ok(None) };
+    Template::parse(f).map(Some).map_err(|e| {
+        super::Coded {
+            code: 64,
+            msg: format!("template parsing error: {e}"),
+        }
+        .into()
+    })
 }
 
 #[derive(Debug, clap::Args)]
 pub struct AnyArgs {
-    /// Go-template of one field path, e.g. '{{.State.Status}}'.
+    /// Format output using a custom Go template, e.g. '{{.State.Pid}}' or '{{json .Mounts}}'.
     #[arg(short, long)]
     pub format: Option<String>,
     /// Only inspect objects of the given type (container, image, volume).
@@ -80,6 +109,7 @@ pub struct AnyArgs {
 /// `berth inspect` / `berth container inspect`: containers first, then images, then
 /// volumes (as Docker looks them up), one JSON array.
 pub fn run_any(g: &Global, a: AnyArgs) -> anyhow::Result<()> {
+    let tpl = check_format(a.format.as_deref())?;
     let mut engine = g.engine().map_err(super::daemon)?;
     let kind = a.kind.as_deref().unwrap_or("");
     let mut found = Vec::new();
@@ -116,7 +146,7 @@ pub fn run_any(g: &Global, a: AnyArgs) -> anyhow::Result<()> {
             _ => format!("Error: No such object: {n}"),
         });
     }
-    print_values(&found, a.format.as_deref())?;
+    errors.extend(print_values(&found, tpl.as_ref())?);
     for e in &errors {
         eprintln!("{e}");
     }

@@ -2,11 +2,15 @@
 //! already Docker's message.
 
 pub mod attach;
+pub mod commit;
 pub mod container;
 pub mod container_flags;
+pub mod cp;
 pub mod create;
+pub mod diff;
 pub mod events;
 pub mod exec;
+pub mod export;
 pub mod history;
 pub mod images;
 pub mod import;

@@ -233,19 +233,20 @@ pub fn run(g: &Global, c: Cmd) -> anyhow::Result<()> {
             }
         }
         Cmd::Inspect(a) => {
+            let tpl = super::inspect::check_format(a.format.as_deref())?;
             let mut found = Vec::new();
-            let mut failed = false;
+            let mut errors = Vec::new();
             for n in &a.networks {
                 match engine.network(n) {
                     Ok(rec) => found.push(engine.network_inspect_json(&rec)),
-                    Err(e) => {
-                        eprintln!("Error response from daemon: {e}");
-                        failed = true;
-                    }
+                    Err(e) => errors.push(format!("Error response from daemon: {e}")),
                 }
             }
-            super::inspect::print_values(&found, a.format.as_deref())?;
-            if failed {
+            errors.extend(super::inspect::print_values(&found, tpl.as_ref())?);
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            if !errors.is_empty() {
                 return Err(Failed.into());
             }
         }

@@ -6,7 +6,9 @@ use engine::containers::{names::short, parse_time};
 use engine::db::ContainerRecord;
 
 use super::daemon;
-use crate::format::{human_size, table, template};
+use crate::format::{
+    column_table, format_header, format_row, human_size, parse_format, pre_format, row_of, table,
+};
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
@@ -35,6 +37,50 @@ pub struct Args {
     /// Display total file sizes.
     #[arg(short, long)]
     pub size: bool,
+}
+
+/// The fields of docker/cli's `ContainerContext` that berth fills.
+const FIELDS: [&str; 15] = [
+    "ID",
+    "Names",
+    "Image",
+    "Command",
+    "CreatedAt",
+    "RunningFor",
+    "Ports",
+    "State",
+    "Status",
+    "Size",
+    "Labels",
+    "Mounts",
+    "LocalVolumes",
+    "Networks",
+    "Platform",
+];
+
+/// docker/cli's container table headers (`NewContainerContext`).
+fn headers() -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for (k, v) in [
+        ("ID", "CONTAINER ID"),
+        ("Names", "NAMES"),
+        ("Image", "IMAGE"),
+        ("Command", "COMMAND"),
+        ("CreatedAt", "CREATED AT"),
+        ("RunningFor", "CREATED"),
+        ("Ports", "PORTS"),
+        ("State", "STATE"),
+        ("Status", "STATUS"),
+        ("Size", "SIZE"),
+        ("Labels", "LABELS"),
+        ("Mounts", "MOUNTS"),
+        ("LocalVolumes", "LOCAL VOLUMES"),
+        ("Networks", "NETWORKS"),
+        ("Platform", "PLATFORM"),
+    ] {
+        m.insert(k.into(), v.into());
+    }
+    serde_json::Value::Object(m)
 }
 
 fn ago(t: &str) -> String {
@@ -278,34 +324,34 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
                 println!("{}", serde_json::Value::Object(m));
             }
         }
-        Some(tpl) if tpl.starts_with("table ") => {
-            let body = tpl["table ".len()..].to_string();
-            let header = template(&body, &|f| {
-                Some(
-                    match f {
-                        "ID" => "CONTAINER ID",
-                        "RunningFor" => "CREATED",
-                        "CreatedAt" => "CREATED AT",
-                        "LocalVolumes" => "LOCAL VOLUMES",
-                        other => return Some(other.to_uppercase()),
-                    }
-                    .to_string(),
-                )
-            })?;
-            let mut t = vec![header.split('\t').map(str::to_string).collect::<Vec<_>>()];
-            for c in &rows {
-                t.push(
-                    template(&body, &|f| field(c, f))?
-                        .split('\t')
-                        .map(str::to_string)
-                        .collect(),
-                );
-            }
-            print!("{}", table(&t));
-        }
         Some(tpl) if tpl != "table" => {
+            let table_body = tpl.strip_prefix("table");
+            let t = parse_format(&pre_format(table_body.unwrap_or(tpl)))?;
+            // As docker ps: Size (a disk walk) only when asked for.
+            let wanted: Vec<&str> = FIELDS
+                .iter()
+                .copied()
+                .filter(|f| *f != "Size" || a.size || tpl.contains("Size"))
+                .collect();
+            let mut lines = Vec::new();
             for c in &rows {
-                println!("{}", template(tpl, &|f| field(c, f))?);
+                let row = row_of(&wanted, &|f| field(c, f));
+                let go_type = "*formatter.ContainerContext";
+                lines.push(format_row(&t, &row, go_type, Some(&c.config.labels))?);
+            }
+            if table_body.is_some() {
+                let header = format_header(&t, &headers())?;
+                let mut cells = vec![header.split('\t').map(str::to_string).collect::<Vec<_>>()];
+                cells.extend(
+                    lines
+                        .iter()
+                        .map(|l| l.split('\t').map(str::to_string).collect()),
+                );
+                print!("{}", table(&cells));
+            } else {
+                for l in lines {
+                    println!("{l}");
+                }
             }
         }
         _ => {
@@ -331,18 +377,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
                 "Names" => "NAMES",
                 _ => "SIZE",
             };
-            let mut t = vec![cols
-                .iter()
-                .map(|c| header(c).to_string())
-                .collect::<Vec<_>>()];
-            for c in &rows {
-                t.push(
-                    cols.iter()
-                        .map(|f| field(c, f).unwrap_or_default())
-                        .collect(),
-                );
-            }
-            print!("{}", table(&t));
+            print!("{}", column_table(&cols, header, &rows, |r, c| field(r, c)));
         }
     }
     Ok(())

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{daemon, Failed};
-use crate::format::{human_size, table, template};
+use crate::format::{format_row, human_size, parse_format, pre_format, row_of, table};
 use crate::Global;
 
 #[derive(Debug, clap::Subcommand)]
@@ -159,9 +159,25 @@ pub fn run(g: &Global, c: Cmd) -> anyhow::Result<()> {
                     }
                 }
                 Some(t) if t != "table" && !t.starts_with("table ") => {
+                    let tpl = parse_format(&pre_format(t))?;
+                    let mut out = String::new();
                     for v in &vols {
-                        println!("{}", template(t, &|f| field(v, f))?);
+                        let row = row_of(
+                            &[
+                                "Name",
+                                "Driver",
+                                "Mountpoint",
+                                "Scope",
+                                "CreatedAt",
+                                "Labels",
+                            ],
+                            &|f| field(v, f),
+                        );
+                        let go_type = "*formatter.volumeContext";
+                        out.push_str(&format_row(&tpl, &row, go_type, Some(&v.labels))?);
+                        out.push('\n');
                     }
+                    print!("{out}");
                 }
                 _ => {
                     let mut rows = vec![vec!["DRIVER".to_string(), "VOLUME NAME".to_string()]];
@@ -173,19 +189,20 @@ pub fn run(g: &Global, c: Cmd) -> anyhow::Result<()> {
             }
         }
         Cmd::Inspect(a) => {
+            let tpl = super::inspect::check_format(a.format.as_deref())?;
             let mut found = Vec::new();
-            let mut failed = false;
+            let mut errors = Vec::new();
             for n in &a.volumes {
                 match engine.volume_inspect(n) {
                     Ok(v) => found.push(serde_json::to_value(v)?),
-                    Err(e) => {
-                        eprintln!("Error response from daemon: get {n}: {e}");
-                        failed = true;
-                    }
+                    Err(e) => errors.push(format!("Error response from daemon: get {n}: {e}")),
                 }
             }
-            super::inspect::print_values(&found, a.format.as_deref())?;
-            if failed {
+            errors.extend(super::inspect::print_values(&found, tpl.as_ref())?);
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            if !errors.is_empty() {
                 return Err(Failed.into());
             }
         }

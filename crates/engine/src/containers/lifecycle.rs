@@ -341,6 +341,16 @@ impl Engine {
     }
 
     /// Runs `f` on the runtime's view of the container.
+    /// Deletes a container's runtime state, killing what still runs (`delete --force`).
+    pub(crate) fn runtime_delete(&self, id: &str) -> Result<()> {
+        runtime::container::delete(&self.root().runtime_dir(), id, true).map_err(|e| {
+            EngineError::Container {
+                id: id.to_string(),
+                reason: e.to_string(),
+            }
+        })
+    }
+
     pub(crate) fn runtime_call<T>(
         &self,
         id: &str,

@@ -15,16 +15,26 @@
 //! | [`stats`] | one sample of a container's resource use (`stats`) |
 //! | [`update`] | new limits and restart policy, live and recorded (`update`) |
 //! | [`port`] | published ports and Docker's `port` lines |
+//! | [`rootfs_access`] | the container's root dir for `cp`/`export` (`/proc/<pid>/root`, or the snapshot in a private mount namespace) |
+//! | [`changes`] | `diff`: the writable layer's changes |
+//! | [`commit`] | `commit`: the writable layer as a new image |
+//! | [`export`] | `export`: the root filesystem as a tar |
+//! | [`copy`] | `cp` both ways, confined with `openat2(RESOLVE_IN_ROOT)` |
 
+pub mod changes;
+pub mod commit;
 pub mod config;
+pub mod copy;
 pub mod create;
 pub mod exec;
+pub mod export;
 pub mod inspect;
 pub mod lifecycle;
 pub mod logs;
 pub mod names;
 pub mod port;
 pub mod remove;
+pub mod rootfs_access;
 pub mod spec;
 pub mod state;
 pub mod stats;

@@ -64,8 +64,7 @@ impl Engine {
         c: &ContainerRecord,
         volumes: bool,
     ) -> Result<()> {
-        let runtime_root = self.root().runtime_dir();
-        let _ = runtime::container::delete(&runtime_root, &c.id, true);
+        let _ = self.runtime_delete(&c.id);
         // What cannot be undone now (no libnftables, say) is found again by `system check`.
         if let Err(e) = self.network_release(&c.id) {
             tracing::warn!("release the network of {}: {e}", c.id);

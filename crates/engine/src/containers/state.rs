@@ -19,16 +19,7 @@ pub(crate) fn alive(pid: i32) -> bool {
 /// Whether a process exists and is not a zombie (a killed monitor stays a zombie until
 /// init reaps it: it is dead for us).
 pub(crate) fn running(pid: i32) -> bool {
-    if pid <= 0 {
-        return false;
-    }
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    // "pid (comm) S ...": comm may hold spaces and parentheses; the last ')' ends it.
-    stat.rfind(')')
-        .and_then(|i| stat[i + 1..].trim_start().chars().next())
-        .is_some_and(|st| !matches!(st, 'Z' | 'X'))
+    pid > 0 && runtime::state::proc_stat(pid).is_some_and(|(_, state)| !matches!(state, 'Z' | 'X'))
 }
 
 /// Whether a container's recorded status means "has a monitor".

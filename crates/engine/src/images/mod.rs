@@ -6,6 +6,7 @@
 //! (rows first, files after the commit). See [`crate::db`] for why.
 
 mod archive;
+mod commit;
 mod history;
 mod import;
 mod inspect;
@@ -26,6 +27,7 @@ use crate::db::{Db, ImageRecord};
 use crate::error::{EngineError, Result};
 use crate::root::Root;
 
+pub use commit::LayerImage;
 pub use history::HistoryEntry;
 pub use import::{parse_change, ImportOptions};
 pub use pull::PullReport;

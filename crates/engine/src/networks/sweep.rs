@@ -102,12 +102,13 @@ impl Engine {
                 expected.insert((m.host_ip, m.host_port, m.container_ip, m.container_port));
             }
         }
-        let mut fw = match Firewall::open() {
-            Ok(f) => f,
+        let installed = match Firewall::open() {
+            // Read, and the lock let go at once: each repair below takes it again.
+            Ok(mut fw) => fw.installed().map_err(net_err)?,
             // No libnftables: nothing of berth's can be in the firewall either.
             Err(_) => return Ok(()),
         };
-        for m in fw.installed().map_err(net_err)?.ports {
+        for m in installed.ports {
             if !subnets.iter().any(|s| s.contains(&m.container_ip))
                 || expected.contains(&(m.host_ip, m.host_port, m.container_ip, m.container_port))
             {

@@ -41,6 +41,9 @@ pub enum FirewallError {
     /// The table listing could not be understood.
     #[error("unexpected nftables listing: {0}")]
     Decode(String),
+    /// The host-wide firewall lock could not be taken.
+    #[error("take the firewall lock {0}")]
+    Lock(String),
 }
 
 /// Transport protocol of a published port.
@@ -75,17 +78,43 @@ fn is_missing(e: &FirewallError) -> bool {
     matches!(e, FirewallError::Nft { message, .. } if message.contains("No such file or directory") || message.contains("does not exist"))
 }
 
-/// A connection to nftables in the calling thread's network namespace.
+/// The host-wide lock every berth process holds while it changes the table: a table
+/// deleted once empty must not take with it what another berth adds at that moment.
+pub const LOCK_PATH: &str = "/run/berth-firewall.lock";
+
+/// A connection to nftables in the calling thread's network namespace, holding
+/// [`LOCK_PATH`] until dropped.
 pub struct Firewall {
     nft: nft::Nft,
+    _lock: nix::fcntl::Flock<std::fs::File>,
 }
 
 impl Firewall {
-    /// Loads libnftables and opens a context.
+    /// Loads libnftables, opens a context and takes the firewall lock (waiting for
+    /// another berth's short operation to end).
     pub fn open() -> Result<Self, FirewallError> {
+        let lock_err = |e: String| FirewallError::Lock(format!("{LOCK_PATH}: {e}"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(LOCK_PATH)
+            .map_err(|e| lock_err(e.to_string()))?;
+        let lock = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+            .map_err(|(_, e)| lock_err(e.to_string()))?;
         Ok(Self {
             nft: nft::Nft::new()?,
+            _lock: lock,
         })
+    }
+
+    /// Deletes berth's table once nothing is left in it (no network, no published
+    /// port), so a host with no berth network carries no berth rules.
+    fn drop_table_if_empty(&mut self) -> Result<(), FirewallError> {
+        if self.table_exists()? && self.installed()?.is_empty() {
+            self.remove_all()?;
+        }
+        Ok(())
     }
 
     /// Creates berth's table unless it exists. Safe against a concurrent berth doing the
@@ -122,8 +151,14 @@ impl Firewall {
         }
     }
 
-    /// Removes a network's elements; those already gone are skipped.
+    /// Removes a network's elements; those already gone are skipped. The table goes
+    /// with the last of them.
     pub fn remove_network(&mut self, bridge: &str, subnet: Ipv4Net) -> Result<(), FirewallError> {
+        self.remove_network_elements(bridge, subnet)?;
+        self.drop_table_if_empty()
+    }
+
+    fn remove_network_elements(&mut self, bridge: &str, subnet: Ipv4Net) -> Result<(), FirewallError> {
         if !self.table_exists()? {
             return Ok(());
         }
@@ -175,8 +210,17 @@ impl Firewall {
         }
     }
 
-    /// Removes published ports; those already gone are skipped.
+    /// Removes published ports; those already gone are skipped. The table goes with
+    /// the last of its elements.
     pub fn unpublish(&mut self, ports: &[PortMapping]) -> Result<(), FirewallError> {
+        if ports.is_empty() {
+            return Ok(());
+        }
+        self.unpublish_elements(ports)?;
+        self.drop_table_if_empty()
+    }
+
+    fn unpublish_elements(&mut self, ports: &[PortMapping]) -> Result<(), FirewallError> {
         if ports.is_empty() || !self.table_exists()? {
             return Ok(());
         }

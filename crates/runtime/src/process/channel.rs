@@ -57,11 +57,19 @@ impl Channel {
     }
 
     /// Waits for the next message. A closed channel means the peer exited.
+    ///
+    /// A peer that exits with one of our messages still unread leaves ECONNRESET
+    /// pending on our end, and the kernel reports that before the messages the peer
+    /// sent first (its `Error` among them). The error is cleared by reporting it, so
+    /// one more receive reads what is queued.
     pub fn recv(&self) -> Result<Msg> {
         let mut buf = vec![0u8; 64 * 1024];
+        let mut reset = false;
         let n = loop {
             match nix::sys::socket::recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
                 Err(nix::errno::Errno::EINTR) => continue,
+                Err(nix::errno::Errno::ECONNRESET) if !reset => reset = true,
+                Err(nix::errno::Errno::ECONNRESET) => break 0,
                 r => break r.ctx(|| "receive on the init channel")?,
             }
         };
@@ -103,4 +111,29 @@ pub fn send_fd(sock: BorrowedFd<'_>, fd: BorrowedFd<'_>, name: &str) -> Result<(
 /// Receives one fd sent with [`send_fd`].
 pub fn recv_fd(sock: BorrowedFd<'_>) -> Result<OwnedFd> {
     crate::sys::recv_fd(sock).ctx(|| "receive a fd over a unix socket")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_sent_before_exiting_survives_our_unread_message() {
+        let (parent, child) = Channel::pair().unwrap();
+        parent.send(&Msg::Go).unwrap();
+        child.send(&Msg::Error("join cgroup: EBUSY".into())).unwrap();
+        drop(child); // exits with Go unread: ECONNRESET is pending on the parent's end
+        assert_eq!(parent.recv().unwrap(), Msg::Error("join cgroup: EBUSY".into()));
+        let e = parent.recv().unwrap_err().to_string();
+        assert!(e.contains("exited during setup"), "{e}");
+    }
+
+    #[test]
+    fn a_peer_gone_without_a_word_is_an_exit_during_setup() {
+        let (parent, child) = Channel::pair().unwrap();
+        parent.send(&Msg::Go).unwrap();
+        drop(child);
+        let e = parent.recv().unwrap_err().to_string();
+        assert!(e.contains("exited during setup"), "{e}");
+    }
 }

@@ -104,6 +104,18 @@ pub fn write_layer<W: Write>(
     kind: UpperKind,
     out: W,
 ) -> Result<W> {
+    write_layer_except(upper, lowers, kind, &[], out)
+}
+
+/// [`write_layer`] without the objects at `except` (absolute paths, as in [`Change`]):
+/// mountpoints a runtime created, which are not content of the container.
+pub fn write_layer_except<W: Write>(
+    upper: &Path,
+    lowers: &[PathBuf],
+    kind: UpperKind,
+    except: &[PathBuf],
+    out: W,
+) -> Result<W> {
     let lw = Lowers::new(lowers);
     let mut ops = Vec::new();
     match kind {
@@ -117,6 +129,9 @@ pub fn write_layer<W: Write>(
             changes.sort();
             ops = ops_for_changes(&changes);
         }
+    }
+    if !except.is_empty() {
+        ops.retain(|op| !matches!(op, Op::Put(rel) if except.contains(&abs(rel))));
     }
     tar_out::write(upper, &ops, out)
 }
@@ -135,6 +150,22 @@ pub fn snapshot_changes(sn: &dyn Snapshotter, key: &str) -> Result<Vec<Change>> 
 /// [`write_layer`] of a snapshot.
 pub fn snapshot_layer<W: Write>(sn: &dyn Snapshotter, key: &str, out: W) -> Result<W> {
     write_layer(&sn.upper_dir(key)?, &sn.parents(key)?, upper_kind(sn), out)
+}
+
+/// [`write_layer_except`] of a snapshot.
+pub fn snapshot_layer_except<W: Write>(
+    sn: &dyn Snapshotter,
+    key: &str,
+    except: &[PathBuf],
+    out: W,
+) -> Result<W> {
+    write_layer_except(
+        &sn.upper_dir(key)?,
+        &sn.parents(key)?,
+        upper_kind(sn),
+        except,
+        out,
+    )
 }
 
 fn upper_kind(sn: &dyn Snapshotter) -> UpperKind {

@@ -51,12 +51,6 @@ impl FlagError {
         FlagError::invalid(format!("Error response from daemon: {message}"))
     }
 
-    /// The message without the usage hint.
-    #[cfg(test)]
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
     /// Exit status Docker uses for these errors.
     pub fn exit_code(&self) -> u8 {
         125

@@ -118,25 +118,36 @@ fn check_unified_key(key: &str) -> Result<(), CgroupError> {
 }
 
 /// mkdir -p `dir`, returning the directories this call created, outermost first.
+/// A parent removed between our check and our mkdir (another runtime deleting the
+/// last container under the shared `/berth`) is made again.
 fn mkdir_p(dir: &Path, created: &mut Vec<PathBuf>) -> Result<(), CgroupError> {
-    let mut missing = Vec::new();
-    let mut p = dir;
-    while !p.exists() {
-        missing.push(p.to_path_buf());
-        match p.parent() {
-            Some(parent) => p = parent,
-            None => break,
+    const ATTEMPTS: usize = 5;
+    let mut attempt = 0;
+    'again: loop {
+        attempt += 1;
+        let mut missing = Vec::new();
+        let mut p = dir;
+        while !p.exists() {
+            missing.push(p.to_path_buf());
+            match p.parent() {
+                Some(parent) => p = parent,
+                None => break,
+            }
         }
-    }
-    for d in missing.into_iter().rev() {
-        match std::fs::create_dir(&d) {
-            Ok(()) => created.push(d),
-            // Made concurrently by someone else (another container under /berth): joined, not ours.
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-            Err(source) => return Err(CgroupError::Create { path: d, source }),
+        for d in missing.into_iter().rev() {
+            match std::fs::create_dir(&d) {
+                Ok(()) => created.push(d),
+                // Made concurrently by someone else (another container under /berth): joined, not ours.
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                Err(e) if e.kind() == ErrorKind::NotFound && attempt < ATTEMPTS => {
+                    created.retain(|c| c.exists());
+                    continue 'again;
+                }
+                Err(source) => return Err(CgroupError::Create { path: d, source }),
+            }
         }
+        return Ok(());
     }
-    Ok(())
 }
 
 /// Enable in `parent`'s cgroup.subtree_control every controller it offers and has not enabled.

@@ -29,7 +29,10 @@ pub(crate) fn write(
     Ok(())
 }
 
-/// Copy the parent's cpuset.cpus / cpuset.mems into `dir` where `dir`'s are empty.
+/// Copy the parent's cpuset.cpus / cpuset.mems into `dir` where `dir`'s are empty,
+/// first doing the same for the parent when its own are still empty. A parent made a
+/// moment ago by another runtime (the shared `/berth`) may not have its values yet:
+/// copying its empty ones would leave a cpuset no task can join (ENOSPC).
 pub(crate) fn init_from_parent(dir: &Path) -> Result<(), CgroupError> {
     let Some(parent) = dir.parent() else {
         return Ok(());
@@ -39,7 +42,11 @@ pub(crate) fn init_from_parent(dir: &Path) -> Result<(), CgroupError> {
     }
     for file in ["cpuset.cpus", "cpuset.mems"] {
         if fs::read(dir, file)?.trim().is_empty() {
-            let v = fs::read(parent, file)?;
+            let mut v = fs::read(parent, file)?;
+            if v.trim().is_empty() && fs::exists(parent, file) {
+                init_from_parent(parent)?;
+                v = fs::read(parent, file)?;
+            }
             fs::write_hint(dir, file, v.trim(), HINT)?;
         }
     }
@@ -89,5 +96,24 @@ mod tests {
         let mut s = CpuSet::default();
         stats(&child, &mut s).unwrap();
         assert_eq!((s.cpus, s.mems), (vec![1], vec![0]));
+    }
+
+    #[test]
+    fn a_parent_not_yet_initialised_is_initialised_first() {
+        let root = fake(&[]);
+        std::fs::write(root.path().join("cpuset.cpus"), "0-1\n").unwrap();
+        std::fs::write(root.path().join("cpuset.mems"), "0\n").unwrap();
+        // `berth` made by another runtime that has not copied its values yet.
+        let berth = root.path().join("berth");
+        let child = berth.join("c");
+        std::fs::create_dir_all(&child).unwrap();
+        for d in [&berth, &child] {
+            std::fs::write(d.join("cpuset.cpus"), "\n").unwrap();
+            std::fs::write(d.join("cpuset.mems"), "\n").unwrap();
+        }
+        init_from_parent(&child).unwrap();
+        assert_eq!(read(&child, "cpuset.cpus"), "0-1");
+        assert_eq!(read(&child, "cpuset.mems"), "0");
+        assert_eq!(read(&berth, "cpuset.cpus"), "0-1");
     }
 }
