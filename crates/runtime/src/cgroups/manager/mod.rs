@@ -277,7 +277,10 @@ impl Manager {
                 v1: v1s,
                 unified,
             },
-            berth_parent: cgroups_path.is_none_or(|p| p.as_os_str().is_empty()),
+            // The default, or the engine's `/berth/<id>` (Docker's `/docker/<id>`).
+            berth_parent: cgroups_path.is_none_or(|p| {
+                p.as_os_str().is_empty() || p.parent() == Some(Path::new("/berth"))
+            }),
         })
     }
 

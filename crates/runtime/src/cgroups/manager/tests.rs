@@ -306,3 +306,29 @@ fn default_berth_parent_goes_with_the_last_container() {
         "/berth left behind"
     );
 }
+
+#[test]
+fn the_engines_berth_path_also_leaves_with_the_last_container() {
+    // The engine names `/berth/<id>` explicitly (Docker's `/docker/<id>`); the first
+    // container deleted must not strand the parent the second one joined.
+    let t = tempfile::tempdir().unwrap();
+    let h = hybrid(t.path());
+    let (pa, pb) = (PathBuf::from("/berth/a"), PathBuf::from("/berth/b"));
+    let mut a = Manager::new(&h, Some(&pa), "a").unwrap();
+    a.create().unwrap();
+    let mut b = Manager::new(&h, Some(&pb), "b").unwrap();
+    b.create().unwrap();
+    a.destroy().unwrap();
+    b.destroy().unwrap();
+    assert!(
+        !t.path().join("memory/berth").exists(),
+        "/berth left behind"
+    );
+    // A parent the user chose is never removed.
+    let pc = PathBuf::from("/mine/c");
+    let mut c = Manager::new(&h, Some(&pc), "c").unwrap();
+    std::fs::create_dir_all(t.path().join("memory/mine")).unwrap();
+    c.create().unwrap();
+    c.destroy().unwrap();
+    assert!(t.path().join("memory/mine").exists());
+}
