@@ -53,26 +53,26 @@ fn touch(dir: &Path, files: &[&str]) {
 fn create_records_ownership_and_destroy_removes_only_ours() {
     let t = tempfile::tempdir().unwrap();
     let h = hybrid(t.path());
-    // /berth already exists in the memory hierarchy: joined, not owned.
-    std::fs::create_dir(t.path().join("memory/berth")).unwrap();
-    let mut m = Manager::new(&h, Some(Path::new("/berth/c1")), "c1").unwrap();
+    // /kube (not berth's own parent) already exists in the memory hierarchy: joined, not owned.
+    std::fs::create_dir(t.path().join("memory/kube")).unwrap();
+    let mut m = Manager::new(&h, Some(Path::new("/kube/c1")), "c1").unwrap();
     m.create().unwrap();
     let mem = &m.paths().v1[0].dir;
-    assert_eq!(mem.path, t.path().join("memory/berth/c1"));
-    assert_eq!(mem.created, vec![t.path().join("memory/berth/c1")]);
+    assert_eq!(mem.path, t.path().join("memory/kube/c1"));
+    assert_eq!(mem.created, vec![t.path().join("memory/kube/c1")]);
     assert!(mem.owned());
     let cpu = &m.paths().v1[1];
     assert_eq!(cpu.subsystem, "cpu,cpuacct");
     assert_eq!(
         cpu.dir.created,
         vec![
-            t.path().join("cpu,cpuacct/berth"),
-            t.path().join("cpu,cpuacct/berth/c1")
+            t.path().join("cpu,cpuacct/kube"),
+            t.path().join("cpu,cpuacct/kube/c1")
         ]
     );
     assert_eq!(
         m.paths().unified.as_ref().unwrap().path,
-        t.path().join("unified/berth/c1")
+        t.path().join("unified/kube/c1")
     );
     let sources = m.mount_sources();
     assert_eq!(sources.len(), 6);
@@ -80,7 +80,7 @@ fn create_records_ownership_and_destroy_removes_only_ours() {
         sources[1],
         (
             "cpu,cpuacct".to_string(),
-            t.path().join("cpu,cpuacct/berth/c1")
+            t.path().join("cpu,cpuacct/kube/c1")
         )
     );
 
@@ -90,7 +90,7 @@ fn create_records_ownership_and_destroy_removes_only_ours() {
     assert_eq!(back.paths(), m.paths());
 
     // A second manager on the same path joins everything and owns nothing.
-    let mut j = Manager::new(&h, Some(Path::new("/berth/c1")), "c1").unwrap();
+    let mut j = Manager::new(&h, Some(Path::new("/kube/c1")), "c1").unwrap();
     j.create().unwrap();
     assert!(j
         .paths()
@@ -98,16 +98,16 @@ fn create_records_ownership_and_destroy_removes_only_ours() {
         .iter()
         .all(|h| h.dir.created.is_empty() && !h.dir.owned()));
     j.destroy().unwrap();
-    assert!(t.path().join("memory/berth/c1").is_dir());
+    assert!(t.path().join("memory/kube/c1").is_dir());
 
     back.destroy().unwrap();
-    assert!(!t.path().join("memory/berth/c1").exists());
+    assert!(!t.path().join("memory/kube/c1").exists());
     assert!(
-        t.path().join("memory/berth").is_dir(),
+        t.path().join("memory/kube").is_dir(),
         "pre-existing parent must stay"
     );
-    assert!(!t.path().join("cpu,cpuacct/berth").exists());
-    assert!(!t.path().join("unified/berth").exists());
+    assert!(!t.path().join("cpu,cpuacct/kube").exists());
+    assert!(!t.path().join("unified/kube").exists());
 }
 
 #[test]
