@@ -39,6 +39,10 @@ impl Berth {
                 .tempdir()
                 .unwrap(),
         };
+        // No default bridge (Docker's `"bridge": "none"`): a test that wants one writes
+        // its own daemon.json with its own device and subnet (see network.rs), so no
+        // test makes the host's `berth0`.
+        std::fs::write(b.root.path().join("daemon.json"), r#"{"bridge": "none"}"#).unwrap();
         let out = Command::new(workspace().join("fixtures/busybox-image.sh"))
             .arg(bin_dir().join("berth"))
             .arg("--root")

@@ -87,6 +87,8 @@ fn containers_on_a_bridge_reach_each_other_and_leave_nothing_behind() {
         subnet: "10.231.1.0/24",
     };
     let b = Berth::new();
+    // The default bridge's row (no device is made until a container uses it).
+    std::fs::write(b.root().join("daemon.json"), "{}").unwrap();
     let id = b.ok(&[
         "network",
         "create",
@@ -326,17 +328,16 @@ fn default_bridge_takes_its_device_and_address_from_daemon_json() {
         r#"{"bridge": "bnt3", "bip": "10.231.3.1/24"}"#,
     )
     .unwrap();
-    let out = b.ok(&[
-        "run",
-        "--rm",
-        "--network",
-        "bridge",
-        "busybox",
-        "sh",
-        "-c",
-        "ip -4 -o addr show eth0 | awk '{print $4}'; ip route | grep default",
-    ]);
+    // No --network: the default bridge, as Docker's.
+    let script = "ip -4 -o addr show eth0 | awk '{print $4}'; ip route | grep default";
+    let out = b.ok(&["run", "--rm", "busybox", "sh", "-c", script]);
     assert_eq!(out, "10.231.3.2/24\ndefault via 10.231.3.1 dev eth0 \n");
+    let out = b.ok(&["run", "--rm", "--network", "bridge", "busybox", "sh", "-c", script]);
+    assert_eq!(out, "10.231.3.2/24\ndefault via 10.231.3.1 dev eth0 \n");
+    let id = b.ok(&["create", "busybox", "true"]);
+    let mode = b.ok(&["inspect", "-f", "{{.HostConfig.NetworkMode}}", id.trim()]);
+    assert_eq!(mode.trim(), "bridge");
+    b.ok(&["rm", id.trim()]);
     assert!(link_exists("bnt3"));
     let rm = b.run(&["network", "rm", "bridge"]);
     assert_eq!(code(&rm), 1);
@@ -705,6 +706,8 @@ fn ip_flag_picks_the_address_on_user_networks_only() {
         subnet: "10.231.13.0/24",
     };
     let b = Berth::new();
+    // The default bridge exists (as a row: the refused create makes no device).
+    std::fs::write(b.root().join("daemon.json"), "{}").unwrap();
     make_network(&b, "n13", "bnt13", "10.231.13.0/24");
     let c = b
         .ok(&[
@@ -906,6 +909,7 @@ fn bad_network_input_is_refused_with_dockers_words_and_prune_removes_unused() {
         subnet: "10.231.17.0/24",
     };
     let b = Berth::new();
+    std::fs::write(b.root().join("daemon.json"), "{}").unwrap(); // the default bridge row
     make_network(&b, "n16", "bnt16", "10.231.16.0/24");
     let refused = |args: &[&str], msg: &str| {
         let o = b.run(args);

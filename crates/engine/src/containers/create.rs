@@ -11,6 +11,7 @@ use super::spec::{self, EtcFiles, MountSource, NamespacePaths, NsMode, PlannedKi
 use crate::db::{ContainerRecord, ContainerVolume, StateRecord, VolumeRecord};
 use crate::error::{EngineError, Result};
 use crate::lock::{Held, Lock};
+use crate::networks::config::NetConfig;
 use crate::volumes::VolumeCreate;
 use crate::Engine;
 
@@ -118,10 +119,16 @@ impl Engine {
         Ok(names::random_name(10))
     }
 
-    /// How `--network` maps onto namespaces until bridge networking lands.
+    /// How `--network` maps onto namespaces. The default is the `bridge` network, as
+    /// Docker's; with daemon.json `"bridge": "none"` it is a loopback only (Docker's
+    /// `NetworkDisabled`, recorded here as `none`).
     fn network_mode(&mut self, mode: &str) -> Result<(String, NsMode)> {
         match mode {
-            "" | "default" | "none" => Ok(("none".into(), NsMode::Private)),
+            "" | "default" | "bridge" if NetConfig::load()?.bridge_disabled() => {
+                Ok(("none".into(), NsMode::Private))
+            }
+            "" | "default" => self.network_mode("bridge"),
+            "none" => Ok(("none".into(), NsMode::Private)),
             "host" => Ok(("host".into(), NsMode::Host)),
             m if m.starts_with("container:") => {
                 let other = self.find_container(&m["container:".len()..])?;

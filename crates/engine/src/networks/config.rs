@@ -61,6 +61,12 @@ impl NetConfig {
         })
     }
 
+    /// `"bridge": "none"`: no default bridge (Docker's `--bridge=none`). Containers
+    /// asking for the default network get only a loopback, as with `--network none`.
+    pub fn bridge_disabled(&self) -> bool {
+        self.bridge.as_deref() == Some("none")
+    }
+
     /// The default bridge device's name.
     pub fn bridge_name(&self) -> String {
         self.bridge

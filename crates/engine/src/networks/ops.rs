@@ -87,8 +87,9 @@ impl Engine {
     /// daemon.json `bip`, else the first free pool subnet).
     pub(crate) fn ensure_predefined(&mut self) -> Result<()> {
         let have: Vec<String> = self.db().networks()?.into_iter().map(|n| n.name).collect();
+        let bridge_disabled = NetConfig::load()?.bridge_disabled();
         for name in PREDEFINED {
-            if have.iter().any(|h| h == name) {
+            if have.iter().any(|h| h == name) || (name == "bridge" && bridge_disabled) {
                 continue;
             }
             let mut rec = NetworkRecord {
