@@ -108,6 +108,17 @@ fn exec_runs_in_the_container() {
     // The exec'd process shares the container's pid namespace.
     let ps = b.ok(&["exec", "box", "ps", "-o", "comm"]);
     assert!(ps.contains("sleep"), "{ps}");
+    // A detached exec outlives the `exec -d` that started it.
+    assert_eq!(
+        b.ok(&["exec", "-d", "box", "sh", "-c", "sleep 1; touch /detached-ran"]),
+        ""
+    );
+    std::thread::sleep(Duration::from_millis(1800));
+    assert_eq!(
+        code(&b.run(&["exec", "box", "test", "-e", "/detached-ran"])),
+        0,
+        "the detached exec was killed when its starter exited"
+    );
     b.ok(&["stop", "-t", "0", "box"]);
     let stopped = b.run(&["exec", "box", "true"]);
     assert_eq!(code(&stopped), 1);

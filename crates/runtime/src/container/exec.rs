@@ -181,6 +181,9 @@ fn exec_child(
         preserve_fds,
         init: false,
     })?;
+    // The death signal guarded the setup only: it survives execve, and the process must
+    // outlive whoever started it (`exec -d`, a CLI that exits), as the init does.
+    nix::sys::prctl::set_pdeathsig(None).ctx(|| "clear parent death signal")?;
     chan.send(&Msg::Ready)?;
     prepared.exec(Some(chan))
 }
