@@ -332,7 +332,16 @@ fn default_bridge_takes_its_device_and_address_from_daemon_json() {
     let script = "ip -4 -o addr show eth0 | awk '{print $4}'; ip route | grep default";
     let out = b.ok(&["run", "--rm", "busybox", "sh", "-c", script]);
     assert_eq!(out, "10.231.3.2/24\ndefault via 10.231.3.1 dev eth0 \n");
-    let out = b.ok(&["run", "--rm", "--network", "bridge", "busybox", "sh", "-c", script]);
+    let out = b.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "bridge",
+        "busybox",
+        "sh",
+        "-c",
+        script,
+    ]);
     assert_eq!(out, "10.231.3.2/24\ndefault via 10.231.3.1 dev eth0 \n");
     let id = b.ok(&["create", "busybox", "true"]);
     let mode = b.ok(&["inspect", "-f", "{{.HostConfig.NetworkMode}}", id.trim()]);
@@ -431,7 +440,7 @@ fn system_check_removes_what_a_crash_leaves_on_a_network() {
 }
 
 #[test]
-fn many_containers_come_and_go_without_leaks_and_udp_and_all_ports_publish() {
+fn thirty_containers_come_and_go_without_leaks_and_udp_and_all_ports_publish() {
     if skip() {
         return;
     }
@@ -442,22 +451,49 @@ fn many_containers_come_and_go_without_leaks_and_udp_and_all_ports_publish() {
     let b = Berth::new();
     make_network(&b, "n5", "bnt5", "10.231.5.0/24");
     let mut ids = Vec::new();
-    for _ in 0..12 {
+    // 30 containers, each publishing a port (its firewall element must go with it).
+    for _ in 0..30 {
         ids.push(
-            b.ok(&["run", "-d", "--network", "n5", "busybox", "sleep", "60"])
-                .trim()
-                .to_string(),
+            b.ok(&[
+                "run",
+                "-d",
+                "--network",
+                "n5",
+                "-p",
+                "80",
+                "busybox",
+                "sleep",
+                "60",
+            ])
+            .trim()
+            .to_string(),
         );
     }
     let ips: std::collections::BTreeSet<String> = ids
         .iter()
         .map(|id| b.inspect(id, "{{.NetworkSettings.IPAddress}}"))
         .collect();
-    assert_eq!(ips.len(), 12, "{ips:?}");
-    assert_eq!(veths_on("bnt5").len(), 12);
+    assert_eq!(ips.len(), 30, "{ips:?}");
+    assert_eq!(veths_on("bnt5").len(), 30);
+    let ports_into_subnet = || {
+        Firewall::open()
+            .unwrap()
+            .installed()
+            .unwrap()
+            .ports
+            .into_iter()
+            .filter(|p| p.container_ip.octets()[..3] == [10, 231, 5])
+            .count()
+    };
+    assert_eq!(ports_into_subnet(), 30);
     let mut args = vec!["rm", "-f"];
     args.extend(ids.iter().map(String::as_str));
     b.ok(&args);
+    assert_eq!(
+        ports_into_subnet(),
+        0,
+        "a published port outlived its container"
+    );
     assert_eq!(veths_on("bnt5"), Vec::<String>::new());
     assert_eq!(attached(&b, "n5"), 0);
     let netns: Vec<_> = std::fs::read_dir(b.root().join("run/netns"))
