@@ -158,7 +158,11 @@ impl Firewall {
         self.drop_table_if_empty()
     }
 
-    fn remove_network_elements(&mut self, bridge: &str, subnet: Ipv4Net) -> Result<(), FirewallError> {
+    fn remove_network_elements(
+        &mut self,
+        bridge: &str,
+        subnet: Ipv4Net,
+    ) -> Result<(), FirewallError> {
         if !self.table_exists()? {
             return Ok(());
         }
