@@ -110,7 +110,14 @@ fn exec_runs_in_the_container() {
     assert!(ps.contains("sleep"), "{ps}");
     // A detached exec outlives the `exec -d` that started it.
     assert_eq!(
-        b.ok(&["exec", "-d", "box", "sh", "-c", "sleep 1; touch /detached-ran"]),
+        b.ok(&[
+            "exec",
+            "-d",
+            "box",
+            "sh",
+            "-c",
+            "sleep 1; touch /detached-ran"
+        ]),
         ""
     );
     std::thread::sleep(Duration::from_millis(1800));

@@ -176,11 +176,17 @@ fn without_a_mount_namespace_nothing_is_mounted_on_the_host() {
     let after = e2e::mount_points();
     let bundle = b.path().to_string_lossy().into_owned();
     let in_bundle: Vec<&String> = after.iter().filter(|m| m.starts_with(&bundle)).collect();
-    assert!(in_bundle.is_empty(), "mounts leaked onto the host: {in_bundle:?}");
+    assert!(
+        in_bundle.is_empty(),
+        "mounts leaked onto the host: {in_bundle:?}"
+    );
     let count = |v: &[String], m: &String| v.iter().filter(|x| *x == m).count();
     let stacked: Vec<&String> = after
         .iter()
         .filter(|m| before.contains(m) && count(&after, m) > count(&before, m))
         .collect();
-    assert!(stacked.is_empty(), "mounts leaked onto the host: {stacked:?}");
+    assert!(
+        stacked.is_empty(),
+        "mounts leaked onto the host: {stacked:?}"
+    );
 }
