@@ -1070,3 +1070,112 @@ fn containers_on_a_user_network_reach_each_other_by_name_and_alias() {
     b.ok(&["rm", "-f", "web", "client"]);
     b.ok(&["network", "rm", "n18"]);
 }
+
+#[test]
+fn an_internal_network_keeps_its_containers_inside() {
+    if skip() {
+        return;
+    }
+    let _open = NetGuard {
+        bridge: "bnt20",
+        subnet: "10.231.20.0/24",
+    };
+    let _closed = NetGuard {
+        bridge: "bnt21",
+        subnet: "10.231.21.0/24",
+    };
+    // A host outside every berth network, at 10.231.22.2 behind a host veth.
+    let _outside = Outside::new("bnt22o", "bnt22i", 22);
+    let b = Berth::new();
+    make_network(&b, "open", "bnt20", "10.231.20.0/24");
+    let opt = "com.docker.network.bridge.name=bnt21";
+    b.ok(&[
+        "network",
+        "create",
+        "--internal",
+        "--subnet",
+        "10.231.21.0/24",
+        "-o",
+        opt,
+        "closed",
+    ]);
+    assert_eq!(
+        b.ok(&["network", "inspect", "-f", "{{.Internal}}", "closed"]),
+        "true\n"
+    );
+    let ping = "ping -c1 -W2 10.231.22.2 >/dev/null && echo reached || echo unreachable";
+    // The control: an ordinary network reaches the outside host.
+    let open = b.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "open",
+        "busybox",
+        "sh",
+        "-c",
+        ping,
+    ]);
+    assert_eq!(open, "reached\n");
+
+    let peer = b
+        .ok(&[
+            "run",
+            "-d",
+            "--network",
+            "closed",
+            "-p",
+            "80",
+            "busybox",
+            "sleep",
+            "60",
+        ])
+        .trim()
+        .to_string();
+    let peer_ip = b.inspect(&peer, "{{.NetworkSettings.IPAddress}}");
+    let script = format!(
+        "ip route | grep -c default; {ping}; ping -c1 -W2 {peer_ip} >/dev/null && echo peer"
+    );
+    let out = b.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "closed",
+        "-p",
+        "80",
+        "busybox",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert_eq!(
+        out, "0\nunreachable\npeer\n",
+        "no default route, no way out, peers reachable"
+    );
+    // Even a container that makes itself a default route is not forwarded out.
+    let script = format!("ip route add default via 10.231.21.1 && {ping}");
+    let out = b.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "closed",
+        "--cap-add",
+        "NET_ADMIN",
+        "busybox",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert_eq!(out, "unreachable\n");
+    assert_eq!(
+        b.ok(&["port", &peer]),
+        "",
+        "an internal network publishes nothing"
+    );
+    let installed = Firewall::open().unwrap().installed().unwrap();
+    assert!(installed.internal.contains(&"bnt21".to_string()));
+    assert!(!installed.internal.contains(&"bnt20".to_string()));
+    b.ok(&["rm", "-f", &peer]);
+    b.ok(&["network", "rm", "closed", "open"]);
+    let installed = Firewall::open().unwrap().installed().unwrap();
+    assert!(!installed.internal.contains(&"bnt21".to_string()));
+}

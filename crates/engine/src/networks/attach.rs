@@ -85,7 +85,8 @@ impl Engine {
         let file = std::fs::File::open(&path).map_err(|e| EngineError::io("open", &path, e))?;
         for (i, (n, cfg)) in nets.iter().enumerate() {
             let ip = self.attach_one(c, n, cfg, i, &file)?;
-            if i == 0 {
+            // An internal network publishes nothing (Docker ignores -p there).
+            if i == 0 && !n.internal {
                 self.publish_ports(c, n, ip)?;
             }
         }
@@ -158,7 +159,8 @@ impl Engine {
                 ifname: &ifname,
                 netns: std::os::fd::AsFd::as_fd(netns_file),
                 address: addressing.with_prefix(ip),
-                gateway: (index == 0).then_some(addressing.gateway),
+                // An internal network gives no default route (Docker's).
+                gateway: (index == 0 && !n.internal).then_some(addressing.gateway),
                 mac: endpoint::mac_from_ip(ip),
                 mtu,
             },

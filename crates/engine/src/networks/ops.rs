@@ -264,6 +264,9 @@ impl Engine {
         network::sysctl::set_route_localnet(&n.bridge, true).map_err(net_err)?;
         let mut fw = network::firewall::Firewall::open().map_err(net_err)?;
         fw.add_network(&n.bridge, a.subnet).map_err(net_err)?;
+        if n.internal {
+            fw.add_internal(&n.bridge).map_err(net_err)?;
+        }
         Ok(())
     }
 

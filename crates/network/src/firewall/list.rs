@@ -12,6 +12,8 @@ use super::{FirewallError, PortMapping, Proto};
 pub struct Installed {
     /// Bridges of networks with rules.
     pub bridges: Vec<String>,
+    /// Bridges of internal networks.
+    pub internal: Vec<String>,
     /// Subnets of networks with rules.
     pub subnets: Vec<Ipv4Net>,
     /// Published ports (`host_ip` is `None` for every host address).
@@ -21,7 +23,10 @@ pub struct Installed {
 impl Installed {
     /// Whether nothing is installed.
     pub fn is_empty(&self) -> bool {
-        self.bridges.is_empty() && self.subnets.is_empty() && self.ports.is_empty()
+        self.bridges.is_empty()
+            && self.internal.is_empty()
+            && self.subnets.is_empty()
+            && self.ports.is_empty()
     }
 }
 
@@ -84,6 +89,11 @@ pub fn parse(json: &str) -> Result<Installed, FirewallError> {
                 ("bridges", false) => {
                     if let Some(s) = e.as_str() {
                         out.bridges.push(s.to_string());
+                    }
+                }
+                ("internal", false) => {
+                    if let Some(s) = e.as_str() {
+                        out.internal.push(s.to_string());
                     }
                 }
                 ("subnets", false) => {

@@ -151,10 +151,24 @@ impl Firewall {
         }
     }
 
-    /// Removes a network's elements; those already gone are skipped. The table goes
-    /// with the last of them.
+    /// Marks a network internal: nothing is forwarded into or out of its bridge (its
+    /// containers still reach each other across the bridge).
+    pub fn add_internal(&mut self, bridge: &str) -> Result<(), FirewallError> {
+        self.ensure_table()?;
+        match self.nft.run(&ruleset::internal_element("add", bridge)) {
+            Err(e) if is_exists(&e) => Ok(()),
+            r => r.map(drop),
+        }
+    }
+
+    /// Removes a network's elements (its internal mark included); those already gone are
+    /// skipped. The table goes with the last of them.
     pub fn remove_network(&mut self, bridge: &str, subnet: Ipv4Net) -> Result<(), FirewallError> {
         self.remove_network_elements(bridge, subnet)?;
+        match self.nft.run(&ruleset::internal_element("delete", bridge)) {
+            Err(e) if !is_missing(&e) => return Err(e),
+            _ => {}
+        }
         self.drop_table_if_empty()
     }
 

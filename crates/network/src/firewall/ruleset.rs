@@ -23,6 +23,8 @@ table ip berth {
 	set bridges { type ifname; }
 	set subnets { type ipv4_addr; flags interval; }
 	set same { type ifname . ifname; }
+	# Bridges of internal networks (`network create --internal`): no traffic in or out.
+	set internal { type ifname; }
 	# Published ports: protocol . host address . host port -> container address . port,
 	# and the same for ports published on every host address.
 	map ports { type inet_proto . ipv4_addr . inet_service : ipv4_addr . inet_service; }
@@ -53,6 +55,9 @@ table ip berth {
 		type filter hook forward priority filter; policy accept;
 		ct state established,related accept
 		iifname . oifname @same accept
+		# Internal networks: their containers reach each other only.
+		iifname @internal drop
+		oifname @internal drop
 		# Isolation: no routing from one berth network to another.
 		iifname @bridges oifname @bridges drop
 		iifname @bridges accept
@@ -76,6 +81,11 @@ pub fn network_elements(verb: &str, bridge: &str, subnet: Ipv4Net) -> String {
          {verb} element {TABLE} same {{ {b} . {b} }}\n",
         subnet.trunc()
     )
+}
+
+/// The element marking a network internal.
+pub fn internal_element(verb: &str, bridge: &str) -> String {
+    format!("{verb} element {TABLE} internal {{ {} }}\n", quote(bridge))
 }
 
 fn proto(p: Proto) -> &'static str {
