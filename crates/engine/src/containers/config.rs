@@ -247,8 +247,10 @@ mod tests {
 
     #[test]
     fn docker_field_names() {
-        let mut h = HostConfig::default();
-        h.memory = 64 << 20;
+        let mut h = HostConfig {
+            memory: 64 << 20,
+            ..Default::default()
+        };
         h.restart_policy.name = "on-failure".into();
         let v = serde_json::to_value(&h).unwrap();
         assert_eq!(v["Memory"], 64 << 20);
