@@ -73,6 +73,10 @@ impl Engine {
             }
         }
         let p = self.root().container_dir(id).join("hosts");
-        std::fs::write(&p, text).map_err(|e| EngineError::io("write", &p, e))
+        std::fs::write(&p, text).map_err(|e| EngineError::io("write", &p, e))?;
+        if self.on_user_network(&c)? {
+            self.write_dns_records_for(&c)?;
+        }
+        Ok(())
     }
 }
