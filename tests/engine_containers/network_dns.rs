@@ -165,7 +165,11 @@ fn names_and_aliases_resolve_through_the_embedded_server() {
     for name in ["web", "www", "WEB", "web.", &web[..12]] {
         let out = nslookup(&b, "client", name).unwrap_or_else(|| panic!("nslookup {name}"));
         assert!(out.contains("127.0.0.11"), "{out}");
-        assert_eq!(answers(&out), std::slice::from_ref(&web_ip), "{name}: {out}");
+        assert_eq!(
+            answers(&out),
+            std::slice::from_ref(&web_ip),
+            "{name}: {out}"
+        );
     }
     // getaddrinfo (ping) finds it too.
     b.ok(&["exec", "client", "ping", "-c1", "-W2", "web"]);
@@ -261,6 +265,40 @@ fn bind_53_in(ns: &std::fs::File) -> std::io::Result<()> {
     .unwrap()
 }
 
+/// An A query for `name` to 127.0.0.11:53 over TCP from inside the namespace: the
+/// first address of the answer.
+fn tcp_lookup_in(ns: &std::fs::File, name: &str) -> Option<Ipv4Addr> {
+    use std::io::{Read, Write};
+    let mut q = vec![0x42, 0x42, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+    for l in name.split('.') {
+        q.push(l.len() as u8);
+        q.extend_from_slice(l.as_bytes());
+    }
+    q.extend_from_slice(&[0, 0, 1, 0, 1]);
+    let answer = ::network::netlink::in_netns(ns, move || {
+        let run = || -> std::io::Result<Vec<u8>> {
+            let mut s = std::net::TcpStream::connect("127.0.0.11:53")?;
+            s.set_read_timeout(Some(Duration::from_secs(5)))?;
+            let mut msg = (q.len() as u16).to_be_bytes().to_vec();
+            msg.extend_from_slice(&q);
+            s.write_all(&msg)?;
+            let mut len = [0u8; 2];
+            s.read_exact(&mut len)?;
+            let mut a = vec![0u8; usize::from(u16::from_be_bytes(len))];
+            s.read_exact(&mut a)?;
+            Ok(a)
+        };
+        Ok::<_, ::network::netlink::NetlinkError>(run())
+    })
+    .unwrap()
+    .ok()?;
+    let ancount = u16::from_be_bytes([answer[6], answer[7]]);
+    (answer[..2] == [0x42, 0x42] && ancount >= 1).then(|| {
+        let n = answer.len();
+        Ipv4Addr::new(answer[n - 4], answer[n - 3], answer[n - 2], answer[n - 1])
+    })
+}
+
 #[test]
 fn dns_survives_restarts_and_goes_with_the_container() {
     if skip() {
@@ -312,6 +350,11 @@ fn dns_survives_restarts_and_goes_with_the_container() {
     let ns = std::fs::File::open(&netns).unwrap();
     let busy = bind_53_in(&ns).unwrap_err();
     assert_eq!(busy.kind(), std::io::ErrorKind::AddrInUse, "{busy}");
+    // It answers over TCP too (resolvers retry there after a truncated answer).
+    assert_eq!(
+        tcp_lookup_in(&ns, "Web"),
+        Some(Ipv4Addr::new(10, 232, 4, 2))
+    );
     let monitor_pid = std::fs::read_to_string(b.root().join("run/c").join(&c).join("state.json"))
         .ok()
         .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
