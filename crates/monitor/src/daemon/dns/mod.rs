@@ -326,7 +326,9 @@ impl Dns {
     }
 
     fn read_upstream(&mut self, src: Source) {
-        let mut buf = [0u8; 65535];
+        // Upstreams answer within the size the client advertised (EDNS, at most 4096
+        // from common resolvers; 512 without): a bigger buffer would only cost stack.
+        let mut buf = [0u8; 4096];
         for _ in 0..64 {
             let sock = match src {
                 Source::Upstream6 => self.up6.as_ref(),
