@@ -1,7 +1,7 @@
 //! The monitor's one loop: poll(2) on a signalfd (SIGCHLD), the attach listener and
 //! clients, the container's stdio, a running healthcheck and the embedded DNS server's
 //! sockets; timers for the restart back-off, the next healthcheck and forwarded DNS
-//! queries. No threads (but the one that binds the DNS sockets), no async runtime.
+//! queries. No threads, no async runtime.
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
