@@ -265,20 +265,32 @@ fn bind_53_in(ns: &std::fs::File) -> std::io::Result<()> {
     .unwrap()
 }
 
-/// An A query for `name` to 127.0.0.11:53 over TCP from inside the namespace: the
-/// first address of the answer.
-fn tcp_lookup_in(ns: &std::fs::File, name: &str) -> Option<Ipv4Addr> {
+/// A query (`qtype` for `name`) to 127.0.0.11:53 from inside the namespace, over TCP
+/// or UDP: the answer, if one came within 10 s.
+fn query_in(ns: &std::fs::File, name: &str, qtype: u16, tcp: bool) -> Option<Vec<u8>> {
     use std::io::{Read, Write};
     let mut q = vec![0x42, 0x42, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
     for l in name.split('.') {
         q.push(l.len() as u8);
         q.extend_from_slice(l.as_bytes());
     }
-    q.extend_from_slice(&[0, 0, 1, 0, 1]);
+    q.push(0);
+    q.extend_from_slice(&qtype.to_be_bytes());
+    q.extend_from_slice(&[0, 1]);
+    let timeout = Some(Duration::from_secs(10));
     let answer = ::network::netlink::in_netns(ns, move || {
         let run = || -> std::io::Result<Vec<u8>> {
+            if !tcp {
+                let s = UdpSocket::bind("127.0.0.1:0")?;
+                s.set_read_timeout(timeout)?;
+                s.send_to(&q, "127.0.0.11:53")?;
+                let mut buf = vec![0u8; 4096];
+                let n = s.recv(&mut buf)?;
+                buf.truncate(n);
+                return Ok(buf);
+            }
             let mut s = std::net::TcpStream::connect("127.0.0.11:53")?;
-            s.set_read_timeout(Some(Duration::from_secs(5)))?;
+            s.set_read_timeout(timeout)?;
             let mut msg = (q.len() as u16).to_be_bytes().to_vec();
             msg.extend_from_slice(&q);
             s.write_all(&msg)?;
@@ -292,11 +304,19 @@ fn tcp_lookup_in(ns: &std::fs::File, name: &str) -> Option<Ipv4Addr> {
     })
     .unwrap()
     .ok()?;
-    let ancount = u16::from_be_bytes([answer[6], answer[7]]);
-    (answer[..2] == [0x42, 0x42] && ancount >= 1).then(|| {
-        let n = answer.len();
-        Ipv4Addr::new(answer[n - 4], answer[n - 3], answer[n - 2], answer[n - 1])
-    })
+    (answer.len() >= 12 && answer[..2] == [0x42, 0x42]).then_some(answer)
+}
+
+/// The rcode and answer count of a response.
+fn rcode_and_answers(a: &[u8]) -> (u8, u16) {
+    (a[3] & 0x0f, u16::from_be_bytes([a[6], a[7]]))
+}
+
+/// An A query for `name` over TCP from inside the namespace: the first address.
+fn tcp_lookup_in(ns: &std::fs::File, name: &str) -> Option<Ipv4Addr> {
+    let a = query_in(ns, name, 1, true)?;
+    let n = a.len();
+    (rcode_and_answers(&a) == (0, 1)).then(|| Ipv4Addr::new(a[n - 4], a[n - 3], a[n - 2], a[n - 1]))
 }
 
 #[test]
@@ -350,6 +370,9 @@ fn dns_survives_restarts_and_goes_with_the_container() {
     let ns = std::fs::File::open(&netns).unwrap();
     let busy = bind_53_in(&ns).unwrap_err();
     assert_eq!(busy.kind(), std::io::ErrorKind::AddrInUse, "{busy}");
+    // A known name has no IPv6 address: an empty answer, not an error.
+    let aaaa = query_in(&ns, "web", 28, false).expect("an AAAA answer");
+    assert_eq!(rcode_and_answers(&aaaa), (0, 0));
     // It answers over TCP too (resolvers retry there after a truncated answer).
     assert_eq!(
         tcp_lookup_in(&ns, "Web"),
@@ -360,6 +383,33 @@ fn dns_survives_restarts_and_goes_with_the_container() {
         .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
         .and_then(|v| v["monitor_pid"].as_i64())
         .expect("the monitor's pid");
+    // With no upstream answering, SERVFAIL after the forwarding timeout (5 s).
+    let deaf = b
+        .ok(&[
+            "run",
+            "-d",
+            "--network",
+            "d4",
+            "--dns",
+            "127.0.0.79",
+            "busybox",
+            "sleep",
+            "60",
+        ])
+        .trim()
+        .to_string();
+    let deaf_ns = std::fs::File::open(b.root().join("run/netns").join(&deaf)).unwrap();
+    let asked = Instant::now();
+    let fail = query_in(&deaf_ns, "nothing.test", 1, false).expect("a SERVFAIL");
+    assert_eq!(rcode_and_answers(&fail), (2, 0));
+    let waited = asked.elapsed();
+    assert!(
+        waited >= Duration::from_secs(4) && waited < Duration::from_secs(9),
+        "{waited:?}"
+    );
+    // (Its own names are still answered at once.)
+    assert!(tcp_lookup_in(&deaf_ns, "web").is_some());
+
     b.ok(&["stop", "-t", "1", &c]);
     assert!(!netns.exists(), "{} left behind", netns.display());
     b.until(10, "the monitor's exit", |_| {
@@ -367,6 +417,6 @@ fn dns_survives_restarts_and_goes_with_the_container() {
     });
     // The namespace we still hold no longer has the socket.
     assert!(bind_53_in(&ns).is_ok());
-    b.ok(&["rm", "-f", "web", &c]);
+    b.ok(&["rm", "-f", "web", &c, &deaf]);
     b.ok(&["network", "rm", "d4"]);
 }
