@@ -383,8 +383,8 @@ fn dns_survives_restarts_and_goes_with_the_container() {
         .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
         .and_then(|v| v["monitor_pid"].as_i64())
         .expect("the monitor's pid");
-    // With no upstream answering, SERVFAIL after the forwarding timeout (5 s).
-    let deaf = b
+    // An upstream that refuses (nothing on 127.0.0.79:53) is skipped at once.
+    let skip = b
         .ok(&[
             "run",
             "-d",
@@ -392,6 +392,35 @@ fn dns_survives_restarts_and_goes_with_the_container() {
             "d4",
             "--dns",
             "127.0.0.79",
+            "--dns",
+            UPSTREAM,
+            "busybox",
+            "sleep",
+            "60",
+        ])
+        .trim()
+        .to_string();
+    let skip_ns = std::fs::File::open(b.root().join("run/netns").join(&skip)).unwrap();
+    let asked = Instant::now();
+    let a = query_in(&skip_ns, "outside.test", 1, false).expect("an answer");
+    assert_eq!(rcode_and_answers(&a), (0, 1));
+    assert!(a.ends_with(&OUTSIDE.octets()));
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        asked.elapsed()
+    );
+    // One that never answers (a socket of ours that reads nothing): SERVFAIL after the
+    // forwarding timeout (5 s).
+    let _silent = UdpSocket::bind("127.0.0.80:53").unwrap();
+    let deaf = b
+        .ok(&[
+            "run",
+            "-d",
+            "--network",
+            "d4",
+            "--dns",
+            "127.0.0.80",
             "busybox",
             "sleep",
             "60",
@@ -417,6 +446,6 @@ fn dns_survives_restarts_and_goes_with_the_container() {
     });
     // The namespace we still hold no longer has the socket.
     assert!(bind_53_in(&ns).is_ok());
-    b.ok(&["rm", "-f", "web", &c, &deaf]);
+    b.ok(&["rm", "-f", "web", &c, &skip, &deaf]);
     b.ok(&["network", "rm", "d4"]);
 }

@@ -69,10 +69,10 @@ pub struct Dns {
     tcp_listener: Option<TcpListener>,
     tcp: Vec<TcpConn>,
     next_serial: u64,
-    /// Sockets in the monitor's (host) namespace towards the upstreams, per family.
-    up4: Option<UdpSocket>,
-    up6: Option<UdpSocket>,
-    upstreams: Vec<SocketAddr>,
+    /// One socket per upstream, in the monitor's (host) namespace, connected: only its
+    /// upstream's answers arrive on it, and an ICMP "port unreachable" comes back as
+    /// ECONNREFUSED (the next upstream is tried at once, not after a timeout).
+    upstreams: Vec<UdpSocket>,
     pending: Vec<Pending>,
     records: Records,
     rng: u32,
@@ -82,8 +82,7 @@ pub struct Dns {
 #[derive(Clone, Copy, Debug)]
 pub enum Source {
     Udp,
-    Upstream4,
-    Upstream6,
+    Upstream(usize),
     TcpListener,
     Tcp(usize),
 }
@@ -129,24 +128,23 @@ impl Dns {
         if let Some(t) = &tcp_listener {
             t.set_nonblocking(true)?;
         }
-        let upstreams: Vec<SocketAddr> = opts
-            .upstreams
-            .iter()
-            .filter_map(|s| upstream_addr(s))
-            .collect();
-        let bind = |any: &str| -> io::Result<UdpSocket> {
+        let connect = |to: SocketAddr| -> io::Result<UdpSocket> {
+            let any: SocketAddr = match to {
+                SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+                SocketAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+            };
             let s = UdpSocket::bind(any)?;
+            s.connect(to)?;
             s.set_nonblocking(true)?;
             Ok(s)
         };
-        let up4 = match upstreams.iter().any(SocketAddr::is_ipv4) {
-            true => Some(bind("0.0.0.0:0")?),
-            false => None,
-        };
-        let up6 = match upstreams.iter().any(SocketAddr::is_ipv6) {
-            true => bind("[::]:0").ok(),
-            false => None,
-        };
+        // An upstream that cannot be reached from here (no route, no IPv6) is left out.
+        let upstreams: Vec<UdpSocket> = opts
+            .upstreams
+            .iter()
+            .filter_map(|s| upstream_addr(s))
+            .filter_map(|to| connect(to).ok())
+            .collect();
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.subsec_nanos() ^ std::process::id().rotate_left(16));
@@ -155,8 +153,6 @@ impl Dns {
             tcp_listener,
             tcp: Vec::new(),
             next_serial: 0,
-            up4,
-            up6,
             upstreams,
             pending: Vec::new(),
             records: Records::new(opts.records.clone()),
@@ -167,11 +163,8 @@ impl Dns {
     /// What to poll (all for reading but TCP clients with an answer to write).
     pub fn fds(&self) -> Vec<(BorrowedFd<'_>, Source, bool)> {
         let mut v = vec![(self.udp.as_fd(), Source::Udp, false)];
-        if let Some(s) = &self.up4 {
-            v.push((s.as_fd(), Source::Upstream4, false));
-        }
-        if let Some(s) = &self.up6 {
-            v.push((s.as_fd(), Source::Upstream6, false));
+        for (i, s) in self.upstreams.iter().enumerate() {
+            v.push((s.as_fd(), Source::Upstream(i), false));
         }
         if let Some(l) = &self.tcp_listener {
             if self.tcp.len() < MAX_TCP {
@@ -199,7 +192,7 @@ impl Dns {
     pub fn ready(&mut self, src: Source) {
         match src {
             Source::Udp => self.read_udp(),
-            Source::Upstream4 | Source::Upstream6 => self.read_upstream(src),
+            Source::Upstream(i) => self.read_upstream(i),
             Source::TcpListener => self.accept(),
             Source::Tcp(i) => self.serve_tcp(i),
         }
@@ -290,15 +283,9 @@ impl Dns {
         let n = self.upstreams.len().max(1) as u32;
         let share = (FORWARD_TIMEOUT / n).max(Duration::from_secs(1));
         for upstream in from..self.upstreams.len() {
-            let to = self.upstreams[upstream];
             let id = self.next_id();
-            let sock = match to {
-                SocketAddr::V4(_) => self.up4.as_ref(),
-                SocketAddr::V6(_) => self.up6.as_ref(),
-            };
-            let Some(sock) = sock else { continue };
             msg::set_id(&mut query, id);
-            if sock.send_to(&query, to).is_err() {
+            if self.upstreams[upstream].send(&query).is_err() {
                 continue;
             }
             if self.pending.len() >= MAX_PENDING {
@@ -328,19 +315,31 @@ impl Dns {
         }
     }
 
-    fn read_upstream(&mut self, src: Source) {
+    /// Answers from upstream `u` to their clients; a refusal (ICMP port unreachable)
+    /// sends its pending queries on to the next upstream at once.
+    fn read_upstream(&mut self, u: usize) {
         // Upstreams answer within the size the client advertised (EDNS, at most 4096
         // from common resolvers; 512 without): a bigger buffer would only cost stack.
         let mut buf = [0u8; 4096];
         for _ in 0..64 {
-            let sock = match src {
-                Source::Upstream6 => self.up6.as_ref(),
-                _ => self.up4.as_ref(),
+            let Some(sock) = self.upstreams.get(u) else {
+                return;
             };
-            let Some(sock) = sock else { return };
-            let (n, from) = match sock.recv_from(&mut buf) {
-                Ok(r) => r,
+            let n = match sock.recv(&mut buf) {
+                Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                    let mut i = 0;
+                    while i < self.pending.len() {
+                        if self.pending[i].upstream == u {
+                            let p = self.pending.swap_remove(i);
+                            self.forward(p.client, p.client_id, p.query, u + 1);
+                        } else {
+                            i += 1;
+                        }
+                    }
+                    continue;
+                }
                 Err(_) => return,
             };
             let answer = &mut buf[..n];
@@ -348,7 +347,7 @@ impl Dns {
             let Some(i) = self
                 .pending
                 .iter()
-                .position(|p| p.id == id && self.upstreams.get(p.upstream) == Some(&from))
+                .position(|p| p.id == id && p.upstream == u)
             else {
                 continue;
             };
