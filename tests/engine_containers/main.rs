@@ -15,6 +15,7 @@ mod consistency;
 mod filesystem;
 mod lifecycle;
 mod network;
+mod network_dns;
 mod observe;
 mod terminal;
 mod volumes;

@@ -42,6 +42,22 @@ pub struct MonitorConfig {
     /// The container's event attributes (`image`, `name`, its labels).
     #[serde(default)]
     pub event_attributes: std::collections::BTreeMap<String, String>,
+    /// The embedded DNS server (containers on a user-defined network); `None` serves none.
+    #[serde(default)]
+    pub dns: Option<DnsOpts>,
+}
+
+/// Docker's embedded DNS server at 127.0.0.11:53 inside the container's namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsOpts {
+    /// The container's network namespace file (the engine's bind mount).
+    pub netns: PathBuf,
+    /// The names answered locally: `IP<TAB>name…` lines, replaced atomically by the
+    /// engine when peers come and go; re-read when it changes.
+    pub records: PathBuf,
+    /// Where other names are forwarded: `IP` (port 53) or `IP:PORT`, in order.
+    #[serde(default)]
+    pub upstreams: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -154,6 +154,7 @@ impl Engine {
                 max_retries: rp.maximum_retry_count.max(0) as u32,
             },
             health: health(&c),
+            dns: self.monitor_dns(&c),
             on_exit,
             events: Some(crate::events::journal(self.root())),
             event_attributes: crate::events::container_attributes(&c),

@@ -91,6 +91,7 @@ impl Engine {
             }
         }
         let ids: Vec<String> = nets.into_iter().map(|(n, _)| n.id).collect();
+        self.write_resolv_conf_for(c)?;
         self.write_hosts_for(&c.id)?;
         self.refresh_peer_hosts(&ids);
         Ok(())

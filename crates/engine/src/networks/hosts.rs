@@ -1,9 +1,10 @@
-//! Names on user-defined networks through `/etc/hosts` (a stand-in until the embedded DNS
-//! server of issue #6 exists): each running container's file lists, after Docker's own
-//! lines and its address, every other running container sharing a user-defined network
-//! with it (`IP\tname alias… shortid`). Files are rewritten in place (same inode), so
-//! the bind mount inside a running container sees the change. The default `bridge`
-//! network gets no names, as in Docker.
+//! Each running container's `/etc/hosts`: Docker's own lines, its address, and (as
+//! before the embedded DNS server of issue #6 existed; Docker lists none) every other
+//! running container sharing a user-defined network with it (`IP\tname alias…
+//! shortid`). Files are rewritten in place (same inode), so the bind mount inside a
+//! running container sees the change. The default `bridge` network gets no names, as in
+//! Docker. Each write also rewrites the container's DNS records ([`super::dns`]), which
+//! its monitor's DNS server answers from.
 
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
@@ -73,6 +74,13 @@ impl Engine {
             }
         }
         let p = self.root().container_dir(id).join("hosts");
-        std::fs::write(&p, text).map_err(|e| EngineError::io("write", &p, e))
+        std::fs::write(&p, text).map_err(|e| EngineError::io("write", &p, e))?;
+        // (A records file already there is rewritten even when the last user-defined
+        // network went: its running DNS server must forget the names.)
+        let records = super::dns::records_path(self.root(), id);
+        if self.on_user_network(&c)? || records.exists() {
+            self.write_dns_records_for(&c)?;
+        }
+        Ok(())
     }
 }

@@ -6,7 +6,8 @@
 //! | [`ops`] | network create, ls, rm, prune; the predefined `bridge`, `host`, `none`; bridge up/down |
 //! | [`netns`] | a container's network namespace, made before the runtime starts it |
 //! | [`attach`] | a container's endpoint: address, veth, routes, MTU, ports, `/etc/hosts`; release |
-//! | [`hosts`] | names of peers on user-defined networks in `/etc/hosts` (until DNS) |
+//! | [`hosts`] | each running container's `/etc/hosts`, and its DNS records ([`dns`]) |
+//! | [`dns`] | the embedded DNS server's records, upstreams and `/etc/resolv.conf` (the monitor serves it) |
 //! | [`ports`] | `-p`/`-P` → firewall mappings and the record `port` reads |
 //! | [`settings`] | inspect's `NetworkSettings` and the network inspect JSON |
 //! | [`sweep`] | `system check`: namespace files, veths and ports of no running container |
@@ -16,6 +17,7 @@
 
 pub mod attach;
 pub mod config;
+pub mod dns;
 pub mod hosts;
 pub mod netns;
 pub mod ops;

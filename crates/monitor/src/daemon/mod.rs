@@ -3,6 +3,7 @@
 //! container, report on the sync pipe, then loop until it is gone for good.
 
 mod clients;
+mod dns;
 mod health;
 mod helper;
 mod launch;

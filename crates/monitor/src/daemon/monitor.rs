@@ -1,6 +1,7 @@
 //! The monitor's one loop: poll(2) on a signalfd (SIGCHLD), the attach listener and
-//! clients, the container's stdio and a running healthcheck; timers for the restart
-//! back-off and the next healthcheck. No threads, no async runtime.
+//! clients, the container's stdio, a running healthcheck and the embedded DNS server's
+//! sockets; timers for the restart back-off, the next healthcheck and forwarded DNS
+//! queries. No threads, no async runtime.
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -14,6 +15,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag};
 use nix::unistd::Pid;
 
 use super::clients::{self, Conn, Request};
+use super::dns::{self, Dns};
 use super::health::Checker;
 use super::launch::{self, Launched, Stdio};
 use super::logger::{JsonLog, Stream};
@@ -33,6 +35,7 @@ enum Token {
     In,
     Health,
     Client(usize),
+    Dns(dns::Source),
 }
 
 pub struct Monitor {
@@ -51,6 +54,8 @@ pub struct Monitor {
     restart_at: Option<Instant>,
     backoff: Backoff,
     health: Option<Checker>,
+    /// The embedded DNS server: bound once, kept across restarts (same namespace).
+    dns: Option<Dns>,
     host_mntns: Option<OwnedFd>,
     done: bool,
 }
@@ -84,6 +89,19 @@ impl Monitor {
             ),
             None => None,
         };
+        // DNS is a service to the container, not a condition of its start: a failure
+        // is noted and the container runs without it.
+        let dns = cfg.dns.as_ref().and_then(|o| match Dns::start(o) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                eprintln!(
+                    "berth-monitor: serve DNS at {} in {}: {e}",
+                    dns::ADDR,
+                    o.netns.display()
+                );
+                None
+            }
+        });
         let st = MonitorState {
             monitor_pid: std::process::id() as i32,
             ..Default::default()
@@ -103,6 +121,7 @@ impl Monitor {
             restart_at: None,
             backoff: Backoff::default(),
             health: None,
+            dns,
             host_mntns,
             done: false,
         };
@@ -211,10 +230,14 @@ impl Monitor {
 
     fn poll_once(&mut self) -> Result<()> {
         let now = Instant::now();
-        let wake = [self.restart_at, self.health.as_ref().map(Checker::wake_at)]
-            .into_iter()
-            .flatten()
-            .min();
+        let wake = [
+            self.restart_at,
+            self.health.as_ref().map(Checker::wake_at),
+            self.dns.as_ref().and_then(Dns::wake_at),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let timeout = match wake {
             None => PollTimeout::NONE,
             Some(w) => {
@@ -256,6 +279,13 @@ impl Monitor {
                 fds.push(PollFd::new(c.stream.as_fd(), ev));
                 tokens.push(Token::Client(i));
             }
+            if let Some(d) = &self.dns {
+                for (fd, src, write) in d.fds() {
+                    let ev = if write { PollFlags::POLLOUT } else { inp };
+                    fds.push(PollFd::new(fd, ev));
+                    tokens.push(Token::Dns(src));
+                }
+            }
             match nix::poll::poll(&mut fds, timeout) {
                 Ok(_) | Err(Errno::EINTR) => {}
                 Err(e) => return Err(e).what(|| "poll"),
@@ -287,7 +317,15 @@ impl Monitor {
                     }
                 }
                 Token::Client(i) => self.serve_client(i, revents),
+                Token::Dns(src) => {
+                    if let Some(d) = &mut self.dns {
+                        d.ready(src);
+                    }
+                }
             }
+        }
+        if let Some(d) = &mut self.dns {
+            d.tick();
         }
         self.drop_dead_clients();
         if reap {
