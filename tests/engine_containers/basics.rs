@@ -158,6 +158,49 @@ fn memory_limit_kills_and_pids_limit_holds() {
         "head -c 200m /dev/zero | tail > /dev/null",
     ]);
     assert_ne!(code(&oom), 0, "a 200 MiB tail should not fit in 64 MiB");
+    // The kernel's OOM kill shows in inspect and as an `oom` event, as Docker's.
+    let killed = b.run(&[
+        "run",
+        "--name",
+        "oomed",
+        "-m",
+        "32m",
+        "--memory-swap",
+        "32m",
+        "busybox",
+        "sh",
+        "-c",
+        "exec tail /dev/zero",
+    ]);
+    assert_eq!(code(&killed), 137, "{}", stderr(&killed));
+    assert_eq!(
+        b.ok(&[
+            "inspect",
+            "-f",
+            "{{.State.OOMKilled}} {{.State.ExitCode}}",
+            "oomed"
+        ]),
+        "true 137\n"
+    );
+    let events = b.ok(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        "0s",
+        "--filter",
+        "event=oom",
+        "--format",
+        "{{.Action}} {{.Actor.Attributes.name}}",
+    ]);
+    // The 200 MiB `--rm` container above was OOM-killed too.
+    assert_eq!(events.lines().last(), Some("oom oomed"), "{events}");
+    assert_eq!(events.lines().count(), 2, "{events}");
+    b.ok(&["run", "--name", "calm", "-m", "32m", "busybox", "true"]);
+    assert_eq!(
+        b.ok(&["inspect", "-f", "{{.State.OOMKilled}}", "calm"]),
+        "false\n"
+    );
     let fits = b.run(&[
         "run",
         "--rm",

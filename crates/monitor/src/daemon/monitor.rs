@@ -522,7 +522,14 @@ impl Monitor {
         self.st.exit_code = code;
         self.st.finished_at = crate::time::now();
         self.st.pid = 0;
+        // Read before `delete` removes the cgroups (Docker's State.OOMKilled, `oom` event).
+        self.st.oom_killed = runtime::container::load(&self.cfg.runtime_root, &self.cfg.id)
+            .and_then(|c| runtime::container::oom_killed(&c))
+            .unwrap_or(false);
         launch::delete(&self.cfg)?;
+        if self.st.oom_killed {
+            self.event("oom", &[]);
+        }
         self.event("die", &[("exitCode", code.to_string())]);
         // `berth update --restart` while running: the new policy holds from this exit on.
         if let Some(r) = crate::config::Restart::read_override(&self.cfg.run_dir) {

@@ -17,4 +17,4 @@ pub use exec::{exec, ExecOpts, Execed};
 pub use run::{exec_run, run};
 pub use signal::{kill, parse_signal};
 pub use start::start;
-pub use status::{list, load, pause, pids, resume, state_json, stats, update, Loaded};
+pub use status::{list, load, oom_killed, pause, pids, resume, state_json, stats, update, Loaded};

@@ -131,6 +131,12 @@ pub fn update(c: &mut Loaded, r: &LinuxResources) -> Result<()> {
     c.dir.save(&c.saved)
 }
 
+/// Whether the kernel's OOM killer killed any of the container's processes; readable
+/// after it stopped too, until `delete` removes its cgroups.
+pub fn oom_killed(c: &Loaded) -> Result<bool> {
+    Ok(c.cgroup().oom_kills()? > 0)
+}
+
 pub fn stats(c: &Loaded) -> Result<Stats> {
     if c.status == Status::Stopped {
         return Err(c.wrong_state("a stopped container has no stats"));

@@ -542,6 +542,26 @@ impl Manager {
         Ok(out.into_iter().collect())
     }
 
+    /// How many of the cgroup's processes the kernel's OOM killer has killed: the
+    /// `oom_kill` line of `memory.oom_control` (v1) or `memory.events` (cgroup2). 0 when
+    /// there is no memory controller or the kernel does not count (v1 before 4.13).
+    pub fn oom_kills(&self) -> Result<u64, CgroupError> {
+        let (dir, file) = match self.place("memory", "memory.oom_control") {
+            Ok(Place::V1(d)) => (d, "memory.oom_control"),
+            Ok(Place::V2(d)) => (d, "memory.events"),
+            Err(_) => return Ok(0),
+        };
+        if !fs::exists(dir, file) {
+            return Ok(0);
+        }
+        let text = fs::read(dir, file)?;
+        Ok(text
+            .lines()
+            .find_map(|l| l.strip_prefix("oom_kill "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0))
+    }
+
     /// Statistics read from the files the limits were written to (runc `events --stats`).
     pub fn stats(&self) -> Result<Stats, CgroupError> {
         let mut s = Stats::default();

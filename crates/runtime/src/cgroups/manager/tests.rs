@@ -332,3 +332,22 @@ fn the_engines_berth_path_also_leaves_with_the_last_container() {
     c.destroy().unwrap();
     assert!(t.path().join("memory/mine").exists());
 }
+
+#[test]
+fn oom_kills_are_read_from_the_memory_controller() {
+    let t = tempfile::tempdir().unwrap();
+    let h = hybrid(t.path());
+    let mut m = Manager::new(&h, Some(Path::new("/kube/oom")), "oom").unwrap();
+    m.create().unwrap();
+    assert_eq!(
+        m.oom_kills().unwrap(),
+        0,
+        "no file: the kernel does not count"
+    );
+    std::fs::write(
+        t.path().join("memory/kube/oom/memory.oom_control"),
+        "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n",
+    )
+    .unwrap();
+    assert_eq!(m.oom_kills().unwrap(), 2);
+}
