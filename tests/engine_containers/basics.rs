@@ -276,6 +276,29 @@ fn format_templates_are_go_templates() {
     );
 }
 
+/// `--rm` containers get a volatile overlay (their writable layer is thrown away, so it
+/// is never synced); others keep the ordinary one.
+#[test]
+fn rm_containers_have_a_volatile_writable_layer() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    let root_mount = |out: String| {
+        out.lines()
+            .find(|l| l.split(' ').nth(1) == Some("/"))
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    let rm = root_mount(b.ok(&["run", "--rm", "busybox", "cat", "/proc/mounts"]));
+    assert!(rm.starts_with("overlay / overlay"), "{rm}");
+    assert!(rm.contains("volatile"), "{rm}");
+    let kept = root_mount(b.ok(&["run", "--name", "kept", "busybox", "cat", "/proc/mounts"]));
+    assert!(kept.starts_with("overlay / overlay"), "{kept}");
+    assert!(!kept.contains("volatile"), "{kept}");
+    b.ok(&["rm", "kept"]);
+}
+
 /// The runtime compiles a seccomp profile once and loads the cached program on later
 /// starts: the cached program denies what the profile denies, and a damaged cache file
 /// is recompiled, never loaded.
