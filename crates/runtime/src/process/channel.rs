@@ -121,9 +121,14 @@ mod tests {
     fn an_error_sent_before_exiting_survives_our_unread_message() {
         let (parent, child) = Channel::pair().unwrap();
         parent.send(&Msg::Go).unwrap();
-        child.send(&Msg::Error("join cgroup: EBUSY".into())).unwrap();
+        child
+            .send(&Msg::Error("join cgroup: EBUSY".into()))
+            .unwrap();
         drop(child); // exits with Go unread: ECONNRESET is pending on the parent's end
-        assert_eq!(parent.recv().unwrap(), Msg::Error("join cgroup: EBUSY".into()));
+        assert_eq!(
+            parent.recv().unwrap(),
+            Msg::Error("join cgroup: EBUSY".into())
+        );
         let e = parent.recv().unwrap_err().to_string();
         assert!(e.contains("exited during setup"), "{e}");
     }

@@ -147,7 +147,7 @@ const MAX_INSNS: usize = 4096;
 /// Parses a program in `struct sock_filter` layout; `None` unless it is a whole,
 /// non-empty number of instructions within the kernel's limit.
 fn program_from_bytes(b: &[u8]) -> Option<Vec<libc::sock_filter>> {
-    if b.is_empty() || b.len() % INSN_LEN != 0 || b.len() / INSN_LEN > MAX_INSNS {
+    if b.is_empty() || !b.len().is_multiple_of(INSN_LEN) || b.len() / INSN_LEN > MAX_INSNS {
         return None;
     }
     b.chunks_exact(INSN_LEN)
