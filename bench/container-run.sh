@@ -32,6 +32,10 @@ cleanup() {
   "${B[@]}" rm -f $("${B[@]}" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
   "${PODMAN[@]}" rm -af >/dev/null 2>&1 || true
   "${PODMAN[@]}" system reset -f >/dev/null 2>&1 || true
+  # c/storage binds its overlay directory onto itself; reset does not always undo it.
+  if mountpoint -q "$tmp/podman/root/overlay" 2>/dev/null; then
+    umount "$tmp/podman/root/overlay" || true
+  fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
