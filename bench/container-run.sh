@@ -13,8 +13,15 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 for t in hyperfine podman python3 unshare; do
   command -v "$t" >/dev/null || { echo "container-run.sh: $t is missing" >&2; exit 1; }
 done
-(cd "$repo" && cargo build --release --locked -p cli -p monitor -p runtime-cli >/dev/null 2>&1)
-BERTH="$repo/target/release/berth"
+# BERTH_BENCH_BIN=DIR times the berth, berth-monitor and berth-runtime in DIR instead of
+# a fresh release build (to compare two builds in the same conditions).
+if [ -n "${BERTH_BENCH_BIN:-}" ]; then
+  bin=$BERTH_BENCH_BIN
+else
+  (cd "$repo" && cargo build --release --locked -p cli -p monitor -p runtime-cli >/dev/null 2>&1)
+  bin=${CARGO_TARGET_DIR:-$repo/target}/release
+fi
+BERTH="$bin/berth"
 tmp=$(mktemp -d /tmp/berth-bench-run.XXXXXX)
 printf '[containers]\ndefault_ulimits = ["nofile=20000:20000","nproc=32768:32768"]\n' > "$tmp/containers.conf"
 export CONTAINERS_CONF="$tmp/containers.conf"
@@ -25,11 +32,15 @@ cleanup() {
   "${B[@]}" rm -f $("${B[@]}" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
   "${PODMAN[@]}" rm -af >/dev/null 2>&1 || true
   "${PODMAN[@]}" system reset -f >/dev/null 2>&1 || true
+  # c/storage binds its overlay directory onto itself; reset does not always undo it.
+  if mountpoint -q "$tmp/podman/root/overlay" 2>/dev/null; then
+    umount "$tmp/podman/root/overlay" || true
+  fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-"$repo/fixtures/busybox-bundle.sh" "$tmp/bundle" "$repo/target/release/berth-runtime" >/dev/null
+"$repo/fixtures/busybox-bundle.sh" "$tmp/bundle" "$bin/berth-runtime" >/dev/null
 tar -C "$tmp/bundle/rootfs" -cf "$tmp/rootfs.tar" .
 "${B[@]}" import --change 'CMD ["sh"]' "$tmp/rootfs.tar" busybox:latest >/dev/null
 "${PODMAN[@]}" import -q "$tmp/rootfs.tar" localhost/busybox:latest >/dev/null

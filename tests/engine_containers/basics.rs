@@ -318,3 +318,79 @@ fn format_templates_are_go_templates() {
         stderr(&ps_bad)
     );
 }
+
+/// `--rm` containers get a volatile overlay (their writable layer is thrown away, so it
+/// is never synced); others keep the ordinary one.
+#[test]
+fn rm_containers_have_a_volatile_writable_layer() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    let root_mount = |out: String| {
+        out.lines()
+            .find(|l| l.split(' ').nth(1) == Some("/"))
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    let rm = root_mount(b.ok(&["run", "--rm", "busybox", "cat", "/proc/mounts"]));
+    assert!(rm.starts_with("overlay / overlay"), "{rm}");
+    assert!(rm.contains("volatile"), "{rm}");
+    let kept = root_mount(b.ok(&["run", "--name", "kept", "busybox", "cat", "/proc/mounts"]));
+    assert!(kept.starts_with("overlay / overlay"), "{kept}");
+    assert!(!kept.contains("volatile"), "{kept}");
+    b.ok(&["rm", "kept"]);
+}
+
+/// The runtime compiles a seccomp profile once and loads the cached program on later
+/// starts: the cached program denies what the profile denies, and a damaged cache file
+/// is recompiled, never loaded.
+#[test]
+fn seccomp_profile_denies_from_the_cache_and_a_damaged_cache_is_recompiled() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("deny-mkdir.json");
+    std::fs::write(
+        &profile,
+        r#"{"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}"#,
+    )
+    .unwrap();
+    let opt = format!("seccomp={}", profile.display());
+    let denied = |round: &str| {
+        let out = b.run(&[
+            "run",
+            "--rm",
+            "--security-opt",
+            &opt,
+            "busybox",
+            "sh",
+            "-c",
+            "mkdir /tmp/d 2>&1; echo alive",
+        ]);
+        assert_eq!(code(&out), 0, "{round}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains("Operation not permitted"), "{round}: {text}");
+        assert!(text.ends_with("alive\n"), "{round}: {text}");
+    };
+    denied("compiled");
+    let cache = b.root().join("run/runtime/.seccomp");
+    let files: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!files.is_empty(), "nothing cached in {}", cache.display());
+    denied("cached");
+    let whole: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    for (f, bytes) in files.iter().zip(&whole) {
+        std::fs::write(f, &bytes[..bytes.len() / 2]).unwrap();
+    }
+    denied("damaged cache");
+    // The damaged files were replaced by whole ones.
+    for (f, bytes) in files.iter().zip(&whole) {
+        assert_eq!(&std::fs::read(f).unwrap(), bytes, "{}", f.display());
+    }
+}

@@ -176,8 +176,11 @@ impl ContainerDir {
         let tmp = self.path.join("state.json.tmp");
         let dst = self.path.join(STATE_FILE);
         let write = |p: &Path| -> std::io::Result<()> {
+            // One write(2): straight into the File, serde_json issues one per token
+            // (thousands with a seccomp profile in the spec).
+            let bytes = serde_json::to_vec(s)?;
             let mut f = File::create(p)?;
-            serde_json::to_writer(&mut f, s)?;
+            f.write_all(&bytes)?;
             f.flush()
         };
         write(&tmp).map_err(|e| RuntimeError::Write {
@@ -197,6 +200,12 @@ impl ContainerDir {
             source: e,
         })
     }
+}
+
+/// Where compiled seccomp programs are cached under the state root (not a container:
+/// no state file, and a name no container id can have).
+pub fn seccomp_cache_dir(root: &Path) -> PathBuf {
+    root.join(".seccomp")
 }
 
 /// Lists container ids under `root`.

@@ -235,13 +235,23 @@ impl Engine {
         std::fs::create_dir_all(&rootfs).map_err(io("create container directory", &rootfs))?;
         let snapshotter = self.snapshotter()?;
         undo.snapshot = true;
-        let mounts = snapshotter
-            .prepare(&id, &layer_dirs)
-            .map_err(|e| EngineError::Storage {
-                layer: format!("container {id}"),
-                source: e,
-            })?;
+        let mut mounts =
+            snapshotter
+                .prepare(&id, &layer_dirs)
+                .map_err(|e| EngineError::Storage {
+                    layer: format!("container {id}"),
+                    source: e,
+                })?;
         undo.disarm();
+        // `--rm`: the writable layer is thrown away when the container exits, so overlayfs
+        // need not sync it, neither on the container's fsyncs nor at the unmount when the
+        // container's mount namespace dies (a syncfs of the whole host filesystem, on the
+        // critical path of `run --rm`). podman mounts its `--rm` containers so too.
+        if host.auto_remove {
+            if let Some(m) = mounts.first_mut().filter(|m| m.fs_type == "overlay") {
+                m.options.push("volatile".into());
+            }
+        }
         // Volumes: named ones are created on first use and outlive the container.
         let mut planned = Vec::with_capacity(plan.len());
         let mut volume_rows = Vec::new();

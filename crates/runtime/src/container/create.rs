@@ -78,6 +78,13 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
         process.selinux_label().as_deref(),
         linux.mount_label().as_deref(),
     )?;
+    // Compiled here, once, rather than in the init after the clone: from the cache under
+    // the state root on every start but the first.
+    let seccomp = linux
+        .seccomp()
+        .as_ref()
+        .map(|s| security::compile_cached(s, &state::seccomp_cache_dir(o.root)))
+        .transpose()?;
     let plan = Plan::new(linux)?;
     if process.terminal() == Some(true) && o.console.is_none() {
         return Err(RuntimeError::InvalidConfig {
@@ -159,6 +166,7 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
                 cgroup_join: join.as_ref(),
                 no_pivot: o.no_pivot,
                 preserve_fds: o.preserve_fds,
+                seccomp,
             })
         }
         CloneResult::Parent(pid) => pid,

@@ -87,6 +87,10 @@ pub fn exec(o: ExecOpts<'_>) -> Result<Execed> {
             in_child.push((t, fd));
         }
     }
+    let seccomp = linux
+        .and_then(|l| l.seccomp().as_ref())
+        .map(|s| crate::security::compile_cached(s, &crate::state::seccomp_cache_dir(o.root)))
+        .transpose()?;
     let cg = c.cgroup();
     let (parent_chan, child_chan) = Channel::pair()?;
     let (cloned, mut join) =
@@ -104,7 +108,7 @@ pub fn exec(o: ExecOpts<'_>) -> Result<Execed> {
                 &child_chan,
                 in_child,
                 &o.process,
-                linux.and_then(|l| l.seccomp().as_ref()),
+                seccomp,
                 console,
                 o.preserve_fds,
             ) {
@@ -152,7 +156,7 @@ fn exec_child(
     chan: &Channel,
     nss: Vec<(LinuxNamespaceType, OwnedFd)>,
     process: &Process,
-    seccomp: Option<&oci_spec::runtime::LinuxSeccomp>,
+    seccomp: Option<crate::security::SeccompFilter>,
     console: Option<OwnedFd>,
     preserve_fds: i32,
 ) -> Result<std::convert::Infallible> {

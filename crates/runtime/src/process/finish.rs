@@ -10,7 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use nix::unistd::{Gid, Uid};
-use oci_spec::runtime::{LinuxSeccomp, Process};
+use oci_spec::runtime::Process;
 
 use super::channel::{Channel, Msg};
 use super::lookup::find_program;
@@ -20,7 +20,8 @@ use crate::security;
 /// What the process needs besides its spec.
 pub struct Tail<'a> {
     pub process: &'a Process,
-    pub seccomp: Option<&'a LinuxSeccomp>,
+    /// Compiled by the runtime before the clone (`security::compile_cached`).
+    pub seccomp: Option<security::SeccompFilter>,
     /// A connection to the `--console-socket` (or the runtime's own pty relay).
     pub console: Option<OwnedFd>,
     /// fds 3..3+N stay open in the container (`--preserve-fds`).
@@ -89,7 +90,7 @@ pub fn prepare(t: Tail<'_>) -> Result<Prepared> {
     if nnp {
         security::set_no_new_privileges()?;
     }
-    let filter = t.seccomp.map(security::compile).transpose()?;
+    let filter = t.seccomp;
     let late_seccomp = if nnp {
         filter
     } else {

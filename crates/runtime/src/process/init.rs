@@ -37,6 +37,8 @@ pub struct InitCtx<'a> {
     pub cgroup_join: Option<&'a crate::cgroups::SelfJoin>,
     pub no_pivot: bool,
     pub preserve_fds: i32,
+    /// `linux.seccomp`, compiled before the clone.
+    pub seccomp: Option<crate::security::SeccompFilter>,
 }
 
 /// Entry point in the child after clone. Never returns.
@@ -156,7 +158,7 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
         .ok_or_else(|| RuntimeError::Init("no process".into()))?;
     let prepared = finish::prepare(Tail {
         process,
-        seccomp: linux.seccomp().as_ref(),
+        seccomp: ctx.seccomp,
         console: ctx.console,
         preserve_fds: ctx.preserve_fds,
         init: spec

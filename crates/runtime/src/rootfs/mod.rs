@@ -197,7 +197,6 @@ pub fn finalize(sys: &dyn Mounter, spec: &Spec) -> Result<()> {
 #[cfg(test)]
 mod tests {
     //! The mount sequence, checked with the recording double: no privileges needed.
-    use std::path::PathBuf;
 
     use oci_spec::runtime::{Mount, MountBuilder};
 
@@ -303,10 +302,7 @@ mod tests {
             (Some("tmpfs"), MsFlags::MS_RDONLY)
         );
         assert_eq!(calls[1].source.as_deref(), Some("/dev/null"));
-        assert_eq!(
-            calls[1].target,
-            PathBuf::from(root.path().join("proc/kcore"))
-        );
+        assert_eq!(calls[1].target, root.path().join("proc/kcore"));
 
         let failing = Recorder {
             fail_at: Some(0),

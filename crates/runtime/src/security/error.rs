@@ -69,7 +69,14 @@ pub enum SeccompError {
     #[error("cannot load the seccomp filter into the kernel: {source}; without process.noNewPrivileges the filter must be loaded while the process still holds CAP_SYS_ADMIN")]
     Load {
         #[source]
-        source: libseccomp::error::SeccompError,
+        source: std::io::Error,
+    },
+    #[error("the seccomp filter could not be applied to thread {tid} of the process (SECCOMP_FILTER_FLAG_TSYNC); remove the flag or the conflicting filter")]
+    Tsync { tid: i64 },
+    #[error("cannot export the compiled seccomp filter: {source}")]
+    Export {
+        #[source]
+        source: std::io::Error,
     },
 }
 

@@ -336,3 +336,34 @@ pub fn default_sigpipe() -> io::Result<()> {
         Err(io::Error::last_os_error())
     }
 }
+
+/// seccomp(SECCOMP_SET_MODE_FILTER, flags, prog): installs a classic-BPF filter made
+/// of `program` (`struct sock_filter` entries) on the calling thread (all threads with
+/// SECCOMP_FILTER_FLAG_TSYNC). Returns the syscall's non-negative result: with TSYNC,
+/// a positive value is the id of a thread that could not be synchronised.
+pub fn seccomp_set_mode_filter(
+    flags: libc::c_ulong,
+    program: &[libc::sock_filter],
+) -> io::Result<i64> {
+    let len =
+        u16::try_from(program.len()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let prog = libc::sock_fprog {
+        len,
+        // The kernel copies the program and never writes through this pointer.
+        filter: program.as_ptr().cast_mut(),
+    };
+    // SAFETY: `prog` points at `len` valid sock_filter entries that outlive the call;
+    // the kernel copies them before returning.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            flags,
+            &prog as *const libc::sock_fprog,
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(ret)
+}
