@@ -319,7 +319,13 @@ fn hostile_symlinks_are_contained(running: bool) {
     if !running {
         // The first run exited; look with a fresh process in the same filesystem.
         let r = b.run(&["cp", &format!("evil:{o}/secret"), "-"]);
-        assert!(String::from_utf8_lossy(&r.stdout).contains("pwned"));
+        assert!(
+            String::from_utf8_lossy(&r.stdout).contains("pwned"),
+            "code {:?}, {} bytes out: {}",
+            r.status.code(),
+            r.stdout.len(),
+            stderr(&r)
+        );
     } else {
         assert_eq!(
             b.ok(&["exec", "evil", "cat", &format!("{o}/secret")]),

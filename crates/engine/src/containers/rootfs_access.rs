@@ -24,7 +24,7 @@ use nix::mount::MsFlags;
 use rustix::fs::{Mode, OFlags};
 
 use super::copy::resolve;
-use super::state::{alive, is_active};
+use super::state::{is_active, running};
 use crate::db::ContainerRecord;
 use crate::error::{EngineError, Result};
 use crate::Engine;
@@ -71,6 +71,18 @@ fn cerr(id: &str, what: &str, e: impl std::fmt::Display) -> EngineError {
     }
 }
 
+/// Whether `pid` stops running within a moment (a process whose `/proc/PID/root` is
+/// already gone is in the middle of exiting).
+fn exited_soon(pid: i32) -> bool {
+    for _ in 0..100 {
+        if !running(pid) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    false
+}
+
 impl Engine {
     /// Runs `f` with the container's root directory (see the module doc). `f` may run on
     /// another thread, whose mount namespace is private.
@@ -81,15 +93,19 @@ impl Engine {
         f: impl FnOnce(&RootDir) -> Result<T> + Send,
     ) -> Result<T> {
         let pid = c.state.pid;
-        if view == View::Live && is_active(&c.state.status) && pid > 0 && alive(pid) {
+        if view == View::Live && is_active(&c.state.status) && pid > 0 && running(pid) {
             let p = PathBuf::from(format!("/proc/{pid}/root"));
-            let fd = rustix::fs::open(
+            match rustix::fs::open(
                 &p,
                 OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
                 Mode::empty(),
-            )
-            .map_err(|e| EngineError::io("open", &p, e.into()))?;
-            return f(&RootDir { fd, path: p });
+            ) {
+                Ok(fd) => return f(&RootDir { fd, path: p }),
+                // It is exiting (its root goes before it turns zombie) or has exited
+                // since the check: its snapshot is the way in.
+                Err(_) if exited_soon(pid) => {}
+                Err(e) => return Err(EngineError::io("open", &p, e.into())),
+            }
         }
         let mounts = self
             .snapshotter()?
