@@ -177,6 +177,11 @@ impl Engine {
         n: &NetworkRecord,
         ip: Ipv4Addr,
     ) -> Result<()> {
+        // Nothing to publish: no firewall round trip (libnftables and a table listing
+        // cost milliseconds on every start).
+        if c.host_config.port_bindings.is_empty() && !c.host_config.publish_all_ports {
+            return Ok(());
+        }
         let mut fw = Firewall::open().map_err(net_err)?;
         let installed = fw.installed().map_err(net_err)?.ports;
         let exposed: Vec<String> = c.config.exposed_ports.keys().cloned().collect();
