@@ -180,3 +180,40 @@ fn prune_removes_dangling_then_all() {
     assert!(out.contains("MB"), "{out}");
     assert_eq!(entries(&berth.path("layers")), 0);
 }
+
+#[test]
+fn images_filters_label_before_since_as_docker() {
+    if not_root() {
+        return;
+    }
+    let berth = Berth::new();
+    let work = tempfile::tempdir().unwrap();
+    let tar = busybox_tarball(work.path());
+    let tar = tar.to_str().unwrap();
+    // Creation times have one-second resolution in the tests' view: space them out.
+    berth.ok(&["import", tar, "first:1"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    berth.ok(&["import", "-c", "LABEL team=core", tar, "second:1"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    berth.ok(&["import", "-c", "LABEL team=edge", tar, "third:1"]);
+    let names =
+        |filter: &str| berth.ok(&["images", "--format", "{{.Repository}}", "--filter", filter]);
+    assert_eq!(names("label=team"), "third\nsecond\n");
+    assert_eq!(names("label=team=edge"), "third\n");
+    assert_eq!(names("before=third:1"), "second\nfirst\n");
+    assert_eq!(names("since=first:1"), "third\nsecond\n");
+    let out = berth.run(&["images", "--filter", "since=nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("No such image: nope"),
+        "{}",
+        stderr(&out)
+    );
+    let out = berth.run(&["images", "--filter", "colour=red"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("invalid filter 'colour'"),
+        "{}",
+        stderr(&out)
+    );
+}

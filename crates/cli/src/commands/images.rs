@@ -132,8 +132,22 @@ fn headers() -> serde_json::Value {
     serde_json::Value::Object(m)
 }
 
+/// The creation time of the image `reference` (a name or an id prefix) names, for the
+/// `before=`/`since=` filters.
+fn created_of(
+    images: &[ImageSummary],
+    service: &engine::ImageService,
+    reference: &str,
+) -> anyhow::Result<Option<std::time::SystemTime>> {
+    let id = service
+        .resolve(reference)
+        .map_err(|_| anyhow::anyhow!("Error response from daemon: No such image: {reference}"))?;
+    Ok(images.iter().find(|i| i.id == id).and_then(|i| i.created))
+}
+
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
-    let images = g.service()?.list().map_err(daemon)?;
+    let service = g.service()?;
+    let images = service.list().map_err(daemon)?;
     let mut rows = rows(&images);
     if let Some(filter) = &a.repository {
         let (repo, tag) = match filter.rfind(':') {
@@ -158,9 +172,38 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             Some(("reference", pat)) => rows.retain(|r| {
                 glob(pat, &r.repository) || glob(pat, &format!("{}:{}", r.repository, r.tag))
             }),
-            _ => anyhow::bail!(
-                "Error response from daemon: invalid filter '{f}' (supported: dangling, reference)"
-            ),
+            // Images made before / after the one named (Docker's, by creation time).
+            Some((which @ ("before" | "since"), reference)) => {
+                let Some(at) = created_of(&images, &service, reference)? else {
+                    continue;
+                };
+                rows.retain(|r| match r.image.created {
+                    Some(c) if which == "before" => c < at,
+                    Some(c) => c > at,
+                    None => false,
+                });
+            }
+            // `label=KEY` or `label=KEY=VALUE` on the image config's labels.
+            Some(("label", want)) => {
+                let (key, value) = match want.split_once('=') {
+                    Some((k, v)) => (k, Some(v)),
+                    None => (want, None),
+                };
+                rows.retain(|r| {
+                    let labels = service
+                        .config(&r.image.id)
+                        .ok()
+                        .and_then(|c| c.config().as_ref().and_then(|c| c.labels().clone()))
+                        .unwrap_or_default();
+                    match (labels.get(key), value) {
+                        (Some(v), Some(want)) => v == want,
+                        (Some(_), None) => true,
+                        (None, _) => false,
+                    }
+                });
+            }
+            Some((key, _)) => anyhow::bail!("Error response from daemon: invalid filter '{key}'"),
+            None => anyhow::bail!("bad format of filter (expected name=value)"),
         }
     }
     let id = |img: &ImageSummary| {
