@@ -16,9 +16,9 @@ use super::*;
 
 /// Removes a test's bridge and its firewall elements on drop (declare it before the
 /// `Berth`, so the containers go first).
-struct NetGuard {
-    bridge: &'static str,
-    subnet: &'static str,
+pub(super) struct NetGuard {
+    pub(super) bridge: &'static str,
+    pub(super) subnet: &'static str,
 }
 
 impl Drop for NetGuard {
@@ -364,7 +364,7 @@ fn default_bridge_takes_its_device_and_address_from_daemon_json() {
 }
 
 /// Creates network `name` on bridge `bridge` with `subnet`; returns its id.
-fn make_network(b: &Berth, name: &str, bridge: &str, subnet: &str) -> String {
+pub(super) fn make_network(b: &Berth, name: &str, bridge: &str, subnet: &str) -> String {
     let opt = format!("com.docker.network.bridge.name={bridge}");
     b.ok(&["network", "create", "--subnet", subnet, "-o", &opt, name])
         .trim()

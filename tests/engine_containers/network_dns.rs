@@ -10,9 +10,7 @@
 use std::net::{Ipv4Addr, UdpSocket};
 use std::sync::OnceLock;
 
-use ::network::firewall::Firewall;
-use ::network::netlink::Netlink;
-
+use super::network::{make_network, NetGuard};
 use super::*;
 
 /// The upstream every test container is given.
@@ -20,24 +18,6 @@ const UPSTREAM: &str = "127.0.0.77";
 /// What the responder answers for `outside.test.`: a loopback address, so that a
 /// container can ping it without a packet leaving its namespace.
 const OUTSIDE: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 78);
-
-/// Removes a test's bridge and its firewall elements on drop (declare it before the
-/// `Berth`, so the containers go first).
-struct NetGuard {
-    bridge: &'static str,
-    subnet: &'static str,
-}
-
-impl Drop for NetGuard {
-    fn drop(&mut self) {
-        if let Ok(mut fw) = Firewall::open() {
-            let _ = fw.remove_network(self.bridge, self.subnet.parse().unwrap());
-        }
-        if let Ok(mut nl) = Netlink::open() {
-            let _ = nl.delete_link_by_name(self.bridge);
-        }
-    }
-}
 
 /// A DNS responder on the host's 127.0.0.77:53 for the whole test binary: an A record
 /// for `outside.test.`, an empty answer for its other types, NXDOMAIN for every other
@@ -87,11 +67,6 @@ fn respond(q: &[u8]) -> Option<Vec<u8>> {
         out.extend_from_slice(&OUTSIDE.octets());
     }
     Some(out)
-}
-
-fn make_network(b: &Berth, name: &str, bridge: &str, subnet: &str) {
-    let opt = format!("com.docker.network.bridge.name={bridge}");
-    b.ok(&["network", "create", "--subnet", subnet, "-o", &opt, name]);
 }
 
 /// `run -d --dns 127.0.0.77` of a sleeping busybox with these extra flags; the id.

@@ -27,7 +27,18 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             Err(e) => errors.push(format!("Error: {e}")),
         }
     }
-    errors.extend(print_values(&found, tpl.as_ref())?);
+    report(&found, tpl.as_ref(), errors)?;
+    Ok(())
+}
+
+/// Prints what was found ([`print_values`]), then every error (the lookups' first, then
+/// the template's) on stderr; any error makes the command fail (exit 1), as Docker's.
+pub fn report(
+    found: &[serde_json::Value],
+    format: Option<&Template>,
+    mut errors: Vec<String>,
+) -> anyhow::Result<()> {
+    errors.extend(print_values(found, format)?);
     for e in &errors {
         eprintln!("{e}");
     }
@@ -40,7 +51,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
 /// Docker's inspect output: a 4-space-indented JSON array, or one template line per value
 /// (parsed by [`check_format`]). A template that fails on a value (docker/cli executes it on the raw JSON with
 /// `missingkey=error`) gives that value's error, returned for the caller to report.
-pub fn print_values(
+fn print_values(
     found: &[serde_json::Value],
     format: Option<&Template>,
 ) -> anyhow::Result<Vec<String>> {
@@ -146,12 +157,6 @@ pub fn run_any(g: &Global, a: AnyArgs) -> anyhow::Result<()> {
             _ => format!("Error: No such object: {n}"),
         });
     }
-    errors.extend(print_values(&found, tpl.as_ref())?);
-    for e in &errors {
-        eprintln!("{e}");
-    }
-    if !errors.is_empty() {
-        return Err(Failed.into());
-    }
+    report(&found, tpl.as_ref(), errors)?;
     Ok(())
 }

@@ -242,13 +242,7 @@ pub fn run(g: &Global, c: Cmd) -> anyhow::Result<()> {
                     Err(e) => errors.push(format!("Error response from daemon: {e}")),
                 }
             }
-            errors.extend(super::inspect::print_values(&found, tpl.as_ref())?);
-            for e in &errors {
-                eprintln!("{e}");
-            }
-            if !errors.is_empty() {
-                return Err(Failed.into());
-            }
+            super::inspect::report(&found, tpl.as_ref(), errors)?;
         }
         Cmd::Rm(a) => {
             let mut failed = false;

@@ -62,17 +62,6 @@ fn io<'a>(op: &'static str, p: &'a Path) -> impl FnOnce(std::io::Error) -> Engin
     move |e| EngineError::io(op, p, e)
 }
 
-/// The host's resolv.conf (systemd-resolved's upstream file when the stub is in use).
-fn host_resolv_conf() -> String {
-    let main = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    if main.contains("nameserver 127.0.0.53") {
-        if let Ok(up) = std::fs::read_to_string("/run/systemd/resolve/resolv.conf") {
-            return up;
-        }
-    }
-    main
-}
-
 impl Engine {
     /// Removes what a failed `create` made after the snapshot (the snapshot, the
     /// directory, the anonymous volumes' directories) and hands back the error.
@@ -123,11 +112,12 @@ impl Engine {
     /// Docker's; with daemon.json `"bridge": "none"` it is a loopback only (Docker's
     /// `NetworkDisabled`, recorded here as `none`).
     fn network_mode(&mut self, mode: &str) -> Result<(String, NsMode)> {
+        let mode = match mode {
+            "" | "default" | "bridge" if NetConfig::load()?.bridge_disabled() => "none",
+            "" | "default" => "bridge",
+            m => m,
+        };
         match mode {
-            "" | "default" | "bridge" if NetConfig::load()?.bridge_disabled() => {
-                Ok(("none".into(), NsMode::Private))
-            }
-            "" | "default" => self.network_mode("bridge"),
             "none" => Ok(("none".into(), NsMode::Private)),
             "host" => Ok(("host".into(), NsMode::Host)),
             m if m.starts_with("container:") => {
@@ -350,7 +340,7 @@ impl Engine {
             write(
                 &files.resolv_conf,
                 &spec::resolv_conf(
-                    &host_resolv_conf(),
+                    &spec::host_resolv_conf(),
                     &host.dns,
                     &host.dns_search,
                     &host.dns_options,

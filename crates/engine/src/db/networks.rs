@@ -107,22 +107,35 @@ fn ep_row(path: &std::path::Path, r: &Row<'_>) -> rusqlite::Result<Result<Endpoi
 }
 
 impl Db {
-    fn query_networks(&self, clause: &str, arg: &str) -> Result<Vec<NetworkRecord>> {
-        let sql = format!("SELECT {NET_COLS} FROM networks {clause}");
-        let mut st = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let args: Vec<&str> = if clause.contains("?1") {
+    /// Rows of `sql` (`?1` bound to `arg` when it has one), each made by `row`.
+    fn query_rows<T>(
+        &self,
+        sql: &str,
+        arg: &str,
+        row: fn(&std::path::Path, &Row<'_>) -> rusqlite::Result<Result<T>>,
+    ) -> Result<Vec<T>> {
+        let mut st = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let args: Vec<&str> = if sql.contains("?1") {
             vec![arg]
         } else {
             Vec::new()
         };
         let rows = st
-            .query_map(rusqlite::params_from_iter(args), |r| net_row(&self.path, r))
+            .query_map(rusqlite::params_from_iter(args), |r| row(&self.path, r))
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for r in rows {
             out.push(r.map_err(|e| self.err(e))??);
         }
         Ok(out)
+    }
+
+    fn query_networks(&self, clause: &str, arg: &str) -> Result<Vec<NetworkRecord>> {
+        self.query_rows(
+            &format!("SELECT {NET_COLS} FROM networks {clause}"),
+            arg,
+            net_row,
+        )
     }
 
     /// Every network, by name.
@@ -184,21 +197,11 @@ impl Db {
     }
 
     fn query_endpoints(&self, clause: &str, arg: &str) -> Result<Vec<EndpointRecord>> {
-        let sql = format!("SELECT {EP_COLS} FROM endpoints {clause}");
-        let mut st = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let args: Vec<&str> = if clause.contains("?1") {
-            vec![arg]
-        } else {
-            Vec::new()
-        };
-        let rows = st
-            .query_map(rusqlite::params_from_iter(args), |r| ep_row(&self.path, r))
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r.map_err(|e| self.err(e))??);
-        }
-        Ok(out)
+        self.query_rows(
+            &format!("SELECT {EP_COLS} FROM endpoints {clause}"),
+            arg,
+            ep_row,
+        )
     }
 
     /// Every endpoint.

@@ -36,18 +36,6 @@ pub fn records_path(root: &Root, id: &str) -> PathBuf {
     root.container_dir(id).join("dns.records")
 }
 
-/// The host's resolver configuration (systemd-resolved's upstream file rather than its
-/// stub, as `create` reads it).
-fn host_resolv_conf() -> String {
-    let main = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    if main.contains("nameserver 127.0.0.53") {
-        if let Ok(up) = std::fs::read_to_string("/run/systemd/resolve/resolv.conf") {
-            return up;
-        }
-    }
-    main
-}
-
 /// The words after each `key` line of a resolv.conf (the last `search`/`domain` wins).
 fn resolv_values(text: &str, keys: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
@@ -151,7 +139,7 @@ impl Engine {
     /// Rewrites the container's `/etc/resolv.conf` (in place: same inode) for the
     /// networks it starts on: the embedded server's, or the default bridge's.
     pub(crate) fn write_resolv_conf_for(&self, c: &ContainerRecord) -> Result<()> {
-        let host = host_resolv_conf();
+        let host = crate::containers::spec::host_resolv_conf();
         let hc = &c.host_config;
         let text = if self.on_user_network(c)? {
             let raw = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();

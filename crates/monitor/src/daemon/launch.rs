@@ -162,9 +162,19 @@ pub fn launch(cfg: &MonitorConfig) -> Result<Launched> {
 
 /// Deletes the runtime's container (killing what is left of it). Errors go to the
 /// monitor's log: there is nothing more to do about them here.
-pub fn delete(cfg: &MonitorConfig) -> Result<()> {
+/// The helper's exit status when the kernel's OOM killer had killed one of the
+/// container's processes (read from its memory cgroup before the cgroups go).
+const DELETED_AFTER_OOM: i32 = 3;
+
+/// Deletes the container in a helper child (the runtime state is never loaded into the
+/// monitor itself); returns whether the OOM killer had killed any of its processes.
+pub fn delete(cfg: &MonitorConfig) -> Result<bool> {
     let helper = super::helper::fork(c"berth:[delete]", || {
+        let oom = runtime::container::load(&cfg.runtime_root, &cfg.id)
+            .and_then(|c| runtime::container::oom_killed(&c))
+            .unwrap_or(false);
         match runtime::container::delete(&cfg.runtime_root, &cfg.id, true) {
+            Ok(()) | Err(runtime::RuntimeError::NotFound(_)) if oom => DELETED_AFTER_OOM,
             Ok(()) | Err(runtime::RuntimeError::NotFound(_)) => 0,
             Err(e) => {
                 eprintln!("berth-monitor: delete container {}: {e}", cfg.id);
@@ -172,5 +182,5 @@ pub fn delete(cfg: &MonitorConfig) -> Result<()> {
             }
         }
     })?;
-    super::helper::wait(helper).map(drop)
+    super::helper::wait(helper).map(|code| code == DELETED_AFTER_OOM)
 }

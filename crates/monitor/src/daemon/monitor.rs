@@ -522,11 +522,8 @@ impl Monitor {
         self.st.exit_code = code;
         self.st.finished_at = crate::time::now();
         self.st.pid = 0;
-        // Read before `delete` removes the cgroups (Docker's State.OOMKilled, `oom` event).
-        self.st.oom_killed = runtime::container::load(&self.cfg.runtime_root, &self.cfg.id)
-            .and_then(|c| runtime::container::oom_killed(&c))
-            .unwrap_or(false);
-        launch::delete(&self.cfg)?;
+        // Docker's State.OOMKilled and `oom` event.
+        self.st.oom_killed = launch::delete(&self.cfg)?;
         if self.st.oom_killed {
             self.event("oom", &[]);
         }

@@ -60,6 +60,17 @@ fn is_loopback(ns: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// The host's resolv.conf (systemd-resolved's upstream file when its stub is in use).
+pub fn host_resolv_conf() -> String {
+    let main = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    if main.contains("nameserver 127.0.0.53") {
+        if let Ok(up) = std::fs::read_to_string("/run/systemd/resolve/resolv.conf") {
+            return up;
+        }
+    }
+    main
+}
+
 /// Docker's `/etc/resolv.conf` for a container on the default network: the host's file
 /// without loopback nameservers (they mean nothing inside the container's network
 /// namespace); Google's 8.8.8.8 and 8.8.4.4 when none is left; `--dns`, `--dns-search`

@@ -59,7 +59,9 @@ use serde::Serialize;
 use crate::containers::config::{ContainerConfig, HostConfig};
 
 pub use error::SpecError;
-pub use etc_files::{default_hostname, hosts_file, hosts_file_with_address, resolv_conf};
+pub use etc_files::{
+    default_hostname, host_resolv_conf, hosts_file, hosts_file_with_address, resolv_conf,
+};
 pub use mounts::{plan_mounts, MountRequest, MountSource, PlannedKind, PlannedMount};
 pub use namespaces::{NamespacePaths, NsMode};
 pub use process::merge_image_config;
