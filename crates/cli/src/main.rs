@@ -41,6 +41,7 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 enum Cmd {
     #[command(flatten)]
     Verb(container::Verb),
@@ -94,6 +95,7 @@ enum Cmd {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 enum ImageCmd {
     /// List images.
     #[command(visible_alias = "list")]
@@ -177,5 +179,42 @@ fn main() -> ExitCode {
             }
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Subcommands get their arguments late (`defer`, so that one command does not build
+    /// all the others' ~1000 arguments); a doc comment on a flattened `Args` struct would
+    /// then replace the command's own description in `--help`.
+    #[test]
+    fn deferred_subcommands_keep_their_own_description() {
+        let mut cli = Cli::command();
+        cli.build();
+        let about = |path: &[&str]| {
+            let mut c = &cli;
+            for p in path {
+                c = c.find_subcommand(p).expect("subcommand");
+            }
+            c.get_about().map(|a| a.to_string()).unwrap_or_default()
+        };
+        assert_eq!(
+            about(&["run"]),
+            "Create and run a new container from an image"
+        );
+        assert_eq!(about(&["create"]), "Create a new container");
+        assert_eq!(
+            about(&["container", "run"]),
+            "Create and run a new container from an image"
+        );
+        assert_eq!(about(&["network", "create"]), "Create a network");
     }
 }

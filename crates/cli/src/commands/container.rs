@@ -11,6 +11,7 @@ use crate::Global;
 /// The container verbs Docker has both at the top level (`docker run`) and under
 /// `docker container` (`docker container run`): one definition for both places.
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum Verb {
     /// Create and run a new container from an image.
     #[command(disable_help_flag = true)]
@@ -62,6 +63,7 @@ pub enum Verb {
 
 /// `berth container <verb>`.
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum Cmd {
     #[command(flatten)]
     Verb(Verb),

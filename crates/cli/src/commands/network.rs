@@ -7,6 +7,7 @@ use crate::format::{table, template};
 use crate::Global;
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum Cmd {
     /// Connect a container to a network.
     Connect(ConnectArgs),

@@ -5,6 +5,7 @@ use crate::format::{human_size, table};
 use crate::Global;
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum Cmd {
     /// Show berth disk usage.
     Df,

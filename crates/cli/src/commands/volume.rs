@@ -7,6 +7,7 @@ use crate::format::{format_row, human_size, parse_format, pre_format, row_of, ta
 use crate::Global;
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum Cmd {
     /// Create a volume.
     Create(CreateArgs),

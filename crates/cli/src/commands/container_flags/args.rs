@@ -5,8 +5,9 @@
 
 use super::error::{parse_go_bool, FlagError};
 
-/// Flags shared by `run` and `create` (Docker's `containerOptions` plus `create`'s own
-/// `--name`, `--pull`, `--platform`, `-q`).
+// Flags shared by `run` and `create` (Docker's `containerOptions` plus `create`'s own
+// `--name`, `--pull`, `--platform`, `-q`). No doc comment here nor on `RunOnlyFlags`: it
+// would become the `about` of `run`/`create`, their arguments being added late (`defer`).
 #[derive(Debug, Default, clap::Args)]
 pub struct CreateFlags {
     // General.
@@ -479,7 +480,7 @@ pub struct CreateFlags {
     pub gpus: Option<String>,
 }
 
-/// Flags only `run` has.
+// Flags only `run` has.
 #[derive(Debug, Default, clap::Args)]
 pub struct RunOnlyFlags {
     /// Run container in background and print container ID
