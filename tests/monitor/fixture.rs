@@ -79,6 +79,19 @@ impl Fixture {
         (s, Client::from_stream(ours).unwrap())
     }
 
+    /// As `spawn`, the client having said `REMOVE` before the monitor starts (as the
+    /// foreground `run --rm` does).
+    pub fn spawn_removing(&self) -> (Spawned, Client) {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        ours.set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let mut c = Client::from_stream(ours).unwrap();
+        c.will_remove().unwrap();
+        let s = monitor::spawn(&monitor_bin(), &self.cfg, Some(OwnedFd::from(theirs)))
+            .unwrap_or_else(|e| panic!("spawn: {e}"));
+        (s, c)
+    }
+
     pub fn try_spawn(&self) -> Result<Spawned, SpawnError> {
         monitor::spawn(&monitor_bin(), &self.cfg, None)
     }

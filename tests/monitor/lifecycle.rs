@@ -99,3 +99,58 @@ fn the_monitor_survives_sigkill_of_its_spawner() {
     f.stop();
     assert_eq!(collect(&mut c).exits, vec![137]);
 }
+
+/// The foreground `run --rm` removes the container itself: it gets the Exit frame before
+/// the monitor's `on_exit`, which does not run once the client says `REMOVED`...
+#[test]
+fn a_client_that_removes_gets_the_exit_first_and_on_exit_does_not_run() {
+    if not_root() {
+        return;
+    }
+    let mut f = Fixture::new(&["sh", "-c", "exit 4"]);
+    let marker = f.dir.path().join("on-exit-ran");
+    f.cfg.on_exit = vec!["/bin/touch".into(), marker.to_string_lossy().into_owned()];
+    let (_s, mut c) = f.spawn_removing();
+    loop {
+        match c.recv().unwrap() {
+            Some(monitor::Frame::Exit(code)) => {
+                assert_eq!(code, 4);
+                break;
+            }
+            Some(_) => {}
+            None => panic!("EOF before the Exit frame"),
+        }
+    }
+    assert!(
+        !marker.exists(),
+        "on_exit ran before the remover had the Exit frame"
+    );
+    c.removed().unwrap();
+    // EOF: the monitor is done with its clients, after deciding about on_exit.
+    while c.recv().unwrap().is_some() {}
+    assert!(!marker.exists(), "on_exit ran although the client removed");
+}
+
+/// ... and does run when that client goes away without saying it (a CLI killed during
+/// the removal), so an `--rm` container is removed all the same.
+#[test]
+fn on_exit_runs_when_the_removing_client_goes_away_without_removing() {
+    if not_root() {
+        return;
+    }
+    let mut f = Fixture::new(&["sh", "-c", "exit 5"]);
+    let marker = f.dir.path().join("on-exit-ran");
+    f.cfg.on_exit = vec!["/bin/touch".into(), marker.to_string_lossy().into_owned()];
+    let (_s, mut c) = f.spawn_removing();
+    while !matches!(c.recv().unwrap(), Some(monitor::Frame::Exit(5)) | None) {}
+    assert!(!marker.exists());
+    drop(c);
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !marker.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "on_exit never ran after the removing client left"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

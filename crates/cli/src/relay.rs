@@ -106,7 +106,7 @@ const FORWARDED: [Signal; 8] = [
 ];
 
 /// Relays until the container exits, the user detaches or the monitor goes away.
-pub fn relay(mut client: Client, mut r: Relay<'_>) -> std::io::Result<Ended> {
+pub fn relay(client: &mut Client, mut r: Relay<'_>) -> std::io::Result<Ended> {
     let mut mask = SigSet::empty();
     for s in FORWARDED {
         if s != Signal::SIGWINCH && r.on_signal.is_none() {

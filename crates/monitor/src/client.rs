@@ -112,6 +112,22 @@ impl Client {
         self.tx.resize(rows, cols)
     }
 
+    /// Tells the monitor of an `--rm` container that this client removes it after the
+    /// final Exit frame ([`protocol::REMOVE`]); send it before the container can exit.
+    pub fn will_remove(&mut self) -> io::Result<()> {
+        self.tx.send(protocol::REMOVE, &[])
+    }
+
+    /// Tells the monitor the container is removed ([`protocol::REMOVED`]).
+    pub fn removed(&mut self) -> io::Result<()> {
+        self.tx.send(protocol::REMOVED, &[])
+    }
+
+    /// Bounds each `recv`'s wait (`None`: no bound).
+    pub fn set_read_timeout(&self, t: Option<std::time::Duration>) -> io::Result<()> {
+        self.rx.stream.set_read_timeout(t)
+    }
+
     /// The next frame; `None` when the monitor closed the connection.
     pub fn recv(&mut self) -> io::Result<Option<Frame>> {
         self.rx.recv()
@@ -245,12 +261,5 @@ mod tests {
         assert!(socket_path(&long).exists());
         let _c = Client::connect(&long).unwrap();
         l.accept().unwrap();
-    }
-}
-
-impl Client {
-    /// Bounds each `recv`'s wait (`None`: no bound).
-    pub fn set_read_timeout(&self, t: Option<std::time::Duration>) -> io::Result<()> {
-        self.rx.stream.set_read_timeout(t)
     }
 }

@@ -21,6 +21,13 @@ pub const CLOSE_STDIN: u8 = 5;
 pub const RESIZE: u8 = 6;
 /// Payload: JSON [`Hello`].
 pub const HELLO: u8 = 7;
+/// No payload: this client removes the (`--rm`) container itself once it has the final
+/// Exit frame (the foreground `run --rm`, which has the engine loaded already), and says
+/// `REMOVED` when it has. The monitor then does not run its `on_exit` command — unless the
+/// client goes away without saying it.
+pub const REMOVE: u8 = 8;
+/// No payload: the container is removed (after `REMOVE`).
+pub const REMOVED: u8 = 9;
 
 /// Which streams a client wants. Exit and Started frames go to every client; a client
 /// that only waits sends all false.

@@ -46,7 +46,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         }
     };
     let ended = relay::relay(
-        client,
+        &mut client,
         Relay {
             tty: c.config.tty,
             stdin,

@@ -41,6 +41,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let detach_keys = relay::parse_detach_keys(&keys).map_err(|e| flag_error("run", e))?;
     let tty = parsed.request.config.tty;
     let stdin = parsed.request.config.open_stdin;
+    let auto_remove = parsed.request.host.auto_remove;
     let (mut engine, created) = create(g, parsed, "run")?;
     if detach {
         engine
@@ -50,6 +51,13 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let (ours, theirs) = UnixStream::pair().map_err(|e| flag_error("run", e))?;
+    let mut client = monitor::client::Client::from_stream(ours)?;
+    if auto_remove {
+        // This process has the engine loaded: it removes the container at its exit
+        // rather than the monitor starting another `berth` for it (the monitor still
+        // does if this process dies first). Queued before the monitor exists.
+        client.will_remove()?;
+    }
     let started = engine
         .container_start(&created.id, Some(OwnedFd::from(theirs)))
         .map_err(|e| run_error("run", e))?;
@@ -59,9 +67,8 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
         }
     };
-    let client = monitor::client::Client::from_stream(ours)?;
     let ended = relay::relay(
-        client,
+        &mut client,
         Relay {
             tty,
             stdin,
@@ -74,7 +81,14 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         },
     )?;
     match ended {
-        Ended::Exit(code) => Err(Exit(exit_byte(code)).into()),
+        Ended::Exit(code) => {
+            // Docker's `run --rm` returns once the container is removed. Should this fail,
+            // the monitor sees the connection close without `REMOVED` and tries again.
+            if auto_remove && engine.container_cleanup(&created.id).is_ok() {
+                let _ = client.removed();
+            }
+            Err(Exit(exit_byte(code)).into())
+        }
         Ended::Detached => Ok(()),
         Ended::Closed => {
             // The monitor went without telling: what does the record say?

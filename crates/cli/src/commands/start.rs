@@ -45,7 +45,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             }
         };
         let ended = relay::relay(
-            monitor::client::Client::from_stream(ours)?,
+            &mut monitor::client::Client::from_stream(ours)?,
             Relay {
                 tty: c.config.tty,
                 stdin: a.interactive && c.config.open_stdin,

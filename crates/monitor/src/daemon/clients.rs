@@ -3,7 +3,12 @@
 //! buffer for what it has not taken yet.
 
 use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout};
 
 use crate::protocol::{self, Hello, HEADER_LEN};
 
@@ -25,6 +30,10 @@ pub struct Conn {
     rbuf: Vec<u8>,
     wbuf: Vec<u8>,
     pub dead: bool,
+    /// Sent `REMOVE`: removes the container itself after the final Exit frame.
+    pub removes: bool,
+    /// Sent `REMOVED`.
+    pub removed: bool,
 }
 
 impl Conn {
@@ -36,6 +45,8 @@ impl Conn {
             rbuf: Vec::new(),
             wbuf: Vec::new(),
             dead: false,
+            removes: false,
+            removed: false,
         })
     }
 
@@ -89,6 +100,27 @@ impl Conn {
         self.wbuf.clear();
     }
 
+    /// Waits until the client says `REMOVED` (true), goes away or `limit` passes (false).
+    pub fn wait_removed(&mut self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while !self.removed && !self.dead {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            let ms = i32::try_from(left.as_millis() + 1).unwrap_or(i32::MAX);
+            let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
+            let mut fds = [PollFd::new(self.stream.as_fd(), PollFlags::POLLIN)];
+            match nix::poll::poll(&mut fds, timeout) {
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(_) => return false,
+            }
+            // Stdin from a client whose container is gone: nothing to do with it.
+            let _ = self.read();
+        }
+        self.removed
+    }
+
     /// Reads what arrived and returns the requests in it; marks the client dead at
     /// EOF or on a broken frame.
     pub fn read(&mut self) -> Vec<Request> {
@@ -133,6 +165,8 @@ impl Conn {
                         self.want = h;
                     }
                 }
+                protocol::REMOVE => self.removes = true,
+                protocol::REMOVED => self.removed = true,
                 _ => {}
             }
             self.rbuf.drain(..end);

@@ -26,6 +26,10 @@ use crate::protocol;
 use crate::spawn::Report;
 use crate::state::{self, HealthState, HealthStatus, MonitorState, Status};
 
+/// How long a client that removes the container itself (`REMOVE`) may take before the
+/// monitor runs `on_exit` anyway: a large writable layer takes a while to delete.
+const REMOVAL_WAIT: Duration = Duration::from_secs(300);
+
 #[derive(Clone, Copy)]
 enum Token {
     Signal,
@@ -557,6 +561,16 @@ impl Monitor {
         Ok(())
     }
 
+    /// The client that said it removes the container, after reading what the clients
+    /// sent since the last poll (`run --rm` sends `REMOVE` before the monitor starts).
+    fn remover(&mut self) -> Option<usize> {
+        for c in &mut self.clients {
+            // The container is gone: stdin for it has nowhere to go.
+            let _ = c.read();
+        }
+        self.clients.iter().position(|c| c.removes && !c.dead)
+    }
+
     /// The container is gone for good: final state, `on_exit`, the Exit frame to every
     /// client (those still waiting to be accepted too), and the socket removed.
     fn finish(&mut self) -> Result<()> {
@@ -566,7 +580,14 @@ impl Monitor {
             self.st.finished_at = crate::time::now();
         }
         self.save();
-        if !self.cfg.on_exit.is_empty() {
+        // A client that removes the container itself (the foreground `run --rm`) gets the
+        // Exit frame first; `on_exit` runs only if it goes away without doing it.
+        let remover = if self.cfg.on_exit.is_empty() {
+            None
+        } else {
+            self.remover()
+        };
+        if remover.is_none() && !self.cfg.on_exit.is_empty() {
             super::on_exit::run(&self.cfg.on_exit, self.host_mntns.as_ref());
         }
         self.accept();
@@ -575,6 +596,15 @@ impl Monitor {
         self.broadcast(protocol::EXIT, self.st.exit_code.to_string().as_bytes());
         for c in &mut self.clients {
             c.flush_blocking();
+        }
+        if let Some(i) = remover {
+            let removed = self
+                .clients
+                .get_mut(i)
+                .is_some_and(|c| c.wait_removed(REMOVAL_WAIT));
+            if !removed {
+                super::on_exit::run(&self.cfg.on_exit, self.host_mntns.as_ref());
+            }
         }
         self.clients.clear();
         self.done = true;
