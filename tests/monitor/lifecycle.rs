@@ -53,6 +53,36 @@ fn command_not_found_is_a_start_error_of_kind_not_found() {
         .exists());
 }
 
+/// A start failure is reported at once to a spawner that said `REMOVE` (the foreground
+/// `run --rm` of a missing command): the spawner waits for that report, so the monitor
+/// must not wait for it to remove, and cleans up through `on_exit` itself.
+#[test]
+fn a_start_failure_with_a_removing_client_is_reported_and_cleaned_up_at_once() {
+    if not_root() {
+        return;
+    }
+    let mut f = Fixture::new(&["no-such-program-here"]);
+    let marker = f.dir.path().join("on-exit-ran");
+    f.cfg.on_exit = vec!["/bin/touch".into(), marker.to_string_lossy().into_owned()];
+    let cfg = f.cfg.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        let mut c = monitor::client::Client::from_stream(ours).unwrap();
+        c.will_remove().unwrap();
+        let r = monitor::spawn(&crate::fixture::monitor_bin(), &cfg, Some(theirs.into()));
+        let _ = tx.send(r.map(drop).map_err(|e| e.to_string()));
+        drop(c);
+    });
+    // The removal wait is minutes: this bound only tells a hang from a slow machine.
+    let r = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("spawn still waiting: the monitor waited for the spawner to remove");
+    let err = r.expect_err("the start must fail");
+    assert!(err.contains("no-such-program-here"), "{err}");
+    assert!(marker.exists(), "on_exit must have run before the report");
+}
+
 /// Run as a child process by the test below: spawns a monitor and sleeps.
 #[test]
 fn helper_spawn_then_sleep() {

@@ -5,7 +5,7 @@
 use std::io::{self, BufRead, BufReader};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde::{Deserialize, Serialize};
 
@@ -134,9 +134,18 @@ pub fn spawn(
 
     let (sync_r, sync_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .map_err(|e| SpawnError::io("pipe for the monitor's sync")(e.into()))?;
-    let mut cmd = Command::new(monitor_exe);
+    // CVE-2019-5736: the monitor must run from a read-only image of itself, since the
+    // container's processes are its forks. Made here, between fork and exec, it spares
+    // the monitor a second exec; should it fail, the monitor re-executes itself.
+    let mut cmd = runtime::cloned_exe::protected_command(monitor_exe);
     cmd.arg("--sync-fd").arg(sync_w.as_raw_fd().to_string());
     let mut fds = vec![sync_w.as_raw_fd()];
+    // The mount namespace the monitor's `on_exit` runs in: this one, not its own.
+    let host_mntns = std::fs::File::open("/proc/self/ns/mnt").ok();
+    if let Some(ns) = &host_mntns {
+        cmd.env(crate::daemon::MNTNS_ENV, ns.as_raw_fd().to_string());
+        fds.push(ns.as_raw_fd());
+    }
     if let Some(a) = &attach {
         cmd.arg("--attach-fd").arg(a.as_raw_fd().to_string());
         fds.push(a.as_raw_fd());
@@ -151,6 +160,7 @@ pub fn spawn(
         .map_err(SpawnError::io(format!("start {}", monitor_exe.display())))?;
     drop(sync_w);
     drop(attach);
+    drop(host_mntns);
     drop(cmd);
     // The process we started daemonizes (forks) and exits at once: reap it.
     let status = child

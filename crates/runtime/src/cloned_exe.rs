@@ -5,7 +5,7 @@
 //! itself in a private mount namespace of the runtime (no copy; as runc 1.2 does),
 //! re-executed from there; fallback, a sealed memfd copy.
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
@@ -79,6 +79,72 @@ fn reexec_read_only() -> Result<std::convert::Infallible> {
         "re-exec from the read-only bind",
         crate::sys::exec_fd(f.as_fd(), &argv, &envp),
     ))
+}
+
+/// The read-only view made by the parent instead, for a child between fork and exec:
+/// a new mount namespace, slave of the one it came from, with `exe` (a canonical
+/// path) bound read-only onto itself, so that the exec of `exe` that follows runs
+/// protected and need not re-execute itself ([`is_protected`] is true there).
+///
+/// Async-signal-safe: raw syscalls on a string made before the fork, no allocation.
+/// A failure leaves the child unprotected (it then protects itself after its exec,
+/// through [`ensure_protected`]); the mounts it may have made stay in its own namespace.
+pub fn bind_read_only_before_exec(exe: &CStr) -> std::io::Result<()> {
+    let none = std::ptr::null::<libc::c_char>();
+    // SAFETY: unshare(2) with a flag constant; no memory is passed.
+    if unsafe { libc::unshare(libc::CLONE_NEWNS) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let steps: [(*const libc::c_char, *const libc::c_char, libc::c_ulong); 3] = [
+        (none, c"/".as_ptr(), libc::MS_SLAVE | libc::MS_REC),
+        (exe.as_ptr(), exe.as_ptr(), libc::MS_BIND),
+        (
+            none,
+            exe.as_ptr(),
+            libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY,
+        ),
+    ];
+    for (source, target, flags) in steps {
+        // SAFETY: `source` is null or `exe`, `target` is "/" or `exe`: NUL-terminated
+        // strings alive for the call; fstype and data are null, as MS_BIND/MS_REMOUNT/
+        // propagation changes allow.
+        if unsafe { libc::mount(source, target, none, flags, std::ptr::null()) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// A `Command` for `exe` whose child is already protected when `exe` starts: the
+/// read-only bind is made between fork and exec ([`bind_read_only_before_exec`]), so a
+/// child that calls [`ensure_protected`] finds nothing to do and skips its re-exec. The
+/// program is `exe`'s canonical path (the one the bind covers and `/proc/self/exe` will
+/// name); a bare name (a PATH search) gets a plain `Command`, the child protecting itself.
+pub fn protected_command(exe: &std::path::Path) -> std::process::Command {
+    use std::os::unix::process::CommandExt;
+    let canonical = (exe.components().count() > 1)
+        .then(|| std::fs::canonicalize(exe).ok())
+        .flatten();
+    let Some((path, c_path)) = canonical.and_then(|p| {
+        let c = CString::new(p.as_os_str().as_bytes()).ok()?;
+        Some((p, c))
+    }) else {
+        return std::process::Command::new(exe);
+    };
+    let mut cmd = std::process::Command::new(path);
+    let hook = move || {
+        // Not fatal: the child protects itself after the exec if this did not.
+        let _ = bind_read_only_before_exec(&c_path);
+        Ok(())
+    };
+    // SAFETY: the hook runs between fork and exec, possibly in a child of a
+    // multi-threaded process: it makes only unshare(2) and mount(2) calls, which are
+    // async-signal-safe, on a string built before the fork; it neither allocates nor
+    // takes locks.
+    unsafe {
+        cmd.pre_exec(hook);
+    }
+    cmd
 }
 
 /// Re-executes from a sealed memfd copy of the binary.

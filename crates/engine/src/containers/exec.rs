@@ -1,9 +1,9 @@
 //! `exec`: a new process in a running container, run by the OCI runtime binary
-//! (`berth-runtime exec --process`), which re-executes itself read-only (CVE-2019-5736)
-//! before joining the container — so the berth CLI itself never enters one.
+//! (`berth-runtime exec --process`), started from a read-only bind of itself
+//! (CVE-2019-5736) — so the berth CLI itself never enters a container.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
 
@@ -131,7 +131,8 @@ impl Engine {
         let file = run_dir.join(format!("exec-{}.json", &super::names::new_id()[..16]));
         std::fs::write(&file, process.to_string())
             .map_err(|e| EngineError::io("write", &file, e))?;
-        let mut cmd = Command::new(runtime_exe());
+        // Started read-only already (CVE-2019-5736), so it need not re-execute itself.
+        let mut cmd = runtime::cloned_exe::protected_command(&runtime_exe());
         cmd.arg("--root")
             .arg(self.root().runtime_dir())
             .arg("exec")

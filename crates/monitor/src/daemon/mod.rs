@@ -21,8 +21,9 @@ use crate::config::MonitorConfig;
 use crate::error::{Context, MonitorError, Result};
 use crate::spawn::{Report, StartErrorKind};
 
-/// Carries the fd of the host's mount namespace across the protective re-exec.
-const MNTNS_ENV: &str = "_BERTH_MONITOR_HOST_MNTNS_FD";
+/// Carries the fd of the host's mount namespace from the spawner (or across the
+/// protective re-exec).
+pub(crate) const MNTNS_ENV: &str = "_BERTH_MONITOR_HOST_MNTNS_FD";
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Args {

@@ -215,7 +215,8 @@ impl Monitor {
     pub fn start_first(&mut self) -> Result<Report> {
         let report = self.start()?;
         if matches!(report, Report::Failed { .. }) {
-            self.finish()?;
+            // The spawner waits for this report: it cannot be the one that removes.
+            self.finish_with(false)?;
         }
         Ok(report)
     }
@@ -574,6 +575,12 @@ impl Monitor {
     /// The container is gone for good: final state, `on_exit`, the Exit frame to every
     /// client (those still waiting to be accepted too), and the socket removed.
     fn finish(&mut self) -> Result<()> {
+        self.finish_with(true)
+    }
+
+    /// [`Self::finish`]; `hand_over`: whether a client that sent `REMOVE` may do the
+    /// removal instead of `on_exit`.
+    fn finish_with(&mut self, hand_over: bool) -> Result<()> {
         self.st.status = Status::Exited;
         self.st.pid = 0;
         if self.st.finished_at.is_empty() {
@@ -582,7 +589,7 @@ impl Monitor {
         self.save();
         // A client that removes the container itself (the foreground `run --rm`) gets the
         // Exit frame first; `on_exit` runs only if it goes away without doing it.
-        let remover = if self.cfg.on_exit.is_empty() {
+        let remover = if self.cfg.on_exit.is_empty() || !hand_over {
             None
         } else {
             self.remover()

@@ -2,7 +2,8 @@
 //! libseccomp and loaded into the container's init just before execve.
 //!
 //! Semantics follow runc (libcontainer/seccomp/seccomp_linux.go):
-//! - syscall names unknown on this architecture are skipped with a warning;
+//! - syscall names unknown on this architecture are skipped, logged at debug level as
+//!   runc does (Docker's profile names syscalls newer than this libseccomp);
 //! - a rule whose action equals the default action is skipped (libseccomp rejects it);
 //! - several `args` on one rule are ANDed, unless two of them test the same argument
 //!   index, in which case each condition becomes its own rule (ORed);
@@ -283,7 +284,7 @@ pub fn compile_cached(s: &LinuxSeccomp, cache_dir: &Path) -> Result<SeccompFilte
     if let Some((program, skipped)) = super::seccomp_cache::read(cache_dir, &key) {
         if let Some(program) = program_from_bytes(&program) {
             for name in &skipped {
-                tracing::warn!(syscall = %name, "seccomp: syscall unknown on this architecture; rule skipped");
+                tracing::debug!(syscall = %name, "seccomp: syscall unknown on this architecture; rule skipped");
             }
             return Ok(SeccompFilter {
                 program,
@@ -398,7 +399,7 @@ fn add_rule(
     }
     for name in rule.names() {
         let Ok(syscall) = ScmpSyscall::from_name(name) else {
-            tracing::warn!(syscall = %name, "seccomp: syscall unknown on this architecture; rule skipped");
+            tracing::debug!(syscall = %name, "seccomp: syscall unknown on this architecture; rule skipped");
             skipped.push(name.clone());
             continue;
         };
