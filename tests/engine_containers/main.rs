@@ -25,6 +25,12 @@ pub struct Berth {
     root: tempfile::TempDir,
 }
 
+impl Default for Berth {
+    fn default() -> Berth {
+        Berth::new()
+    }
+}
+
 impl Berth {
     /// A root with the `busybox` image in it.
     pub fn new() -> Berth {

@@ -23,7 +23,7 @@ fn recv_master(listener: &UnixListener) -> OwnedFd {
     .unwrap();
     for c in msg.cmsgs().unwrap() {
         if let ControlMessageOwned::ScmRights(fds) = c {
-            // SAFETY (test): SCM_RIGHTS just installed this fd; we own it.
+            // SAFETY: (test) SCM_RIGHTS just installed this fd; we own it.
             return unsafe { OwnedFd::from_raw_fd(fds[0]) };
         }
     }

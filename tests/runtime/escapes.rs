@@ -17,7 +17,7 @@ fn run_with_leaked_dir(rt: &Runtime, b: &Bundle, id: &str) -> (i32, String, Stri
     let mut cmd = rt.cmd();
     cmd.args(["run", "--bundle", b.path().to_str().unwrap(), id])
         .stdin(Stdio::null());
-    // SAFETY (test): dup2 is async-signal-safe; runs in the forked child before exec.
+    // SAFETY: (test) dup2 is async-signal-safe; runs in the forked child before exec.
     unsafe {
         cmd.pre_exec(move || {
             if libc::dup2(raw, 7) < 0 {

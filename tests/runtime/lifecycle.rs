@@ -217,7 +217,7 @@ fn exec_from_process_json_detached_with_pid_file_and_kill_all() {
     );
     assert_eq!(
         std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap(),
-        "sleep\077\0"
+        concat!("sleep\0", "77\0")
     );
     let ps: Vec<i32> = serde_json::from_str(&rt.ok(&["ps", "--format", "json", "c1"])).unwrap();
     assert!(
