@@ -91,16 +91,13 @@ impl Db {
         // processes instead. Same crash guarantees (WAL, synchronous=NORMAL): the database
         // stays consistent.
         //
-        // But the first connection of a process with no other open rebuilds the WAL index
-        // by reading the whole WAL: ~1 µs a page, 0.8 ms at 3.4 MB, at the start of every
-        // command. So the automatic checkpoint comes every 128 pages (512 KB) instead of
-        // SQLite's 1000: the next writer then starts the WAL over and recovery reads at
-        // most that. A checkpoint of that size costs two fsyncs, ~0.5 ms here, once every
-        // ~15 commands.
-        let _pages: i64 = self
-            .conn
-            .query_row("PRAGMA wal_autocheckpoint=128", [], |r| r.get(0))
-            .map_err(|e| self.err(e))?;
+        // But a WAL kept this way is never started over: only a writer that knows every
+        // frame was copied back restarts it, and the first connection of each command
+        // rebuilds the WAL index from the file, forgetting what was copied. The WAL would
+        // grow without end, each command reading all of it at its start (~1 µs a page) and
+        // SQLite's automatic checkpoint copying all of it again, with three fsyncs, at
+        // every commit once it passed the threshold. So a command that leaves more than
+        // `WAL_TRUNCATE_AT` behind empties it as it closes (`Drop`).
         self.conn
             .set_db_config(
                 rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
@@ -124,9 +121,77 @@ impl Db {
     }
 }
 
+/// The WAL size at which a closing connection copies the WAL back and truncates it: 128
+/// pages, ~15 commands' worth of writes.
+const WAL_TRUNCATE_AT: u64 = 128 * 4096;
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() >= WAL_TRUNCATE_AT) {
+            // Another command reading or writing: leave it for a later one, never wait.
+            let _ = self.conn.busy_timeout(Duration::ZERO);
+            let r = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    r.get::<_, i64>(0)
+                });
+            if let Err(e) = r {
+                tracing::debug!("checkpoint of {}: {e}", self.path.display());
+            }
+        }
+    }
+}
+
 pub(crate) fn db_err(path: &Path, source: rusqlite::Error) -> EngineError {
     EngineError::Db {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wal_len(db: &Path) -> u64 {
+        let mut wal = db.as_os_str().to_owned();
+        wal.push("-wal");
+        std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Each `berth` command is one connection that opens, writes and closes: the WAL must
+    /// not grow with the number of commands (it did, and every command then copied all of
+    /// it back with three fsyncs).
+    #[test]
+    fn the_wal_stays_bounded_over_many_short_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("berth.db");
+        let mut largest = 0;
+        for i in 0..400 {
+            let db = Db::open(&path).unwrap();
+            db.conn
+                .execute("CREATE TABLE IF NOT EXISTS t(i INTEGER, x TEXT)", [])
+                .unwrap();
+            db.conn
+                .execute(
+                    "INSERT INTO t VALUES (?1, ?2)",
+                    rusqlite::params![i, "x".repeat(3000)],
+                )
+                .unwrap();
+            drop(db);
+            largest = largest.max(wal_len(&path));
+        }
+        assert!(
+            largest < 2 * WAL_TRUNCATE_AT,
+            "WAL reached {largest} bytes over 400 connections"
+        );
+        let db = Db::open(&path).unwrap();
+        let n: i64 = db
+            .conn
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 400, "rows lost by the truncating checkpoints");
     }
 }
