@@ -33,14 +33,23 @@ pub struct EndpointSpec<'a> {
 /// Plugs a container into a bridge; on failure nothing is left behind.
 pub fn attach(nl: &mut Netlink, spec: &EndpointSpec<'_>) -> Result<(), NetlinkError> {
     let bridge_index = nl.link_index(spec.bridge)?;
-    nl.create_veth(&VethSpec {
+    let veth = VethSpec {
         host_name: spec.host_veth,
         peer_name: spec.ifname,
         mtu: spec.mtu,
         bridge_index,
         peer_mac: Some(spec.mac),
         netns: spec.netns,
-    })?;
+    };
+    match nl.create_veth(&veth) {
+        // The same container's previous pair, left to die with its old namespace and not
+        // gone yet (a quick restart): the names are the same, so delete it now.
+        Err(e) if e.is_exists() => {
+            nl.delete_link_by_name(spec.host_veth)?;
+            nl.create_veth(&veth)?;
+        }
+        r => r?,
+    }
     let inside = in_netns(spec.netns, || -> Result<(), NetlinkError> {
         let mut ns = Netlink::open()?;
         let index = ns.link_index(spec.ifname)?;
@@ -63,6 +72,8 @@ pub fn attach(nl: &mut Netlink, spec: &EndpointSpec<'_>) -> Result<(), NetlinkEr
 
 /// Unplugs a container: deletes the host end, which deletes its peer. `Ok(false)` when it
 /// was already gone (the namespace died with the container, taking the pair with it).
+/// The engine calls it only while the namespace lives on; a namespace about to die
+/// takes the pair with it, without the caller waiting for the kernel's RCU grace periods.
 pub fn detach(nl: &mut Netlink, host_veth: &str) -> Result<bool, NetlinkError> {
     nl.delete_link_by_name(host_veth)
 }

@@ -181,6 +181,21 @@ impl Db {
         self.containers_where("WHERE id LIKE ?1 || '%'", prefix)
     }
 
+    /// Whether another container was set to join one of this container's namespaces
+    /// (`--network container:ID`, `--pid container:ID`…), whatever its state.
+    pub fn namespaces_shared(&self, id: &str) -> Result<bool> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM containers WHERE id != ?1 \
+                 AND instr(host_config, 'container:' || ?1) > 0",
+                params![id],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n > 0)
+    }
+
     /// Ids of containers made from `image_id`.
     pub fn containers_of_image(&self, image_id: &str) -> Result<Vec<String>> {
         Ok(self

@@ -301,6 +301,10 @@ impl Engine {
 
     /// Removes one endpoint: its ports, its veth, its row.
     fn unplug(&mut self, id: &str, network_id: &str) -> Result<()> {
+        self.unplug_as(id, network_id, Unplug::Delete)
+    }
+
+    fn unplug_as(&mut self, id: &str, network_id: &str, how: Unplug) -> Result<()> {
         let Some(e) = self
             .db()
             .container_endpoints(id)?
@@ -318,10 +322,12 @@ impl Engine {
             }
         }
         let veth = endpoint::host_veth_name(id, &e.network_id);
-        if let Err(err) =
-            Netlink::open().and_then(|mut nl| endpoint::detach(&mut nl, &veth).map(drop))
-        {
-            first_err.get_or_insert(net_err(err));
+        if how == Unplug::Delete {
+            if let Err(err) =
+                Netlink::open().and_then(|mut nl| endpoint::detach(&mut nl, &veth).map(drop))
+            {
+                first_err.get_or_insert(net_err(err));
+            }
         }
         self.db_mut().delete_endpoint(id, &e.network_id)?;
         match first_err {
@@ -335,8 +341,20 @@ impl Engine {
     pub fn network_release(&mut self, id: &str) -> Result<()> {
         let mut first_err = None;
         let eps = self.db().container_endpoints(id)?;
+        let ns = netns::netns_path(self.root(), id);
+        // Deleting a veth waits for RCU grace periods (10–40 ms here), on the path of
+        // every `rm` and `run --rm`. The container's processes are gone by now: when its
+        // namespace loses its last reference (the mount, below) the kernel tears the pair
+        // down in the background. Unless another container may hold the namespace
+        // (`--network container:`): then the pair goes now, as Docker's does.
+        let how =
+            if !eps.is_empty() && netns::is_mounted(&ns) && !self.db().namespaces_shared(id)? {
+                Unplug::WithNamespace
+            } else {
+                Unplug::Delete
+            };
         for e in &eps {
-            if let Err(err) = self.unplug(id, &e.network_id) {
+            if let Err(err) = self.unplug_as(id, &e.network_id, how) {
                 first_err.get_or_insert(err);
             }
         }
@@ -344,12 +362,22 @@ impl Engine {
             let ids: Vec<String> = eps.into_iter().map(|e| e.network_id).collect();
             self.refresh_peer_hosts(&ids);
         }
-        netns::remove(&netns::netns_path(self.root(), id))?;
+        netns::remove(&ns)?;
         match first_err {
             Some(e) => Err(e),
             None => Ok(()),
         }
     }
+}
+
+/// How the host end of a container's veth goes when it is unplugged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unplug {
+    /// Deleted now: the namespace lives on (a running container, `network disconnect`).
+    Delete,
+    /// Left to the kernel: the namespace's last reference is about to go, and the pair
+    /// with it.
+    WithNamespace,
 }
 
 impl Engine {

@@ -83,6 +83,11 @@ impl Engine {
                 continue;
             }
             let name = l.name.clone();
+            // A removed container's pair goes with its namespace, in the background
+            // (`network_release`): one still being torn down is not debris.
+            if vanishes(&mut nl, &name, TEARDOWN_WAIT) {
+                continue;
+            }
             report.outcome(
                 format!("veth {name} of no running container"),
                 "removed",
@@ -129,5 +134,23 @@ impl Engine {
             );
         }
         Ok(())
+    }
+}
+
+/// How long a veth of no container may take to go with its namespace before it counts
+/// as left behind: the kernel's teardown takes tens of milliseconds, more under load.
+const TEARDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Whether the link `name` disappears within `limit`.
+fn vanishes(nl: &mut Netlink, name: &str, limit: std::time::Duration) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        match nl.link_by_name(name) {
+            Ok(None) => return true,
+            Ok(Some(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            _ => return false,
+        }
     }
 }
