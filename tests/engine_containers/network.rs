@@ -590,6 +590,65 @@ fn thirty_containers_come_and_go_without_leaks_and_udp_and_all_ports_publish() {
     b.ok(&["network", "rm", "n5"]);
 }
 
+/// The veth of a removed container goes with its namespace in the background, but at
+/// once when another container joined that namespace (it keeps it alive); a container
+/// stopped and started again at once gets a new pair although the old one may still be
+/// on its way out (same name).
+#[test]
+fn a_shared_namespace_loses_its_veth_at_once_and_a_quick_restart_replugs() {
+    if skip() {
+        return;
+    }
+    let _net = NetGuard {
+        bridge: "bnt8",
+        subnet: "10.231.8.0/24",
+    };
+    let b = Berth::new();
+    let net_id = make_network(&b, "n8", "bnt8", "10.231.8.0/24");
+    let a = b
+        .ok(&["run", "-d", "--network", "n8", "busybox", "sleep", "100"])
+        .trim()
+        .to_string();
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "joiner",
+        "--network",
+        &format!("container:{a}"),
+        "busybox",
+        "sleep",
+        "100",
+    ]);
+    let veth = ::network::endpoint::host_veth_name(&a, &net_id);
+    assert!(link_exists(&veth));
+    b.ok(&["rm", "-f", &a]);
+    // No waiting: the joiner keeps the namespace, so nothing else would take the veth.
+    assert!(
+        !link_exists(&veth),
+        "veth {veth} of a shared namespace left on the bridge"
+    );
+    b.ok(&["rm", "-f", "joiner"]);
+
+    let c = b
+        .ok(&["run", "-d", "--network", "n8", "busybox", "sleep", "100"])
+        .trim()
+        .to_string();
+    for _ in 0..3 {
+        b.ok(&["stop", "-t", "0", &c]);
+        b.ok(&["start", &c]);
+        let out = b.ok(&["exec", &c, "ip", "-4", "-o", "addr", "show", "eth0"]);
+        assert!(out.contains("10.231.8."), "{out}");
+    }
+    b.ok(&["rm", "-f", &c]);
+    assert!(
+        soon(|| veths_on("bnt8").is_empty()),
+        "{:?}",
+        veths_on("bnt8")
+    );
+    b.ok(&["network", "rm", "n8"]);
+}
+
 #[test]
 fn a_restarted_container_keeps_its_network() {
     if skip() {
