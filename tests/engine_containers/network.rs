@@ -2,9 +2,11 @@
 //! uplink's MTU and their address in inspect and /etc/hosts; published ports answer from
 //! the host; nothing (veth, namespace file, firewall element, address) outlives `rm`.
 //!
-//! Each test has its own bridge device and 10.231.N.0/24 subnet, and removes the bridge
-//! and its firewall elements at the end ([`NetGuard`], dropped after the fixture's
-//! containers), so tests never collide with each other or touch the host's own links.
+//! Each test runs in a network namespace of its own ([`isolate_network`]: its thread, so
+//! every berth process it starts), with its own bridge device and 10.231.N.0/24 subnet,
+//! and removes the bridge and its firewall elements at the end ([`NetGuard`], dropped
+//! after the fixture's containers): tests never collide with each other, and the host's
+//! interfaces, routes, nftables and `ip_forward` are never touched.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
@@ -46,6 +48,17 @@ fn attached(b: &Berth, net: &str) -> usize {
         .len()
 }
 
+/// Moves this test's thread — and so every berth process it starts, and their children —
+/// into a network namespace of its own with only `lo`, up: the test's bridges, nftables
+/// table, routes, published ports and `ip_forward` live and die there, and the host's
+/// interfaces, firewall and sysctls are never touched.
+pub(super) fn isolate_network() {
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+    let mut nl = Netlink::open().unwrap();
+    let lo = nl.link_index("lo").unwrap();
+    nl.set_up(lo).unwrap();
+}
+
 /// Whether `cond` holds within 5 s: a removed container's veth goes with its network
 /// namespace, torn down by the kernel in the background.
 fn soon(cond: impl Fn() -> bool) -> bool {
@@ -72,8 +85,21 @@ fn uplink_mtu() -> u32 {
 }
 
 fn http_get(addr: (Ipv4Addr, u16), path: &str) -> String {
-    let mut s = TcpStream::connect_timeout(&addr.into(), Duration::from_secs(5))
-        .unwrap_or_else(|e| panic!("connect {addr:?}: {e}"));
+    // `run -d` returns once the server is exec'd, maybe before it listens: a refused
+    // connection is retried for a while.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut s = loop {
+        match TcpStream::connect_timeout(&addr.into(), Duration::from_secs(5)) {
+            Ok(s) => break s,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::ConnectionRefused
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("connect {addr:?}: {e}"),
+        }
+    };
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     write!(s, "GET {path} HTTP/1.0\r\n\r\n").unwrap();
     let mut out = String::new();
@@ -95,6 +121,7 @@ fn containers_on_a_bridge_reach_each_other_and_leave_nothing_behind() {
     if skip() {
         return;
     }
+    isolate_network();
     let _net = NetGuard {
         bridge: "bnt1",
         subnet: "10.231.1.0/24",
@@ -210,6 +237,7 @@ fn published_port_answers_from_the_host_and_is_removed_with_the_container() {
     if skip() {
         return;
     }
+    isolate_network();
     let _net = NetGuard {
         bridge: "bnt2",
         subnet: "10.231.2.0/24",
@@ -331,6 +359,7 @@ fn default_bridge_takes_its_device_and_address_from_daemon_json() {
     if skip() {
         return;
     }
+    isolate_network();
     let _net = NetGuard {
         bridge: "bnt3",
         subnet: "10.231.3.0/24",
@@ -403,6 +432,7 @@ fn system_check_removes_what_a_crash_leaves_on_a_network() {
     if skip() {
         return;
     }
+    isolate_network();
     let _net = NetGuard {
         bridge: "bnt4",
         subnet: "10.231.4.0/24",
@@ -457,6 +487,7 @@ fn thirty_containers_come_and_go_without_leaks_and_udp_and_all_ports_publish() {
     if skip() {
         return;
     }
+    isolate_network();
     let _net = NetGuard {
         bridge: "bnt5",
         subnet: "10.231.5.0/24",
@@ -599,14 +630,15 @@ fn a_shared_namespace_loses_its_veth_at_once_and_a_quick_restart_replugs() {
     if skip() {
         return;
     }
+    isolate_network();
     let _net = NetGuard {
-        bridge: "bnt8",
-        subnet: "10.231.8.0/24",
+        bridge: "bnt9",
+        subnet: "10.231.9.0/24",
     };
     let b = Berth::new();
-    let net_id = make_network(&b, "n8", "bnt8", "10.231.8.0/24");
+    let net_id = make_network(&b, "n9", "bnt9", "10.231.9.0/24");
     let a = b
-        .ok(&["run", "-d", "--network", "n8", "busybox", "sleep", "100"])
+        .ok(&["run", "-d", "--network", "n9", "busybox", "sleep", "100"])
         .trim()
         .to_string();
     b.ok(&[
@@ -631,22 +663,22 @@ fn a_shared_namespace_loses_its_veth_at_once_and_a_quick_restart_replugs() {
     b.ok(&["rm", "-f", "joiner"]);
 
     let c = b
-        .ok(&["run", "-d", "--network", "n8", "busybox", "sleep", "100"])
+        .ok(&["run", "-d", "--network", "n9", "busybox", "sleep", "100"])
         .trim()
         .to_string();
     for _ in 0..3 {
         b.ok(&["stop", "-t", "0", &c]);
         b.ok(&["start", &c]);
         let out = b.ok(&["exec", &c, "ip", "-4", "-o", "addr", "show", "eth0"]);
-        assert!(out.contains("10.231.8."), "{out}");
+        assert!(out.contains("10.231.9."), "{out}");
     }
     b.ok(&["rm", "-f", &c]);
     assert!(
-        soon(|| veths_on("bnt8").is_empty()),
+        soon(|| veths_on("bnt9").is_empty()),
         "{:?}",
-        veths_on("bnt8")
+        veths_on("bnt9")
     );
-    b.ok(&["network", "rm", "n8"]);
+    b.ok(&["network", "rm", "n9"]);
 }
 
 #[test]
@@ -654,6 +686,7 @@ fn a_restarted_container_keeps_its_network() {
     if skip() {
         return;
     }
+    isolate_network();
     let _net = NetGuard {
         bridge: "bnt6",
         subnet: "10.231.6.0/24",
@@ -758,6 +791,7 @@ fn published_port_answers_from_another_interface() {
     if skip() {
         return;
     }
+    isolate_network();
     let _net = NetGuard {
         bridge: "bnt7",
         subnet: "10.231.7.0/24",
@@ -817,6 +851,7 @@ fn ip_flag_picks_the_address_on_user_networks_only() {
     if skip() {
         return;
     }
+    isolate_network();
     let _net = NetGuard {
         bridge: "bnt13",
         subnet: "10.231.13.0/24",
@@ -915,6 +950,7 @@ fn connect_and_disconnect_a_running_container() {
     if skip() {
         return;
     }
+    isolate_network();
     let _a = NetGuard {
         bridge: "bnt14",
         subnet: "10.231.14.0/24",
@@ -1016,6 +1052,7 @@ fn bad_network_input_is_refused_with_dockers_words_and_prune_removes_unused() {
     if skip() {
         return;
     }
+    isolate_network();
     let _net = NetGuard {
         bridge: "bnt16",
         subnet: "10.231.16.0/24",
@@ -1094,6 +1131,7 @@ fn containers_on_a_user_network_reach_each_other_by_name_and_alias() {
     if skip() {
         return;
     }
+    isolate_network();
     let _net = NetGuard {
         bridge: "bnt18",
         subnet: "10.231.18.0/24",
@@ -1156,6 +1194,7 @@ fn an_internal_network_keeps_its_containers_inside() {
     if skip() {
         return;
     }
+    isolate_network();
     let _open = NetGuard {
         bridge: "bnt20",
         subnet: "10.231.20.0/24",

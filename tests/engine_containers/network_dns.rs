@@ -5,10 +5,10 @@
 //!
 //! No query ever leaves the machine: every container names `--dns 127.0.0.77`, where the
 //! test binary's own responder ([`responder`]) answers `outside.test.` and NXDOMAIN to
-//! the rest. Each test has its own bridge and 10.232.N.0/24 subnet ([`NetGuard`]).
+//! the rest, in the test's own network namespace. Each test has its own namespace,
+//! bridge and 10.232.N.0/24 subnet ([`NetGuard`]).
 
 use std::net::{Ipv4Addr, UdpSocket};
-use std::sync::OnceLock;
 
 use super::network::{make_network, NetGuard};
 use super::*;
@@ -19,21 +19,19 @@ const UPSTREAM: &str = "127.0.0.77";
 /// container can ping it without a packet leaving its namespace.
 const OUTSIDE: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 78);
 
-/// A DNS responder on the host's 127.0.0.77:53 for the whole test binary: an A record
-/// for `outside.test.`, an empty answer for its other types, NXDOMAIN for every other
-/// name.
+/// A DNS responder on 127.0.0.77:53 of the calling test's network namespace (see
+/// `isolate_network`), answering until the test binary ends: an A record for
+/// `outside.test.`, an empty answer for its other types, NXDOMAIN for every other name.
 fn responder() {
-    static STARTED: OnceLock<()> = OnceLock::new();
-    STARTED.get_or_init(|| {
-        let sock = UdpSocket::bind((UPSTREAM, 53)).expect("bind the test responder");
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 512];
-            while let Ok((n, from)) = sock.recv_from(&mut buf) {
-                if let Some(answer) = respond(&buf[..n]) {
-                    let _ = sock.send_to(&answer, from);
-                }
+    let sock = UdpSocket::bind((UPSTREAM, 53)).expect("bind the test responder");
+    // The thread is in the test's namespace: threads start in their creator's.
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while let Ok((n, from)) = sock.recv_from(&mut buf) {
+            if let Some(answer) = respond(&buf[..n]) {
+                let _ = sock.send_to(&answer, from);
             }
-        });
+        }
     });
 }
 
@@ -105,6 +103,7 @@ fn names_and_aliases_resolve_through_the_embedded_server() {
     if skip() {
         return;
     }
+    super::network::isolate_network();
     responder();
     let _n1 = NetGuard {
         bridge: "bdn1",
@@ -184,6 +183,7 @@ fn the_default_bridge_keeps_the_hosts_resolvers_and_dns_flags() {
     if skip() {
         return;
     }
+    super::network::isolate_network();
     let _n = NetGuard {
         bridge: "bdn3",
         subnet: "10.232.3.0/24",
@@ -299,6 +299,7 @@ fn dns_survives_restarts_and_goes_with_the_container() {
     if skip() {
         return;
     }
+    super::network::isolate_network();
     responder();
     let _n = NetGuard {
         bridge: "bdn4",
