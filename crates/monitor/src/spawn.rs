@@ -2,8 +2,9 @@
 //! `berth-monitor` with a sync pipe (and the first attach client), and return once
 //! the container runs or with the runtime's reason why it cannot.
 
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -113,33 +114,37 @@ pub fn spawn(
     cfg: &MonitorConfig,
     attach: Option<OwnedFd>,
 ) -> Result<Spawned, SpawnError> {
-    let run_dir = &cfg.run_dir;
-    std::fs::create_dir_all(run_dir)
-        .map_err(SpawnError::io(format!("create {}", run_dir.display())))?;
-    let cfg_path = MonitorConfig::path_in(run_dir);
-    let tmp = run_dir.join(".monitor.json.tmp");
-    let json = serde_json::to_vec_pretty(cfg).map_err(|e| SpawnError::Io {
-        what: "serialise the monitor config".into(),
-        source: io::Error::other(e),
-    })?;
-    std::fs::write(&tmp, json).map_err(SpawnError::io(format!("write {}", tmp.display())))?;
-    std::fs::rename(&tmp, &cfg_path)
-        .map_err(SpawnError::io(format!("write {}", cfg_path.display())))?;
-    let log_path = monitor_log_path(run_dir);
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .map_err(SpawnError::io(format!("open {}", log_path.display())))?;
+    prestart(monitor_exe, attach)?.start(cfg)
+}
 
-    let (sync_r, sync_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| SpawnError::io("pipe for the monitor's sync")(e.into()))?;
+/// A `berth-monitor` started before its container is made (`berth run` starts it first
+/// thing, so its exec and start overlap the engine's create on another CPU). It waits
+/// on a pipe for [`Prestarted::start`]; dropped unstarted, it exits and is reaped.
+#[derive(Debug)]
+pub struct Prestarted {
+    child: std::process::Child,
+    /// Where the config's path goes; `None` once written.
+    go: Option<std::fs::File>,
+    sync_r: Option<OwnedFd>,
+    attached: bool,
+}
+
+/// Starts `berth-monitor` with no container yet (see [`Prestarted`]); `attach` as in
+/// [`spawn`].
+pub fn prestart(monitor_exe: &Path, attach: Option<OwnedFd>) -> Result<Prestarted, SpawnError> {
+    let pipe = |what: &str| {
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+            .map_err(|e| SpawnError::io(format!("pipe for the monitor's {what}"))(e.into()))
+    };
+    let (sync_r, sync_w) = pipe("sync")?;
+    let (go_r, go_w) = pipe("start")?;
     // CVE-2019-5736: the monitor must run from a read-only image of itself, since the
     // container's processes are its forks. Made here, between fork and exec, it spares
     // the monitor a second exec; should it fail, the monitor re-executes itself.
     let mut cmd = runtime::cloned_exe::protected_command(monitor_exe);
     cmd.arg("--sync-fd").arg(sync_w.as_raw_fd().to_string());
-    let mut fds = vec![sync_w.as_raw_fd()];
+    cmd.arg("--go-fd").arg(go_r.as_raw_fd().to_string());
+    let mut fds = vec![sync_w.as_raw_fd(), go_r.as_raw_fd()];
     // The mount namespace the monitor's `on_exit` runs in: this one, not its own.
     let host_mntns = std::fs::File::open("/proc/self/ns/mnt").ok();
     if let Some(ns) = &host_mntns {
@@ -150,41 +155,87 @@ pub fn spawn(
         cmd.arg("--attach-fd").arg(a.as_raw_fd().to_string());
         fds.push(a.as_raw_fd());
     }
-    cmd.arg(&cfg_path)
-        .stdin(Stdio::null())
+    // stderr becomes `<run_dir>/monitor.log` once the monitor knows its run directory.
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(log);
+        .stderr(Stdio::null());
     crate::sys::inherit_fds(&mut cmd, fds);
-    let mut child = cmd
+    let child = cmd
         .spawn()
         .map_err(SpawnError::io(format!("start {}", monitor_exe.display())))?;
-    drop(sync_w);
-    drop(attach);
-    drop(host_mntns);
-    drop(cmd);
-    // The process we started daemonizes (forks) and exits at once: reap it.
-    let status = child
-        .wait()
-        .map_err(SpawnError::io("wait for berth-monitor to daemonize"))?;
+    Ok(Prestarted {
+        child,
+        go: Some(std::fs::File::from(go_w)),
+        sync_r: Some(sync_r),
+        attached: attach.is_some(),
+    })
+}
 
-    let mut line = String::new();
-    BufReader::new(std::fs::File::from(sync_r))
-        .read_line(&mut line)
-        .map_err(SpawnError::io("read the monitor's sync pipe"))?;
-    let report: Report = serde_json::from_str(line.trim_end()).map_err(|_| {
-        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        SpawnError::Io {
-            what: format!(
-                "berth-monitor for {} exited ({status}) without reporting: {}",
-                cfg.id,
-                log.trim_end()
-            ),
-            source: io::Error::from(io::ErrorKind::UnexpectedEof),
+impl Prestarted {
+    /// Whether it was given a first attach client.
+    pub fn attached(&self) -> bool {
+        self.attached
+    }
+
+    /// Writes `<run_dir>/monitor.json`, hands its path to the monitor and waits until
+    /// the container runs, as [`spawn`].
+    pub fn start(mut self, cfg: &MonitorConfig) -> Result<Spawned, SpawnError> {
+        let run_dir = &cfg.run_dir;
+        std::fs::create_dir_all(run_dir)
+            .map_err(SpawnError::io(format!("create {}", run_dir.display())))?;
+        let cfg_path = MonitorConfig::path_in(run_dir);
+        let tmp = run_dir.join(".monitor.json.tmp");
+        let json = serde_json::to_vec_pretty(cfg).map_err(|e| SpawnError::Io {
+            what: "serialise the monitor config".into(),
+            source: io::Error::other(e),
+        })?;
+        std::fs::write(&tmp, json).map_err(SpawnError::io(format!("write {}", tmp.display())))?;
+        std::fs::rename(&tmp, &cfg_path)
+            .map_err(SpawnError::io(format!("write {}", cfg_path.display())))?;
+        let log_path = monitor_log_path(run_dir);
+        if let Some(mut go) = self.go.take() {
+            let mut msg = cfg_path.as_os_str().as_bytes().to_vec();
+            msg.push(b'\n');
+            // A monitor that died already says why below (its sync pipe, its log).
+            let _ = go.write_all(&msg);
         }
-    })?;
-    match report {
-        Report::Started { monitor_pid, pid } => Ok(Spawned { monitor_pid, pid }),
-        Report::Failed { message, kind } => Err(SpawnError::Start { message, kind }),
+        // The process we started daemonizes (forks) and exits at once: reap it.
+        let status = self
+            .child
+            .wait()
+            .map_err(SpawnError::io("wait for berth-monitor to daemonize"))?;
+        let sync_r = self.sync_r.take().ok_or_else(|| {
+            SpawnError::io("read the monitor's sync pipe")(io::ErrorKind::BrokenPipe.into())
+        })?;
+
+        let mut line = String::new();
+        BufReader::new(std::fs::File::from(sync_r))
+            .read_line(&mut line)
+            .map_err(SpawnError::io("read the monitor's sync pipe"))?;
+        let report: Report = serde_json::from_str(line.trim_end()).map_err(|_| {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            SpawnError::Io {
+                what: format!(
+                    "berth-monitor for {} exited ({status}) without reporting: {}",
+                    cfg.id,
+                    log.trim_end()
+                ),
+                source: io::Error::from(io::ErrorKind::UnexpectedEof),
+            }
+        })?;
+        match report {
+            Report::Started { monitor_pid, pid } => Ok(Spawned { monitor_pid, pid }),
+            Report::Failed { message, kind } => Err(SpawnError::Start { message, kind }),
+        }
+    }
+}
+
+impl Drop for Prestarted {
+    fn drop(&mut self) {
+        // Never started: the go pipe closes empty, the monitor exits; reap it.
+        if self.go.take().is_some() {
+            let _ = self.child.wait();
+        }
     }
 }
 

@@ -69,7 +69,7 @@ mod tests {
         // A whiteout (0:0 char device) deletes `gone` in the upper layer.
         rustix::fs::mknodat(
             rustix::fs::CWD,
-            &l2.join("app/gone"),
+            l2.join("app/gone"),
             rustix::fs::FileType::CharacterDevice,
             rustix::fs::Mode::empty(),
             0,

@@ -42,25 +42,44 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let tty = parsed.request.config.tty;
     let stdin = parsed.request.config.open_stdin;
     let auto_remove = parsed.request.host.auto_remove;
-    let (mut engine, created) = create(g, parsed, "run")?;
-    if detach {
-        engine
-            .container_start(&created.id, None)
-            .map_err(|e| run_error("run", e))?;
-        println!("{}", created.id);
-        return Ok(());
+    // The attach socket: this end relays, the other is the monitor's first client.
+    let (ours, theirs) = if detach {
+        (None, None)
+    } else {
+        let (o, t) = UnixStream::pair().map_err(|e| flag_error("run", e))?;
+        (Some(o), Some(OwnedFd::from(t)))
+    };
+    // The monitor starts now and waits: its exec and start overlap the create on another
+    // CPU. Dropped if the create fails (it then exits); without it, `start` spawns one.
+    let prestarted = match &theirs {
+        Some(t) => t.try_clone().ok().map(Some),
+        None => Some(None),
     }
-    let (ours, theirs) = UnixStream::pair().map_err(|e| flag_error("run", e))?;
-    let mut client = monitor::client::Client::from_stream(ours)?;
-    if auto_remove {
+    .and_then(|attach| monitor::spawn::prestart(&monitor::find_monitor_exe(), attach).ok());
+    let (mut engine, created) = create(g, parsed, "run")?;
+    let mut client = match ours {
+        Some(o) => Some(monitor::client::Client::from_stream(o)?),
+        None => None,
+    };
+    if let (true, Some(c)) = (auto_remove, client.as_mut()) {
         // This process has the engine loaded: it removes the container at its exit
         // rather than the monitor starting another `berth` for it (the monitor still
         // does if this process dies first). Queued before the monitor exists.
-        client.will_remove()?;
+        c.will_remove()?;
     }
-    let started = engine
-        .container_start(&created.id, Some(OwnedFd::from(theirs)))
-        .map_err(|e| run_error("run", e))?;
+    let started = match prestarted {
+        Some(m) => {
+            // Only the monitor may hold its end, or the relay never sees it close.
+            drop(theirs);
+            engine.container_start_prestarted(&created.id, m)
+        }
+        None => engine.container_start(&created.id, theirs),
+    }
+    .map_err(|e| run_error("run", e))?;
+    let Some(mut client) = client else {
+        println!("{}", created.id);
+        return Ok(());
+    };
     let pid = started.state.pid;
     let mut forward = |sig: nix::sys::signal::Signal| {
         if pid > 0 {

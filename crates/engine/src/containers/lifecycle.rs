@@ -93,6 +93,14 @@ fn health(c: &ContainerRecord) -> Option<Health> {
     })
 }
 
+/// How `start` gets its monitor.
+enum Launch {
+    /// Spawned now, with this first attach client.
+    Spawn(Option<OwnedFd>),
+    /// Started ahead by the caller.
+    Prestarted(monitor::spawn::Prestarted),
+}
+
 impl Engine {
     /// Where the berth CLI lives, for the monitor's `--rm` cleanup command.
     fn self_exe() -> PathBuf {
@@ -106,6 +114,20 @@ impl Engine {
         id_or_name: &str,
         attach: Option<OwnedFd>,
     ) -> Result<ContainerRecord> {
+        self.start_with(id_or_name, Launch::Spawn(attach))
+    }
+
+    /// [`Engine::container_start`] through a monitor started ahead
+    /// ([`monitor::spawn::prestart`], with its attach socket), as `berth run` does.
+    pub fn container_start_prestarted(
+        &mut self,
+        id_or_name: &str,
+        monitor: monitor::spawn::Prestarted,
+    ) -> Result<ContainerRecord> {
+        self.start_with(id_or_name, Launch::Prestarted(monitor))
+    }
+
+    fn start_with(&mut self, id_or_name: &str, launch: Launch) -> Result<ContainerRecord> {
         // Shared with create and rm, exclusive for `system check`: a start in progress
         // (monitor spawned, not yet recorded) must not look like debris.
         let _lock = Held::shared(self.root(), Lock::Containers)?;
@@ -160,11 +182,21 @@ impl Engine {
             event_attributes: crate::events::container_attributes(&c),
         };
         self.network_setup(&c)?;
-        if attach.is_some() {
-            self.emit_container(&c, "attach", &[]);
-        }
-        let exe = monitor::find_monitor_exe();
-        let spawned = match monitor::spawn::spawn(&exe, &cfg, attach) {
+        let started = match launch {
+            Launch::Spawn(attach) => {
+                if attach.is_some() {
+                    self.emit_container(&c, "attach", &[]);
+                }
+                monitor::spawn::spawn(&monitor::find_monitor_exe(), &cfg, attach)
+            }
+            Launch::Prestarted(m) => {
+                if m.attached() {
+                    self.emit_container(&c, "attach", &[]);
+                }
+                m.start(&cfg)
+            }
+        };
+        let spawned = match started {
             Ok(s) => s,
             Err(SpawnError::Start { message, kind }) => {
                 let _ = self.network_release(&c.id);

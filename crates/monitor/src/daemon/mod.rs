@@ -14,7 +14,8 @@ pub mod policy;
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use crate::config::MonitorConfig;
@@ -29,6 +30,10 @@ pub(crate) const MNTNS_ENV: &str = "_BERTH_MONITOR_HOST_MNTNS_FD";
 pub struct Args {
     pub sync_fd: Option<RawFd>,
     pub attach_fd: Option<RawFd>,
+    /// A pipe that brings the config's path, once the container is made (`prestart`):
+    /// the monitor starts while the engine still creates, and waits here.
+    pub go_fd: Option<RawFd>,
+    /// Empty with `go_fd`.
     pub config: PathBuf,
 }
 
@@ -45,6 +50,7 @@ pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Args> {
         match a.to_str() {
             Some("--sync-fd") => out.sync_fd = Some(fd("--sync-fd")?),
             Some("--attach-fd") => out.attach_fd = Some(fd("--attach-fd")?),
+            Some("--go-fd") => out.go_fd = Some(fd("--go-fd")?),
             Some(s) if s.starts_with('-') => {
                 return Err(MonitorError::Usage(format!("unknown option {s}")))
             }
@@ -52,7 +58,16 @@ pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Args> {
             _ => return Err(MonitorError::Usage("more than one config path".into())),
         }
     }
-    out.config = config.ok_or_else(|| MonitorError::Usage("missing the config path".into()))?;
+    match (config, out.go_fd) {
+        (Some(c), None) => out.config = c,
+        (None, Some(_)) => {}
+        (Some(_), Some(_)) => {
+            return Err(MonitorError::Usage(
+                "a config path and --go-fd: give one".into(),
+            ))
+        }
+        (None, None) => return Err(MonitorError::Usage("missing the config path".into())),
+    }
     Ok(out)
 }
 
@@ -127,6 +142,31 @@ fn report(sync: &mut Option<OwnedFd>, r: &Report) {
     }
 }
 
+/// The config path the engine writes on the go pipe, read to EOF; `None` when it
+/// closed the pipe without one.
+fn wait_for_go(go: OwnedFd) -> Result<Option<PathBuf>> {
+    let mut path = Vec::new();
+    std::io::Read::read_to_end(&mut std::fs::File::from(go), &mut path)
+        .what(|| "read the go pipe")?;
+    let path = path.strip_suffix(b"\n").unwrap_or(&path);
+    if path.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(PathBuf::from(std::ffi::OsStr::from_bytes(path))))
+}
+
+/// Points stderr (fd 2) at `path`, appended to.
+fn log_stderr_to(path: &std::path::Path) -> Result<()> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .what(|| format!("open {}", path.display()))?;
+    nix::unistd::dup2(log.as_raw_fd(), 2)
+        .map(drop)
+        .what(|| format!("make {} the monitor's stderr", path.display()))
+}
+
 /// `berth-monitor`'s main; returns the process's exit code.
 pub fn main() -> i32 {
     let mut sync = None;
@@ -151,7 +191,28 @@ fn run(sync: &mut Option<OwnedFd>) -> Result<i32> {
     let host_mntns = protect()?;
     *sync = adopt(args.sync_fd, "the sync pipe")?;
     let attach = adopt(args.attach_fd, "the attach socket")?;
-    let mut cfg = MonitorConfig::load(&args.config)?;
+    let config = match adopt(args.go_fd, "the go pipe")? {
+        None => args.config,
+        Some(go) => match wait_for_go(go)? {
+            Some(path) => path,
+            // The engine gave up before starting anything (the create failed).
+            None => return Ok(0),
+        },
+    };
+    if let Some(ns) = &host_mntns {
+        // Back to the mount namespace it was started from, as it is now: the private one
+        // only held the read-only bind of this binary, which `/proc/self/exe` keeps
+        // (still read-only, CVE-2019-5736) for this process and its forks. A monitor
+        // started ahead of its container would otherwise miss the mounts made since,
+        // such as the container's network namespace.
+        nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNS)
+            .what(|| "return to the host's mount namespace")?;
+    }
+    let mut cfg = MonitorConfig::load(&config)?;
+    if args.go_fd.is_some() {
+        // Started before the container had a directory: stderr was /dev/null.
+        log_stderr_to(&crate::spawn::monitor_log_path(&cfg.run_dir))?;
+    }
     absolute(&mut cfg.bundle);
     absolute(&mut cfg.runtime_root);
     absolute(&mut cfg.run_dir);
@@ -184,8 +245,15 @@ mod tests {
             Args {
                 sync_fd: Some(5),
                 attach_fd: Some(6),
+                go_fd: None,
                 config: "/r/monitor.json".into()
             }
+        );
+        let pre = parse_args(["--sync-fd", "5", "--go-fd", "7"].map(OsString::from)).unwrap();
+        assert_eq!(pre.go_fd, Some(7));
+        assert!(
+            parse_args(["--go-fd", "7", "/r/monitor.json"].map(OsString::from)).is_err(),
+            "a path and a go pipe"
         );
         assert!(parse_args(["--sync-fd"].map(OsString::from)).is_err());
         assert!(parse_args([] as [OsString; 0]).is_err());
