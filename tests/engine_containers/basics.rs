@@ -394,3 +394,43 @@ fn seccomp_profile_denies_from_the_cache_and_a_damaged_cache_is_recompiled() {
         assert_eq!(&std::fs::read(f).unwrap(), bytes, "{}", f.display());
     }
 }
+
+/// CVE-2019-5736: the container's processes are forks of its monitor, so the monitor runs
+/// from a read-only image of itself. An fd of `/proc/PID/exe` kept past the monitor's
+/// exit (as the exploit does) cannot be reopened for writing.
+#[test]
+fn the_monitors_binary_cannot_be_rewritten_through_proc_exe() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    let id = b
+        .ok(&["run", "-d", "busybox", "sleep", "100"])
+        .trim()
+        .to_string();
+    let state: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(b.root().join("run/c").join(&id).join("state.json")).unwrap(),
+    )
+    .unwrap();
+    let monitor = state["monitor_pid"].as_i64().expect("monitor_pid");
+    let exe = nix::fcntl::open(
+        format!("/proc/{monitor}/exe").as_str(),
+        nix::fcntl::OFlag::O_PATH,
+        nix::sys::stat::Mode::empty(),
+    )
+    .unwrap();
+    b.ok(&["rm", "-f", &id]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{monitor}")).exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let reopened = std::fs::OpenOptions::new()
+        .write(true)
+        .open(format!("/proc/self/fd/{exe}"));
+    let _ = nix::unistd::close(exe);
+    assert_eq!(
+        reopened.map(drop).map_err(|e| e.raw_os_error()),
+        Err(Some(libc::EROFS)),
+        "the monitor's binary reopened for writing"
+    );
+}
