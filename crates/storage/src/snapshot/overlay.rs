@@ -189,7 +189,13 @@ impl OverlaySnapshotter {
     fn create(&self, key: &str, kind: Kind, parents: &[PathBuf]) -> Result<Vec<Mount>> {
         super::check_key(key)?;
         meta::create_atomically(&self.snapshots(), key, |tmp| {
-            for sub in ["upper", "work", "empty"] {
+            // `empty` is the lower of a snapshot with no parent only.
+            let subs: &[&str] = if parents.is_empty() {
+                &["upper", "work", "empty"]
+            } else {
+                &["upper", "work"]
+            };
+            for sub in subs {
                 let d = tmp.join(sub);
                 std::fs::create_dir(&d).map_err(io_err("create directory", &d))?;
             }
