@@ -15,6 +15,7 @@
 //! | a volume row with no directory | data removed behind berth's back | recreate it empty |
 //! | blobs and layers no image references, unfinished downloads and unpacks | a killed `pull`, `import` or `load` | remove them |
 //! | a mount under berth's directories | a killed process holding one | unmount it |
+//! | `tmp/commit-<id>-<pid>.tar`, `tmp/rootfs-<id>-<pid>` of no running `berth` | a killed `commit`, `cp`, `diff` or `export` | remove it |
 //!
 //! The check holds the containers lock exclusively (`create` and `rm` take it shared), so it
 //! never mistakes a container being made right now for an orphan.
@@ -114,7 +115,27 @@ impl Engine {
         self.check_networks(&mut report, repair)?;
         self.check_volumes(&mut report, repair)?;
         self.check_images(&mut report, repair)?;
+        self.check_tmp(&mut report, repair);
         Ok(report)
+    }
+
+    /// Temporary files and directories of `berth` commands that are no longer running.
+    fn check_tmp(&mut self, report: &mut CheckReport, repair: bool) {
+        for p in stale_tmp_entries(&self.root().tmp_dir()) {
+            let what = format!("temporary {} of no running command", p.display());
+            report.outcome(what, "removed", repair, || {
+                let gone = if p.is_dir() {
+                    std::fs::remove_dir_all(&p)
+                } else {
+                    std::fs::remove_file(&p)
+                };
+                match gone {
+                    Ok(()) => Ok(()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                    Err(e) => Err(crate::EngineError::io("remove", &p, e)),
+                }
+            });
+        }
     }
 
     /// Containers the database knows: finish interrupted removals, reconcile states.
@@ -377,9 +398,67 @@ fn unescape_mountinfo(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The pid in the name of a per-command temporary entry (`commit-<id>-<pid>.tar`, made by
+/// `commit`; `rootfs-<id>-<pid>`, made by `cp`, `diff` and `export`).
+fn tmp_owner(name: &str) -> Option<i32> {
+    let rest = name
+        .strip_prefix("commit-")
+        .and_then(|r| r.strip_suffix(".tar"))
+        .or_else(|| name.strip_prefix("rootfs-"))?;
+    let (_, pid) = rest.rsplit_once('-')?;
+    pid.parse().ok().filter(|p| *p > 0)
+}
+
+/// Entries of `tmp` whose command is gone (its pid no longer a live `berth`).
+fn stale_tmp_entries(tmp: &Path) -> Vec<PathBuf> {
+    entries(tmp)
+        .into_iter()
+        .filter(|name| {
+            tmp_owner(name).is_some_and(|pid| {
+                !(running(pid)
+                    && std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                        .is_ok_and(|c| c.trim_end() == "berth"))
+            })
+        })
+        .map(|name| tmp.join(name))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temporary_entries_of_gone_commands_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = dir.path();
+        // A pid that is certainly gone: a child that has exited and been reaped.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        std::fs::write(t.join(format!("commit-0123456789ab-{dead}.tar")), b"x").unwrap();
+        std::fs::create_dir(t.join(format!("rootfs-0123456789ab-{dead}"))).unwrap();
+        // This test process is alive but not `berth`: its files are stale too.
+        let me = std::process::id();
+        std::fs::write(t.join(format!("commit-0123456789ab-{me}.tar")), b"x").unwrap();
+        // Not ours to judge: other names.
+        std::fs::write(t.join(".tmpAbCdEf"), b"x").unwrap();
+        std::fs::write(t.join("commit-notes.txt"), b"x").unwrap();
+        let mut found: Vec<String> = stale_tmp_entries(t)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        found.sort();
+        let mut want = vec![
+            format!("commit-0123456789ab-{dead}.tar"),
+            format!("commit-0123456789ab-{me}.tar"),
+            format!("rootfs-0123456789ab-{dead}"),
+        ];
+        want.sort();
+        assert_eq!(found, want);
+        assert_eq!(tmp_owner("commit-abc-12.tar"), Some(12));
+        assert_eq!(tmp_owner("rootfs-abc-x"), None);
+    }
 
     #[test]
     fn mountinfo_escapes() {
