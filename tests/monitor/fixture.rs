@@ -71,25 +71,22 @@ impl Fixture {
 
     /// Spawns with an attach client made before the container starts.
     pub fn spawn(&self) -> (Spawned, Client) {
-        let (ours, theirs) = UnixStream::pair().unwrap();
-        ours.set_read_timeout(Some(Duration::from_secs(60)))
-            .unwrap();
-        let s = monitor::spawn(&monitor_bin(), &self.cfg, Some(OwnedFd::from(theirs)))
-            .unwrap_or_else(|e| panic!("spawn: {e}"));
-        (s, Client::from_stream(ours).unwrap())
+        let (s, c) = try_spawn_attached(&self.cfg, false);
+        (s.unwrap_or_else(|e| panic!("spawn: {e}")), c)
     }
 
     /// As `spawn`, the client having said `REMOVE` before the monitor starts (as the
     /// foreground `run --rm` does).
     pub fn spawn_removing(&self) -> (Spawned, Client) {
-        let (ours, theirs) = UnixStream::pair().unwrap();
-        ours.set_read_timeout(Some(Duration::from_secs(60)))
-            .unwrap();
-        let mut c = Client::from_stream(ours).unwrap();
-        c.will_remove().unwrap();
-        let s = monitor::spawn(&monitor_bin(), &self.cfg, Some(OwnedFd::from(theirs)))
-            .unwrap_or_else(|e| panic!("spawn: {e}"));
-        (s, c)
+        let (s, c) = try_spawn_attached(&self.cfg, true);
+        (s.unwrap_or_else(|e| panic!("spawn: {e}")), c)
+    }
+
+    /// Sets `on_exit` to create a marker file; returns the marker's path.
+    pub fn on_exit_marker(&mut self) -> PathBuf {
+        let marker = self.dir.path().join("on-exit-ran");
+        self.cfg.on_exit = vec!["/bin/touch".into(), marker.to_string_lossy().into_owned()];
+        marker
     }
 
     pub fn try_spawn(&self) -> Result<Spawned, SpawnError> {
@@ -136,6 +133,23 @@ impl Fixture {
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad log line {l:?}: {e}")))
             .collect()
     }
+}
+
+/// Spawns a monitor for `cfg` with an attach client made before the container starts
+/// (having said `REMOVE` if `removes`); callable from any thread.
+pub fn try_spawn_attached(
+    cfg: &MonitorConfig,
+    removes: bool,
+) -> (Result<Spawned, SpawnError>, Client) {
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    ours.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut c = Client::from_stream(ours).unwrap();
+    if removes {
+        c.will_remove().unwrap();
+    }
+    let s = monitor::spawn(&monitor_bin(), cfg, Some(OwnedFd::from(theirs)));
+    (s, c)
 }
 
 pub fn alive(pid: i32) -> bool {

@@ -14,8 +14,7 @@ fn output_reaches_the_attach_client_and_the_log() {
         return;
     }
     let mut f = Fixture::new(&["sh", "-c", "echo out; echo err >&2; exit 3"]);
-    let marker = f.dir.path().join("on-exit-ran");
-    f.cfg.on_exit = vec!["/bin/touch".into(), marker.to_string_lossy().into_owned()];
+    let marker = f.on_exit_marker();
     let (spawned, mut c) = f.spawn();
     let seen = collect(&mut c);
     assert_eq!(seen.stdout, "out\n");

@@ -31,8 +31,7 @@ fn command_not_found_is_a_start_error_of_kind_not_found() {
         return;
     }
     let mut f = Fixture::new(&["no-such-program-here"]);
-    let marker = f.dir.path().join("on-exit-ran");
-    f.cfg.on_exit = vec!["/bin/touch".into(), marker.to_string_lossy().into_owned()];
+    let marker = f.on_exit_marker();
     match f.try_spawn() {
         Err(SpawnError::Start { message, kind }) => {
             assert_eq!(kind, StartErrorKind::NotFound, "{message}");
@@ -62,17 +61,12 @@ fn a_start_failure_with_a_removing_client_is_reported_and_cleaned_up_at_once() {
         return;
     }
     let mut f = Fixture::new(&["no-such-program-here"]);
-    let marker = f.dir.path().join("on-exit-ran");
-    f.cfg.on_exit = vec!["/bin/touch".into(), marker.to_string_lossy().into_owned()];
+    let marker = f.on_exit_marker();
     let cfg = f.cfg.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
-        let mut c = monitor::client::Client::from_stream(ours).unwrap();
-        c.will_remove().unwrap();
-        let r = monitor::spawn(&crate::fixture::monitor_bin(), &cfg, Some(theirs.into()));
+        let (r, _client) = crate::fixture::try_spawn_attached(&cfg, true);
         let _ = tx.send(r.map(drop).map_err(|e| e.to_string()));
-        drop(c);
     });
     // The removal wait is minutes: this bound only tells a hang from a slow machine.
     let r = rx
@@ -138,8 +132,7 @@ fn a_client_that_removes_gets_the_exit_first_and_on_exit_does_not_run() {
         return;
     }
     let mut f = Fixture::new(&["sh", "-c", "exit 4"]);
-    let marker = f.dir.path().join("on-exit-ran");
-    f.cfg.on_exit = vec!["/bin/touch".into(), marker.to_string_lossy().into_owned()];
+    let marker = f.on_exit_marker();
     let (_s, mut c) = f.spawn_removing();
     loop {
         match c.recv().unwrap() {
@@ -169,8 +162,7 @@ fn on_exit_runs_when_the_removing_client_goes_away_without_removing() {
         return;
     }
     let mut f = Fixture::new(&["sh", "-c", "exit 5"]);
-    let marker = f.dir.path().join("on-exit-ran");
-    f.cfg.on_exit = vec!["/bin/touch".into(), marker.to_string_lossy().into_owned()];
+    let marker = f.on_exit_marker();
     let (_s, mut c) = f.spawn_removing();
     while !matches!(c.recv().unwrap(), Some(monitor::Frame::Exit(5)) | None) {}
     assert!(!marker.exists());

@@ -80,8 +80,14 @@ fn is_id(name: &str) -> bool {
     name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn remove_dir(p: &Path) -> Result<()> {
-    match std::fs::remove_dir_all(p) {
+/// Removes a directory with its content, or a file; gone already is fine.
+fn remove_path(p: &Path) -> Result<()> {
+    let gone = if p.is_dir() {
+        std::fs::remove_dir_all(p)
+    } else {
+        std::fs::remove_file(p)
+    };
+    match gone {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(crate::EngineError::io("remove", p, e)),
@@ -123,18 +129,7 @@ impl Engine {
     fn check_tmp(&mut self, report: &mut CheckReport, repair: bool) {
         for p in stale_tmp_entries(&self.root().tmp_dir()) {
             let what = format!("temporary {} of no running command", p.display());
-            report.outcome(what, "removed", repair, || {
-                let gone = if p.is_dir() {
-                    std::fs::remove_dir_all(&p)
-                } else {
-                    std::fs::remove_file(&p)
-                };
-                match gone {
-                    Ok(()) => Ok(()),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                    Err(e) => Err(crate::EngineError::io("remove", &p, e)),
-                }
-            });
+            report.outcome(what, "removed", repair, || remove_path(&p));
         }
     }
 
@@ -214,7 +209,7 @@ impl Engine {
                 continue;
             }
             let what = format!("monitor files of unknown container {}", short(&id));
-            report.outcome(what, "removed", repair, || remove_dir(&dir));
+            report.outcome(what, "removed", repair, || remove_path(&dir));
         }
         for id in entries(&self.root().dir().join("containers")) {
             if known.contains(&id) {
@@ -222,7 +217,7 @@ impl Engine {
             }
             let dir = self.root().container_dir(&id);
             let what = format!("directory of unknown container {}", short(&id));
-            report.outcome(what, "removed", repair, || remove_dir(&dir));
+            report.outcome(what, "removed", repair, || remove_path(&dir));
         }
         let snapshots = self.snapshot_keys()?;
         for key in snapshots {
@@ -319,7 +314,7 @@ impl Engine {
             }
             let p = dir.join(&name);
             let what = format!("volume directory {name} with no volume");
-            report.outcome(what, "removed", repair, || remove_dir(&p));
+            report.outcome(what, "removed", repair, || remove_path(&p));
         }
         for name in rows {
             let data = self.volume_data(&name);

@@ -125,7 +125,7 @@ pub struct Prestarted {
     child: std::process::Child,
     /// Where the config's path goes; `None` once written.
     go: Option<std::fs::File>,
-    sync_r: Option<OwnedFd>,
+    sync_r: std::fs::File,
     attached: bool,
 }
 
@@ -166,7 +166,7 @@ pub fn prestart(monitor_exe: &Path, attach: Option<OwnedFd>) -> Result<Prestarte
     Ok(Prestarted {
         child,
         go: Some(std::fs::File::from(go_w)),
-        sync_r: Some(sync_r),
+        sync_r: std::fs::File::from(sync_r),
         attached: attach.is_some(),
     })
 }
@@ -204,12 +204,8 @@ impl Prestarted {
             .child
             .wait()
             .map_err(SpawnError::io("wait for berth-monitor to daemonize"))?;
-        let sync_r = self.sync_r.take().ok_or_else(|| {
-            SpawnError::io("read the monitor's sync pipe")(io::ErrorKind::BrokenPipe.into())
-        })?;
-
         let mut line = String::new();
-        BufReader::new(std::fs::File::from(sync_r))
+        BufReader::new(&self.sync_r)
             .read_line(&mut line)
             .map_err(SpawnError::io("read the monitor's sync pipe"))?;
         let report: Report = serde_json::from_str(line.trim_end()).map_err(|_| {

@@ -12,13 +12,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use nix::fcntl::{fcntl, FcntlArg, SealFlag};
-use nix::mount::{mount, MsFlags};
 use nix::sys::memfd::{memfd_create, MemFdCreateFlag};
 use nix::sys::statvfs::{fstatvfs, FsFlags};
 
 use crate::error::{Result, RuntimeError, SysContext};
-
-const NONE: Option<&str> = None;
 
 fn seals() -> SealFlag {
     SealFlag::F_SEAL_SEAL | SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_GROW | SealFlag::F_SEAL_WRITE
@@ -59,20 +56,14 @@ fn argv_envp() -> (Vec<CString>, Vec<CString>) {
 /// is a slave of it and dies with the runtime and its container children.
 fn reexec_read_only() -> Result<std::convert::Infallible> {
     let exe: PathBuf = std::fs::read_link("/proc/self/exe").ctx(|| "readlink /proc/self/exe")?;
-    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
-        .ctx(|| "unshare a mount namespace for the runtime")?;
-    mount(NONE, "/", NONE, MsFlags::MS_SLAVE | MsFlags::MS_REC, NONE)
-        .ctx(|| "make the runtime's mounts slaves")?;
-    mount(Some(&exe), &exe, NONE, MsFlags::MS_BIND, NONE)
-        .ctx(|| format!("bind {} onto itself", exe.display()))?;
-    mount(
-        NONE,
-        &exe,
-        NONE,
-        MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
-        NONE,
-    )
-    .ctx(|| format!("remount {} read-only", exe.display()))?;
+    let c_exe =
+        CString::new(exe.as_os_str().as_bytes()).ctx(|| format!("path {}", exe.display()))?;
+    bind_read_only_before_exec(&c_exe).ctx(|| {
+        format!(
+            "bind {} read-only onto itself in a mount namespace of its own",
+            exe.display()
+        )
+    })?;
     let f = File::open(&exe).ctx(|| format!("open {}", exe.display()))?;
     let (argv, envp) = argv_envp();
     Err(RuntimeError::sys(
@@ -81,10 +72,11 @@ fn reexec_read_only() -> Result<std::convert::Infallible> {
     ))
 }
 
-/// The read-only view made by the parent instead, for a child between fork and exec:
-/// a new mount namespace, slave of the one it came from, with `exe` (a canonical
-/// path) bound read-only onto itself, so that the exec of `exe` that follows runs
-/// protected and need not re-execute itself ([`is_protected`] is true there).
+/// The read-only view: a new mount namespace, slave of the one it came from, with
+/// `exe` (a canonical path) bound read-only onto itself, so that an exec of `exe` from
+/// there runs protected ([`is_protected`] is true). Used by [`reexec_read_only`], and
+/// by [`protected_command`] in a child between fork and exec, which then need not
+/// re-execute itself.
 ///
 /// Async-signal-safe: raw syscalls on a string made before the fork, no allocation.
 /// A failure leaves the child unprotected (it then protects itself after its exec,

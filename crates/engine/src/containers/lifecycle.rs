@@ -182,19 +182,18 @@ impl Engine {
             event_attributes: crate::events::container_attributes(&c),
         };
         self.network_setup(&c)?;
+        let attached = match &launch {
+            Launch::Spawn(attach) => attach.is_some(),
+            Launch::Prestarted(m) => m.attached(),
+        };
+        if attached {
+            self.emit_container(&c, "attach", &[]);
+        }
         let started = match launch {
             Launch::Spawn(attach) => {
-                if attach.is_some() {
-                    self.emit_container(&c, "attach", &[]);
-                }
                 monitor::spawn::spawn(&monitor::find_monitor_exe(), &cfg, attach)
             }
-            Launch::Prestarted(m) => {
-                if m.attached() {
-                    self.emit_container(&c, "attach", &[]);
-                }
-                m.start(&cfg)
-            }
+            Launch::Prestarted(m) => m.start(&cfg),
         };
         let spawned = match started {
             Ok(s) => s,

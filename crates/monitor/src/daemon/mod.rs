@@ -89,7 +89,7 @@ fn adopt(fd: Option<RawFd>, what: &str) -> Result<Option<OwnedFd>> {
 }
 
 /// Re-executes from a read-only view of the binary if needed, keeping an fd of the
-/// mount namespace we started in (for `on_exit`).
+/// mount namespace we started in (to return to it, see `run`).
 fn protect() -> Result<Option<OwnedFd>> {
     let inherited = std::env::var(MNTNS_ENV).ok().and_then(|v| v.parse().ok());
     let fd = match inherited {
@@ -204,7 +204,8 @@ fn run(sync: &mut Option<OwnedFd>) -> Result<i32> {
         // only held the read-only bind of this binary, which `/proc/self/exe` keeps
         // (still read-only, CVE-2019-5736) for this process and its forks. A monitor
         // started ahead of its container would otherwise miss the mounts made since,
-        // such as the container's network namespace.
+        // such as the container's network namespace. Everything after (the container's
+        // start, `on_exit`, the helpers) happens in the host's namespace.
         nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNS)
             .what(|| "return to the host's mount namespace")?;
     }
@@ -221,7 +222,7 @@ fn run(sync: &mut Option<OwnedFd>) -> Result<i32> {
     }
     daemonize()?;
     let _ = std::env::set_current_dir("/");
-    let mut m = monitor::Monitor::new(cfg, attach, host_mntns)?;
+    let mut m = monitor::Monitor::new(cfg, attach)?;
     let r = m.start_first()?;
     report(sync, &r);
     if m.is_done() {

@@ -60,16 +60,11 @@ pub struct Monitor {
     health: Option<Checker>,
     /// The embedded DNS server: bound once, kept across restarts (same namespace).
     dns: Option<Dns>,
-    host_mntns: Option<OwnedFd>,
     done: bool,
 }
 
 impl Monitor {
-    pub fn new(
-        cfg: MonitorConfig,
-        attach: Option<OwnedFd>,
-        host_mntns: Option<OwnedFd>,
-    ) -> Result<Monitor> {
+    pub fn new(cfg: MonitorConfig, attach: Option<OwnedFd>) -> Result<Monitor> {
         let mut mask = SigSet::empty();
         mask.add(Signal::SIGCHLD);
         mask.thread_block().what(|| "block SIGCHLD")?;
@@ -126,7 +121,6 @@ impl Monitor {
             backoff: Backoff::default(),
             health: None,
             dns,
-            host_mntns,
             done: false,
         };
         m.save();
@@ -595,7 +589,7 @@ impl Monitor {
             self.remover()
         };
         if remover.is_none() && !self.cfg.on_exit.is_empty() {
-            super::on_exit::run(&self.cfg.on_exit, self.host_mntns.as_ref());
+            super::on_exit::run(&self.cfg.on_exit);
         }
         self.accept();
         self.listener = None;
@@ -610,7 +604,7 @@ impl Monitor {
                 .get_mut(i)
                 .is_some_and(|c| c.wait_removed(REMOVAL_WAIT));
             if !removed {
-                super::on_exit::run(&self.cfg.on_exit, self.host_mntns.as_ref());
+                super::on_exit::run(&self.cfg.on_exit);
             }
         }
         self.clients.clear();

@@ -1,13 +1,11 @@
 //! The engine's exit command (`--rm` cleanup and the like), run once the container
-//! is gone for good, in the host's mount namespace: the monitor itself lives in a
-//! private one (see `cloned_exe`), where an unmount would not reach the host.
+//! is gone for good, in the monitor's — the host's — mount namespace.
 
 use std::ffi::CString;
-use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 
 /// Runs `argv` and waits for it; failures are logged, not fatal.
-pub fn run(argv: &[String], host_mntns: Option<&OwnedFd>) {
+pub fn run(argv: &[String]) {
     let args: Vec<CString> = argv
         .iter()
         .filter_map(|a| CString::new(std::ffi::OsStr::new(a).as_bytes()).ok())
@@ -17,12 +15,6 @@ pub fn run(argv: &[String], host_mntns: Option<&OwnedFd>) {
         return;
     }
     let child = super::helper::fork(c"berth:[on-exit]", || {
-        if let Some(ns) = host_mntns {
-            if let Err(e) = nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNS) {
-                eprintln!("berth-monitor: on_exit: enter the host's mount namespace: {e}");
-                return 125;
-            }
-        }
         let err = match nix::unistd::execvp(&args[0], &args) {
             Err(e) => e,
             Ok(never) => match never {},
