@@ -842,8 +842,47 @@ fn published_port_answers_from_another_interface() {
         ]),
         format!("{}\n", &c[..12])
     );
+    // A container of another network, isolated from n7, still reaches the published port
+    // through n7's gateway address (a published port is open to every network).
+    let _other = NetGuard {
+        bridge: "bnt7b",
+        subnet: "10.231.10.0/24",
+    };
+    make_network(&b, "n7b", "bnt7b", "10.231.10.0/24");
+    let direct = format!(
+        "http://{}:80/hostname",
+        b.inspect(&c, "{{.NetworkSettings.IPAddress}}")
+    );
+    let out = b.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "n7b",
+        "busybox",
+        "wget",
+        "-q",
+        "-T",
+        "2",
+        "-O-",
+        &direct,
+    ]);
+    assert_ne!(code(&out), 0, "n7b reached n7's container directly");
+    assert_eq!(
+        b.ok(&[
+            "run",
+            "--rm",
+            "--network",
+            "n7b",
+            "busybox",
+            "wget",
+            "-q",
+            "-O-",
+            &url
+        ]),
+        format!("{}\n", &c[..12])
+    );
     b.ok(&["rm", "-f", &c]);
-    b.ok(&["network", "rm", "n7"]);
+    b.ok(&["network", "rm", "n7", "n7b"]);
 }
 
 #[test]

@@ -58,6 +58,8 @@ table ip berth {
 		# Internal networks: their containers reach each other only.
 		iifname @internal drop
 		oifname @internal drop
+		# A published port is open to every network: isolation stops direct routes only.
+		iifname @bridges oifname @bridges ct status dnat accept
 		# Isolation: no routing from one berth network to another.
 		iifname @bridges oifname @bridges drop
 		iifname @bridges accept
