@@ -30,7 +30,7 @@ pub type Key = [u8; KEY_LEN];
 /// The cache key: everything the generated program depends on.
 pub fn key(s: &LinuxSeccomp) -> Key {
     let mut h = Sha256::new();
-    h.update(b"berth seccomp cache v1\0");
+    h.update(b"berth seccomp cache v2 (binary tree)\0");
     // Field order is fixed by the struct: the same profile always serialises alike.
     h.update(serde_json::to_vec(s).unwrap_or_default());
     h.update(b"\0");
