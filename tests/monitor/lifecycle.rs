@@ -176,3 +176,49 @@ fn on_exit_runs_when_the_removing_client_goes_away_without_removing() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The monitor starts without the spawner waiting for its exec: a monitor binary that
+/// cannot run is still a clear error, from the spawn when it is missing or not
+/// executable, and from `start` when its exec fails (nothing is left running).
+#[test]
+fn a_monitor_binary_that_cannot_run_is_a_clear_error() {
+    if not_root() {
+        return;
+    }
+    let f = Fixture::new(&["true"]);
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("berth-monitor");
+    let err = monitor::spawn::prestart(&missing, None).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("start {}", missing.display())),
+        "{err}"
+    );
+    std::fs::write(&missing, "").unwrap();
+    let err = monitor::spawn::prestart(&missing, None).unwrap_err();
+    assert!(err.to_string().contains("Permission denied"), "{err}");
+    // Executable, but not a program the kernel can run (no #! line, no ELF header).
+    std::fs::set_permissions(
+        &missing,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let canonical = std::fs::canonicalize(&missing).unwrap();
+    let started = std::time::Instant::now();
+    let err = monitor::spawn::prestart(&missing, None)
+        .unwrap()
+        .start(&f.cfg)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "berth-monitor for {} exited (exit status 127) without reporting: could not execute {}: unexpected end of file",
+            f.cfg.id,
+            canonical.display()
+        )
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(!std::path::Path::new(&f.cfg.runtime_root)
+        .join(&f.cfg.id)
+        .exists());
+}

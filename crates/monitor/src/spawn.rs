@@ -2,11 +2,14 @@
 //! `berth-monitor` with a sync pipe (and the first attach client), and return once
 //! the container runs or with the runtime's reason why it cannot.
 
+use std::ffi::{OsStr, OsString};
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::Pid;
 
 use serde::{Deserialize, Serialize};
 
@@ -122,53 +125,78 @@ pub fn spawn(
 /// on a pipe for [`Prestarted::start`]; dropped unstarted, it exits and is reaped.
 #[derive(Debug)]
 pub struct Prestarted {
-    child: std::process::Child,
+    pid: Pid,
+    exe: PathBuf,
     /// Where the config's path goes; `None` once written.
     go: Option<std::fs::File>,
+    /// The monitor's end of the go pipe, kept open here so that writing to a monitor
+    /// that died early is no SIGPIPE (its sync pipe then says what happened).
+    _go_r: OwnedFd,
     sync_r: std::fs::File,
     attached: bool,
 }
 
 /// Starts `berth-monitor` with no container yet (see [`Prestarted`]); `attach` as in
-/// [`spawn`].
+/// [`spawn`]. Returns without waiting for the monitor's exec.
 pub fn prestart(monitor_exe: &Path, attach: Option<OwnedFd>) -> Result<Prestarted, SpawnError> {
+    let start_err = || SpawnError::io(format!("start {}", monitor_exe.display()));
+    // CVE-2019-5736: the monitor must run from a read-only image of itself, since the
+    // container's processes are its forks. Made in the child before its exec, which
+    // spares the monitor a second exec; should it fail, the monitor re-executes itself.
+    let (path, c_path) = runtime::cloned_exe::protectable(monitor_exe)
+        .ok_or_else(|| start_err()(io::ErrorKind::NotFound.into()))?;
+    nix::unistd::access(&path, nix::unistd::AccessFlags::X_OK)
+        .map_err(|e| start_err()(e.into()))?;
     let pipe = |what: &str| {
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
             .map_err(|e| SpawnError::io(format!("pipe for the monitor's {what}"))(e.into()))
     };
     let (sync_r, sync_w) = pipe("sync")?;
     let (go_r, go_w) = pipe("start")?;
-    // CVE-2019-5736: the monitor must run from a read-only image of itself, since the
-    // container's processes are its forks. Made here, between fork and exec, it spares
-    // the monitor a second exec; should it fail, the monitor re-executes itself.
-    let mut cmd = runtime::cloned_exe::protected_command(monitor_exe);
-    cmd.arg("--sync-fd").arg(sync_w.as_raw_fd().to_string());
-    cmd.arg("--go-fd").arg(go_r.as_raw_fd().to_string());
-    let mut fds = vec![sync_w.as_raw_fd(), go_r.as_raw_fd()];
+    let number = |fd: &OwnedFd| OsString::from(fd.as_raw_fd().to_string());
+    let mut args = vec![
+        OsString::from("--sync-fd"),
+        number(&sync_w),
+        OsString::from("--go-fd"),
+        number(&go_r),
+    ];
+    let mut keep = vec![sync_w.as_raw_fd(), go_r.as_raw_fd()];
     // The mount namespace the monitor's `on_exit` runs in: this one, not its own.
     let host_mntns = std::fs::File::open("/proc/self/ns/mnt").ok();
-    if let Some(ns) = &host_mntns {
-        cmd.env(crate::daemon::MNTNS_ENV, ns.as_raw_fd().to_string());
-        fds.push(ns.as_raw_fd());
+    let mut env = Vec::new();
+    let mntns_fd = host_mntns
+        .as_ref()
+        .map(|ns| OsString::from(ns.as_raw_fd().to_string()));
+    if let (Some(ns), Some(fd)) = (&host_mntns, &mntns_fd) {
+        env.push((OsStr::new(crate::daemon::MNTNS_ENV), fd.as_os_str()));
+        keep.push(ns.as_raw_fd());
     }
     if let Some(a) = &attach {
-        cmd.arg("--attach-fd").arg(a.as_raw_fd().to_string());
-        fds.push(a.as_raw_fd());
+        args.push(OsString::from("--attach-fd"));
+        args.push(number(a));
+        keep.push(a.as_raw_fd());
     }
     // stderr becomes `<run_dir>/monitor.log` once the monitor knows its run directory.
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    crate::sys::inherit_fds(&mut cmd, fds);
-    let child = cmd
-        .spawn()
-        .map_err(SpawnError::io(format!("start {}", monitor_exe.display())))?;
+    let args: Vec<&OsStr> = args.iter().map(OsString::as_os_str).collect();
+    let exec = crate::sys::NoWaitExec::new(c_path, &args, &env, keep).map_err(start_err())?;
+    let pid = crate::sys::spawn_nowait(&exec).map_err(start_err())?;
     Ok(Prestarted {
-        child,
+        pid,
+        exe: path,
         go: Some(std::fs::File::from(go_w)),
+        _go_r: go_r,
         sync_r: std::fs::File::from(sync_r),
         attached: attach.is_some(),
     })
+}
+
+/// How a reaped process ended, in words.
+fn ended(status: WaitStatus) -> String {
+    match status {
+        WaitStatus::Exited(_, code) => format!("exit status {code}"),
+        WaitStatus::Signaled(_, sig, _) => format!("killed by {sig}"),
+        other => format!("{other:?}"),
+    }
 }
 
 impl Prestarted {
@@ -200,21 +228,25 @@ impl Prestarted {
             let _ = go.write_all(&msg);
         }
         // The process we started daemonizes (forks) and exits at once: reap it.
-        let status = self
-            .child
-            .wait()
-            .map_err(SpawnError::io("wait for berth-monitor to daemonize"))?;
+        let status = waitpid(self.pid, None)
+            .map_err(|e| SpawnError::io("wait for berth-monitor to daemonize")(e.into()))?;
         let mut line = String::new();
         BufReader::new(&self.sync_r)
             .read_line(&mut line)
             .map_err(SpawnError::io("read the monitor's sync pipe"))?;
         let report: Report = serde_json::from_str(line.trim_end()).map_err(|_| {
             let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let why = match (status, log.trim_end()) {
+                (WaitStatus::Exited(_, 127), "") => {
+                    format!("could not execute {}", self.exe.display())
+                }
+                (_, log) => log.to_string(),
+            };
             SpawnError::Io {
                 what: format!(
-                    "berth-monitor for {} exited ({status}) without reporting: {}",
+                    "berth-monitor for {} exited ({}) without reporting: {why}",
                     cfg.id,
-                    log.trim_end()
+                    ended(status)
                 ),
                 source: io::Error::from(io::ErrorKind::UnexpectedEof),
             }
@@ -230,7 +262,7 @@ impl Drop for Prestarted {
     fn drop(&mut self) {
         // Never started: the go pipe closes empty, the monitor exits; reap it.
         if self.go.take().is_some() {
-            let _ = self.child.wait();
+            let _ = waitpid(self.pid, None);
         }
     }
 }

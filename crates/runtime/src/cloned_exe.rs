@@ -114,13 +114,7 @@ pub fn bind_read_only_before_exec(exe: &CStr) -> std::io::Result<()> {
 /// name); a bare name (a PATH search) gets a plain `Command`, the child protecting itself.
 pub fn protected_command(exe: &std::path::Path) -> std::process::Command {
     use std::os::unix::process::CommandExt;
-    let canonical = (exe.components().count() > 1)
-        .then(|| std::fs::canonicalize(exe).ok())
-        .flatten();
-    let Some((path, c_path)) = canonical.and_then(|p| {
-        let c = CString::new(p.as_os_str().as_bytes()).ok()?;
-        Some((p, c))
-    }) else {
+    let Some((path, c_path)) = protectable(exe) else {
         return std::process::Command::new(exe);
     };
     let mut cmd = std::process::Command::new(path);
@@ -137,6 +131,18 @@ pub fn protected_command(exe: &std::path::Path) -> std::process::Command {
         cmd.pre_exec(hook);
     }
     cmd
+}
+
+/// The canonical path of `exe` (the one a bind covers and `/proc/self/exe` will name),
+/// also as a C string for [`bind_read_only_before_exec`]; `None` for a bare name (a
+/// PATH search) or a path that does not resolve.
+pub fn protectable(exe: &std::path::Path) -> Option<(std::path::PathBuf, CString)> {
+    if exe.components().count() < 2 {
+        return None;
+    }
+    let path = std::fs::canonicalize(exe).ok()?;
+    let c = CString::new(path.as_os_str().as_bytes()).ok()?;
+    Some((path, c))
 }
 
 /// Re-executes from a sealed memfd copy of the binary.
