@@ -77,7 +77,12 @@ impl Bundle {
         let config =
             serde_json::from_slice(&std::fs::read(dir.path().join("config.json")).unwrap())
                 .unwrap();
-        Bundle { dir, config }
+        let mut b = Bundle { dir, config };
+        // A cgroup of its own: the runtime's default (`/berth/<id>`) would be shared by
+        // tests running at once with the same container id, one removing it under the
+        // other's feet.
+        b.cgroup(&unique("bundle"));
+        b
     }
 
     pub fn path(&self) -> &Path {
