@@ -74,10 +74,7 @@ fn start_in_helper(
         preserve_fds: 0,
         for_run: true,
     };
-    runtime::container::run(opts, true, false)?;
-    Ok(runtime::container::load(&cfg.runtime_root, &cfg.id)?
-        .saved
-        .pid)
+    Ok(runtime::container::run_detached(opts)?.as_raw())
 }
 
 /// Creates and starts the container; returns once it runs (or could not).

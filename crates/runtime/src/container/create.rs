@@ -203,6 +203,14 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
         owner: String::new(),
     };
 
+    // Written while the init prepares the rootfs on the other CPU; a failure from here
+    // on removes the directory, state and all (`cleanup`).
+    cleanup
+        .dir
+        .as_ref()
+        .ok_or_else(|| RuntimeError::Init("state directory lost".into()))?
+        .save(&saved)?;
+
     parent_chan.expect(Msg::HooksRequest)?;
     let hook_state = |status| {
         serde_json::to_string(&HookState {
@@ -237,7 +245,6 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
         .dir
         .take()
         .ok_or_else(|| RuntimeError::Init("state directory lost".into()))?;
-    dir.save(&saved)?;
     if let Some(p) = o.pid_file {
         write_pid_file(p, pid)?;
     }

@@ -14,7 +14,7 @@ mod status;
 pub use create::{create, CreateOpts, Created};
 pub use delete::delete;
 pub use exec::{exec, ExecOpts, Execed};
-pub use run::{exec_run, run};
+pub use run::{exec_run, run, run_detached};
 pub use signal::{kill, parse_signal};
 pub use start::start;
 pub use status::{list, load, oom_killed, pause, pids, resume, state_json, stats, update, Loaded};

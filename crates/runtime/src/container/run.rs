@@ -5,6 +5,8 @@
 use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 
+use nix::unistd::Pid;
+
 use super::create::{create, CreateOpts};
 use super::exec::{exec, ExecOpts};
 use super::foreground;
@@ -32,13 +34,31 @@ pub fn run(mut o: CreateOpts<'_>, detach: bool, keep: bool) -> Result<i32> {
         foreground::block_signals()?;
         crate::sys::set_child_subreaper().ctx(|| "become child subreaper")?;
     }
-    o.for_run = true;
     let (root, id) = (o.root.to_path_buf(), o.id.to_string());
-    let created = create(o)?;
+    let pid = start_now(o)?;
+    if detach {
+        return Ok(0);
+    }
     let master = match ours {
         Some(sock) => Some(recv_fd(std::os::fd::AsFd::as_fd(&sock))?),
         None => None,
     };
+    let code = foreground::wait(pid, master)?;
+    if !keep {
+        super::delete(&root, &id, true)?;
+    }
+    Ok(code)
+}
+
+/// Creates and starts a container, returning once its process runs: its pid.
+pub fn run_detached(o: CreateOpts<'_>) -> Result<Pid> {
+    start_now(o)
+}
+
+fn start_now(mut o: CreateOpts<'_>) -> Result<Pid> {
+    o.for_run = true;
+    let (root, id) = (o.root.to_path_buf(), o.id.to_string());
+    let created = create(o)?;
     created.chan.send(&Msg::Start)?;
     // The channel closes on a successful exec; an exec failure arrives as a message.
     if let Ok(Msg::Error(e)) = created.chan.recv() {
@@ -47,25 +67,19 @@ pub fn run(mut o: CreateOpts<'_>, detach: bool, keep: bool) -> Result<i32> {
         return Err(RuntimeError::Init(e));
     }
     let pid = created.pid;
-    let running = super::Loaded {
-        dir: created.dir,
-        saved: created.saved,
-        status: crate::state::Status::Running,
-    };
-    hooks::run_warn(
-        running.saved.spec.hooks().as_ref(),
-        Point::Poststart,
-        &running.hook_state(),
-    );
-    drop(running);
-    if detach {
-        return Ok(0);
+    if created.saved.spec.hooks().is_some() {
+        let running = super::Loaded {
+            dir: created.dir,
+            saved: created.saved,
+            status: crate::state::Status::Running,
+        };
+        hooks::run_warn(
+            running.saved.spec.hooks().as_ref(),
+            Point::Poststart,
+            &running.hook_state(),
+        );
     }
-    let code = foreground::wait(pid, master)?;
-    if !keep {
-        super::delete(&root, &id, true)?;
-    }
-    Ok(code)
+    Ok(pid)
 }
 
 /// Runs a process in a container; returns its exit code (0 when detached).
