@@ -516,3 +516,74 @@ fn tag_grammar() {
         "invalid reference format: repository name (App) must be lowercase"
     );
 }
+
+/// The grammar with its counted repetitions checked in code decides and captures exactly
+/// as Docker's expression with them, on names built around every bound.
+#[test]
+fn bounds_in_code_match_dockers_counted_repetitions() {
+    let p = path_component();
+    let docker = compile(&format!(
+        "^((?:{}/)?{p}(?:/{p})*)(?::([0-9A-Za-z_][0-9A-Za-z_.-]{{0,127}}))?(?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][[:xdigit:]]{{32,}}))?$",
+        domain_and_port()
+    ));
+    let docker_identifier = compile("^[a-f0-9]{64}$");
+    let groups = |c: Option<regex_lite::Captures<'_>>| {
+        c.map(|c| {
+            (1..4)
+                .map(|i| c.get(i).map(|m| m.as_str().to_string()))
+                .collect::<Vec<_>>()
+        })
+    };
+    let mut names = Vec::new();
+    for name in [
+        "busybox",
+        "docker.io/library/busybox",
+        "127.0.0.1:5000/a/b",
+        "A/b",
+        "a//b",
+    ] {
+        for tag in [
+            None,
+            Some(0),
+            Some(1),
+            Some(127),
+            Some(128),
+            Some(129),
+            Some(300),
+        ] {
+            for hex in [
+                None,
+                Some(0),
+                Some(31),
+                Some(32),
+                Some(33),
+                Some(64),
+                Some(65),
+            ] {
+                let mut s = name.to_string();
+                if let Some(n) = tag {
+                    s += &format!(":{}", "t".repeat(n));
+                }
+                if let Some(n) = hex {
+                    s += &format!("@sha256:{}", "0f".repeat(n).get(..n).unwrap());
+                }
+                names.push(s.clone());
+                names.push(s.to_uppercase());
+            }
+        }
+    }
+    for n in [63, 64, 65] {
+        names.push("ab".repeat(n).get(..n).unwrap().to_string());
+        names.push("AB".repeat(n).get(..n).unwrap().to_string());
+        names.push("gb".repeat(n).get(..n).unwrap().to_string());
+    }
+    for s in &names {
+        assert_eq!(
+            groups(reference_captures(s)),
+            groups(docker.captures(s)),
+            "{s:?}"
+        );
+        assert_eq!(is_identifier(s), docker_identifier.is_match(s), "{s:?}");
+    }
+    assert!(names.len() > 400);
+}
