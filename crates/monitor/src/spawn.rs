@@ -212,13 +212,13 @@ impl Prestarted {
         std::fs::create_dir_all(run_dir)
             .map_err(SpawnError::io(format!("create {}", run_dir.display())))?;
         let cfg_path = MonitorConfig::path_in(run_dir);
-        let tmp = run_dir.join(".monitor.json.tmp");
         let json = serde_json::to_vec_pretty(cfg).map_err(|e| SpawnError::Io {
             what: "serialise the monitor config".into(),
             source: io::Error::other(e),
         })?;
-        std::fs::write(&tmp, json).map_err(SpawnError::io(format!("write {}", tmp.display())))?;
-        std::fs::rename(&tmp, &cfg_path)
+        // Written in place: only this monitor reads it, once its path arrives on the go
+        // pipe, after the write; a spawner killed mid-write never sends that path.
+        std::fs::write(&cfg_path, json)
             .map_err(SpawnError::io(format!("write {}", cfg_path.display())))?;
         let log_path = monitor_log_path(run_dir);
         if let Some(mut go) = self.go.take() {

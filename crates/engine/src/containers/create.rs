@@ -359,7 +359,9 @@ impl Engine {
                 namespaces: &namespaces,
                 cgroups_path: cgroups_path(&host.cgroup_parent, &id),
             })?;
-            let json = serde_json::to_vec_pretty(&oci).map_err(|e| EngineError::Container {
+            // Compact, as containerd writes it: Docker's seccomp profile makes it ~13 kB,
+            // parsed again by the runtime on every start.
+            let json = serde_json::to_vec(&oci).map_err(|e| EngineError::Container {
                 id: id.clone(),
                 reason: format!("serialise config.json: {e}"),
             })?;

@@ -122,6 +122,21 @@ fn check_unified_key(key: &str) -> Result<(), CgroupError> {
 /// last container under the shared `/berth`) is made again.
 fn mkdir_p(dir: &Path, created: &mut Vec<PathBuf>) -> Result<(), CgroupError> {
     const ATTEMPTS: usize = 5;
+    // Most often only the leaf is missing (other containers keep `/berth`): one mkdir.
+    match std::fs::create_dir(dir) {
+        Ok(()) => {
+            created.push(dir.to_path_buf());
+            return Ok(());
+        }
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(()),
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(CgroupError::Create {
+                path: dir.to_path_buf(),
+                source,
+            })
+        }
+    }
     let mut attempt = 0;
     'again: loop {
         attempt += 1;
