@@ -49,6 +49,22 @@ impl Point {
     }
 }
 
+/// Whether any hook runs while the container is made (prestart, createRuntime,
+/// createContainer, startContainer): only then do the runtime and the init exchange
+/// the hook state, two messages that would otherwise cost two wake-ups per start.
+pub fn during_create(hooks: Option<&Hooks>) -> bool {
+    hooks.is_some_and(|h| {
+        [
+            Point::Prestart,
+            Point::CreateRuntime,
+            Point::CreateContainer,
+            Point::StartContainer,
+        ]
+        .into_iter()
+        .any(|p| !p.select(h).is_empty())
+    })
+}
+
 /// Runs every hook of `point` in order; the first failure stops the rest.
 pub fn run(hooks: Option<&Hooks>, point: Point, state_json: &[u8]) -> Result<()> {
     let Some(hooks) = hooks else { return Ok(()) };

@@ -113,7 +113,7 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
     cg.apply(&resources)?;
 
     let gate = if o.for_run {
-        Gate::Channel
+        Gate::Open
     } else {
         let dir_path = cleanup.dir.as_ref().map(|d| d.fifo()).unwrap_or_default();
         nix::unistd::mkfifo(&dir_path, Mode::from_bits_truncate(0o622))
@@ -211,34 +211,37 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
         .ok_or_else(|| RuntimeError::Init("state directory lost".into()))?
         .save(&saved)?;
 
-    parent_chan.expect(Msg::HooksRequest)?;
-    let hook_state = |status| {
-        serde_json::to_string(&HookState {
-            oci_version: spec.version(),
-            id: o.id,
-            status,
-            pid: Some(pid.as_raw()),
-            bundle: &o.bundle.dir,
-            annotations: &saved.annotations,
-        })
-        .unwrap_or_default()
-    };
-    // crun gives prestart/createRuntime hooks "created" (runc "creating"); the
-    // conformance suite expects "created".
-    let created = hook_state(Status::Created);
-    let hook_result = hooks::run(spec.hooks().as_ref(), Point::Prestart, created.as_bytes())
-        .and_then(|()| {
-            hooks::run(
-                spec.hooks().as_ref(),
-                Point::CreateRuntime,
-                created.as_bytes(),
-            )
-        });
-    if let Err(e) = hook_result {
-        let _ = parent_chan.send(&Msg::Error(e.to_string()));
-        return Err(e);
+    // The init asks for the hook state only when there are hooks (hooks::during_create).
+    if hooks::during_create(spec.hooks().as_ref()) {
+        parent_chan.expect(Msg::HooksRequest)?;
+        let hook_state = |status| {
+            serde_json::to_string(&HookState {
+                oci_version: spec.version(),
+                id: o.id,
+                status,
+                pid: Some(pid.as_raw()),
+                bundle: &o.bundle.dir,
+                annotations: &saved.annotations,
+            })
+            .unwrap_or_default()
+        };
+        // crun gives prestart/createRuntime hooks "created" (runc "creating"); the
+        // conformance suite expects "created".
+        let created = hook_state(Status::Created);
+        let hook_result = hooks::run(spec.hooks().as_ref(), Point::Prestart, created.as_bytes())
+            .and_then(|()| {
+                hooks::run(
+                    spec.hooks().as_ref(),
+                    Point::CreateRuntime,
+                    created.as_bytes(),
+                )
+            });
+        if let Err(e) = hook_result {
+            let _ = parent_chan.send(&Msg::Error(e.to_string()));
+            return Err(e);
+        }
+        parent_chan.send(&Msg::HooksDone(hook_state(Status::Created)))?;
     }
-    parent_chan.send(&Msg::HooksDone(hook_state(Status::Created)))?;
     parent_chan.expect(Msg::Ready)?;
 
     let dir = cleanup

@@ -59,8 +59,8 @@ fn start_now(mut o: CreateOpts<'_>) -> Result<Pid> {
     o.for_run = true;
     let (root, id) = (o.root.to_path_buf(), o.id.to_string());
     let created = create(o)?;
-    created.chan.send(&Msg::Start)?;
-    // The channel closes on a successful exec; an exec failure arrives as a message.
+    // The init goes on to exec once it has said `Ready` (`Gate::Open`): the channel
+    // closes on a successful exec; an exec failure arrives as a message.
     if let Ok(Msg::Error(e)) = created.chan.recv() {
         drop(created.dir);
         let _ = super::delete(&root, &id, true);

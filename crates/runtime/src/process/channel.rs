@@ -16,14 +16,14 @@ use crate::error::{Result, RuntimeError, SysContext};
 pub enum Msg {
     /// runtime → init: uid/gid maps written, cgroups joined; go on.
     Go,
-    /// init → runtime: mounts done; run the prestart and createRuntime hooks.
+    /// init → runtime: mounts done; run the prestart and createRuntime hooks (only
+    /// when the spec has hooks of create, `hooks::during_create`).
     HooksRequest,
     /// runtime → init: hooks done; the state JSON for the container-side hooks.
     HooksDone(String),
-    /// init → runtime: the container is created and waits for `start`.
+    /// init → runtime: the container is created; it now waits for `start` (the exec
+    /// fifo), or with `run` execs at once.
     Ready,
-    /// runtime → init: start now (used by `run`, which needs no exec fifo).
-    Start,
     /// Either side: the step that failed, with its cause.
     Error(String),
 }
