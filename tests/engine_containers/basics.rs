@@ -451,3 +451,21 @@ fn unsafe_borrow<'a>(fd: std::os::fd::RawFd) -> std::os::fd::BorrowedFd<'a> {
     // last use.
     unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
 }
+
+/// `--oom-score-adj` reaches the container's process, and the default is Docker's 0 (the
+/// init sets it on itself when the runtime has nothing to do before it goes on).
+#[test]
+fn oom_score_adj_is_the_flags_and_zero_by_default() {
+    if skip() {
+        return;
+    }
+    let b = Berth::new();
+    let read = |extra: &[&str]| {
+        let mut args = vec!["run", "--rm", "--network", "none"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["busybox", "cat", "/proc/self/oom_score_adj"]);
+        b.ok(&args)
+    };
+    assert_eq!(read(&["--oom-score-adj", "500"]), "500\n");
+    assert_eq!(read(&[]), "0\n");
+}

@@ -106,6 +106,14 @@ impl Plan {
     pub fn new_user(&self) -> bool {
         self.clone_flags.contains(CloneFlags::CLONE_NEWUSER)
     }
+
+    /// Whether the runtime has work on the child before it may go on (`Msg::Go`): its
+    /// uid/gid maps, or its pid in the cgroups when the child cannot join them itself.
+    /// Otherwise the child goes straight on (and sets its own oom_score_adj), sparing a
+    /// message and the wake-up it costs. Both sides decide with this one function.
+    pub fn runtime_goes_first(&self, child_joins_cgroups: bool) -> bool {
+        self.new_user() || !child_joins_cgroups
+    }
 }
 
 /// Joins the namespace at `path` (a /proc/PID/ns/* file or a bind mount of one).

@@ -176,18 +176,19 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
     drop(gate);
     cleanup.pid = Some(pid);
 
-    if plan.new_user() {
-        namespaces::write_id_maps(pid, linux)?;
-    }
-    if join.is_none() {
-        cg.add_task(pid.as_raw())?;
+    if plan.runtime_goes_first(join.is_some()) {
+        if plan.new_user() {
+            namespaces::write_id_maps(pid, linux)?;
+        }
+        if join.is_none() {
+            cg.add_task(pid.as_raw())?;
+        }
+        if let Some(adj) = process.oom_score_adj() {
+            crate::process::init::set_oom_score_adj(&format!("/proc/{pid}/oom_score_adj"), adj)?;
+        }
+        parent_chan.send(&Msg::Go)?;
     }
     drop(join);
-    if let Some(adj) = process.oom_score_adj() {
-        let p = format!("/proc/{pid}/oom_score_adj");
-        std::fs::write(&p, adj.to_string()).ctx(|| format!("write {adj} to {p}"))?;
-    }
-    parent_chan.send(&Msg::Go)?;
 
     let pid_start = state::proc_stat(pid.as_raw()).map(|(s, _)| s).unwrap_or(0);
     let saved = Saved {

@@ -57,6 +57,11 @@ pub fn run(ctx: InitCtx<'_>) -> ! {
     std::process::exit(1)
 }
 
+/// Writes `process.oomScoreAdj` to `path` (the child's own, or the runtime's view of it).
+pub(crate) fn set_oom_score_adj(path: &str, adj: i32) -> Result<()> {
+    std::fs::write(path, adj.to_string()).ctx(|| format!("write {adj} to {path}"))
+}
+
 fn has_ns(spec: &Spec, t: LinuxNamespaceType) -> bool {
     spec.linux()
         .iter()
@@ -75,8 +80,12 @@ fn setup(ctx: InitCtx<'_>) -> Result<Infallible> {
     if let Some(j) = ctx.cgroup_join {
         j.join()?;
     }
-    ctx.chan.expect(Msg::Go)?;
     let spec = ctx.spec;
+    if ctx.plan.runtime_goes_first(ctx.cgroup_join.is_some()) {
+        ctx.chan.expect(Msg::Go)?;
+    } else if let Some(adj) = spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
+        set_oom_score_adj("/proc/self/oom_score_adj", adj)?;
+    }
     let linux = spec
         .linux()
         .as_ref()
