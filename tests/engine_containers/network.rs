@@ -34,6 +34,29 @@ impl Drop for NetGuard {
     }
 }
 
+/// A test's user network `name` on its own `bridge` and `subnet`, and the berth root
+/// that uses it. Fields drop in order: the root (its containers removed) before the
+/// bridge and its firewall elements.
+pub(super) struct OnNetwork {
+    pub(super) b: Berth,
+    /// The network's id.
+    pub(super) id: String,
+    _guard: NetGuard,
+}
+
+impl OnNetwork {
+    pub(super) fn new(name: &str, bridge: &'static str, subnet: &'static str) -> OnNetwork {
+        let guard = NetGuard { bridge, subnet };
+        let b = Berth::new();
+        let id = make_network(&b, name, bridge, subnet);
+        OnNetwork {
+            b,
+            id,
+            _guard: guard,
+        }
+    }
+}
+
 /// The first object of an `inspect`'s JSON array.
 fn inspect_json(b: &Berth, args: &[&str]) -> serde_json::Value {
     let v: serde_json::Value = serde_json::from_str(&b.ok(args)).unwrap();
@@ -433,15 +456,12 @@ fn system_check_removes_what_a_crash_leaves_on_a_network() {
         return;
     }
     isolate_network();
-    let _net = NetGuard {
-        bridge: "bnt4",
-        subnet: "10.231.4.0/24",
-    };
-    let b = Berth::new();
-    let net_id = make_network(&b, "n4", "bnt4", "10.231.4.0/24");
+    let t = OnNetwork::new("n4", "bnt4", "10.231.4.0/24");
+    let b = &t.b;
+    let net_id = &t.id;
     // Debris as a killed CLI leaves it: a veth on the bridge, a published port into the
     // subnet, a namespace file — none of them recorded.
-    let stray = ::network::endpoint::host_veth_name("0123456789ab", &net_id);
+    let stray = ::network::endpoint::host_veth_name("0123456789ab", net_id);
     let mut nl = Netlink::open().unwrap();
     nl.create_veth_pair(&stray, "bnt4peer", 1400).unwrap();
     let idx = nl.link_index(&stray).unwrap();
@@ -488,12 +508,8 @@ fn thirty_containers_come_and_go_without_leaks_and_udp_and_all_ports_publish() {
         return;
     }
     isolate_network();
-    let _net = NetGuard {
-        bridge: "bnt5",
-        subnet: "10.231.5.0/24",
-    };
-    let b = Berth::new();
-    make_network(&b, "n5", "bnt5", "10.231.5.0/24");
+    let t = OnNetwork::new("n5", "bnt5", "10.231.5.0/24");
+    let b = &t.b;
     let mut ids = Vec::new();
     // 30 containers, each publishing a port (its firewall element must go with it).
     for _ in 0..30 {
@@ -543,7 +559,7 @@ fn thirty_containers_come_and_go_without_leaks_and_udp_and_all_ports_publish() {
         "{:?}",
         veths_on("bnt5")
     );
-    assert_eq!(attached(&b, "n5"), 0);
+    assert_eq!(attached(b, "n5"), 0);
     let netns: Vec<_> = std::fs::read_dir(b.root().join("run/netns"))
         .unwrap()
         .collect();
@@ -631,12 +647,9 @@ fn a_shared_namespace_loses_its_veth_at_once_and_a_quick_restart_replugs() {
         return;
     }
     isolate_network();
-    let _net = NetGuard {
-        bridge: "bnt9",
-        subnet: "10.231.9.0/24",
-    };
-    let b = Berth::new();
-    let net_id = make_network(&b, "n9", "bnt9", "10.231.9.0/24");
+    let t = OnNetwork::new("n9", "bnt9", "10.231.9.0/24");
+    let b = &t.b;
+    let net_id = &t.id;
     let a = b
         .ok(&["run", "-d", "--network", "n9", "busybox", "sleep", "100"])
         .trim()
@@ -652,7 +665,7 @@ fn a_shared_namespace_loses_its_veth_at_once_and_a_quick_restart_replugs() {
         "sleep",
         "100",
     ]);
-    let veth = ::network::endpoint::host_veth_name(&a, &net_id);
+    let veth = ::network::endpoint::host_veth_name(&a, net_id);
     assert!(link_exists(&veth));
     b.ok(&["rm", "-f", &a]);
     // No waiting: the joiner keeps the namespace, so nothing else would take the veth.
@@ -687,12 +700,8 @@ fn a_restarted_container_keeps_its_network() {
         return;
     }
     isolate_network();
-    let _net = NetGuard {
-        bridge: "bnt6",
-        subnet: "10.231.6.0/24",
-    };
-    let b = Berth::new();
-    make_network(&b, "n6", "bnt6", "10.231.6.0/24");
+    let t = OnNetwork::new("n6", "bnt6", "10.231.6.0/24");
+    let b = &t.b;
     // Exits once (the marker is on a volume), then serves.
     let c = b
         .ok(&[
@@ -1171,12 +1180,8 @@ fn containers_on_a_user_network_reach_each_other_by_name_and_alias() {
         return;
     }
     isolate_network();
-    let _net = NetGuard {
-        bridge: "bnt18",
-        subnet: "10.231.18.0/24",
-    };
-    let b = Berth::new();
-    make_network(&b, "n18", "bnt18", "10.231.18.0/24");
+    let t = OnNetwork::new("n18", "bnt18", "10.231.18.0/24");
+    let b = &t.b;
     let web = b
         .ok(&[
             "run",

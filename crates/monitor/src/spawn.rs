@@ -2,7 +2,7 @@
 //! `berth-monitor` with a sync pipe (and the first attach client), and return once
 //! the container runs or with the runtime's reason why it cannot.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -133,7 +133,6 @@ pub struct Prestarted {
     /// that died early is no SIGPIPE (its sync pipe then says what happened).
     _go_r: OwnedFd,
     sync_r: std::fs::File,
-    attached: bool,
 }
 
 /// Starts `berth-monitor` with no container yet (see [`Prestarted`]); `attach` as in
@@ -153,7 +152,7 @@ pub fn prestart(monitor_exe: &Path, attach: Option<OwnedFd>) -> Result<Prestarte
     };
     let (sync_r, sync_w) = pipe("sync")?;
     let (go_r, go_w) = pipe("start")?;
-    let number = |fd: &OwnedFd| OsString::from(fd.as_raw_fd().to_string());
+    let number = |fd: &dyn AsRawFd| OsString::from(fd.as_raw_fd().to_string());
     let mut args = vec![
         OsString::from("--sync-fd"),
         number(&sync_w),
@@ -161,14 +160,11 @@ pub fn prestart(monitor_exe: &Path, attach: Option<OwnedFd>) -> Result<Prestarte
         number(&go_r),
     ];
     let mut keep = vec![sync_w.as_raw_fd(), go_r.as_raw_fd()];
-    // The mount namespace the monitor's `on_exit` runs in: this one, not its own.
+    // The mount namespace the monitor returns to once it has its config: this one.
     let host_mntns = std::fs::File::open("/proc/self/ns/mnt").ok();
     let mut env = Vec::new();
-    let mntns_fd = host_mntns
-        .as_ref()
-        .map(|ns| OsString::from(ns.as_raw_fd().to_string()));
-    if let (Some(ns), Some(fd)) = (&host_mntns, &mntns_fd) {
-        env.push((OsStr::new(crate::daemon::MNTNS_ENV), fd.as_os_str()));
+    if let Some(ns) = &host_mntns {
+        env.push((OsString::from(crate::daemon::MNTNS_ENV), number(ns)));
         keep.push(ns.as_raw_fd());
     }
     if let Some(a) = &attach {
@@ -177,7 +173,6 @@ pub fn prestart(monitor_exe: &Path, attach: Option<OwnedFd>) -> Result<Prestarte
         keep.push(a.as_raw_fd());
     }
     // stderr becomes `<run_dir>/monitor.log` once the monitor knows its run directory.
-    let args: Vec<&OsStr> = args.iter().map(OsString::as_os_str).collect();
     let exec = crate::sys::NoWaitExec::new(c_path, &args, &env, keep).map_err(start_err())?;
     let pid = crate::sys::spawn_nowait(&exec).map_err(start_err())?;
     Ok(Prestarted {
@@ -186,7 +181,6 @@ pub fn prestart(monitor_exe: &Path, attach: Option<OwnedFd>) -> Result<Prestarte
         go: Some(std::fs::File::from(go_w)),
         _go_r: go_r,
         sync_r: std::fs::File::from(sync_r),
-        attached: attach.is_some(),
     })
 }
 
@@ -200,11 +194,6 @@ fn ended(status: WaitStatus) -> String {
 }
 
 impl Prestarted {
-    /// Whether it was given a first attach client.
-    pub fn attached(&self) -> bool {
-        self.attached
-    }
-
     /// Writes `<run_dir>/monitor.json`, hands its path to the monitor and waits until
     /// the container runs, as [`spawn`].
     pub fn start(mut self, cfg: &MonitorConfig) -> Result<Spawned, SpawnError> {

@@ -2,7 +2,7 @@
 //! without waiting for its exec), fds inherited by number, the pty size, and signal
 //! dispositions. Each wrapper is tiny and states why it is sound.
 
-use std::ffi::{CString, OsStr};
+use std::ffi::{CString, OsStr, OsString};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 
@@ -36,8 +36,8 @@ impl NoWaitExec {
     /// (none of them 0, 1 or 2, which /dev/null takes).
     pub fn new(
         path: CString,
-        args: &[&OsStr],
-        env: &[(&OsStr, &OsStr)],
+        args: &[OsString],
+        env: &[(OsString, OsString)],
         keep: Vec<RawFd>,
     ) -> std::io::Result<Self> {
         let invalid = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what);

@@ -50,12 +50,10 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         (Some(o), Some(OwnedFd::from(t)))
     };
     // The monitor starts now and waits: its exec and start overlap the create on another
-    // CPU. Dropped if the create fails (it then exits); without it, `start` spawns one.
-    let prestarted = match &theirs {
-        Some(t) => t.try_clone().ok().map(Some),
-        None => Some(None),
-    }
-    .and_then(|attach| monitor::spawn::prestart(&monitor::find_monitor_exe(), attach).ok());
+    // CPU. Dropped if the create fails (it then exits); if it could not be started, the
+    // start below says so, once the container is made.
+    let attached = theirs.is_some();
+    let monitor = monitor::spawn::prestart(&monitor::find_monitor_exe(), theirs);
     let (mut engine, created) = create(g, parsed, "run")?;
     let mut client = match ours {
         Some(o) => Some(monitor::client::Client::from_stream(o)?),
@@ -67,15 +65,9 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         // does if this process dies first). Queued before the monitor exists.
         c.will_remove()?;
     }
-    let started = match prestarted {
-        Some(m) => {
-            // Only the monitor may hold its end, or the relay never sees it close.
-            drop(theirs);
-            engine.container_start_prestarted(&created.id, m)
-        }
-        None => engine.container_start(&created.id, theirs),
-    }
-    .map_err(|e| run_error("run", e))?;
+    let started = engine
+        .container_start_prestarted(&created.id, monitor, attached)
+        .map_err(|e| run_error("run", e))?;
     let Some(mut client) = client else {
         println!("{}", created.id);
         return Ok(());

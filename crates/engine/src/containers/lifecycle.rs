@@ -97,8 +97,9 @@ fn health(c: &ContainerRecord) -> Option<Health> {
 enum Launch {
     /// Spawned now, with this first attach client.
     Spawn(Option<OwnedFd>),
-    /// Started ahead by the caller.
-    Prestarted(monitor::spawn::Prestarted),
+    /// Started ahead by the caller (or the reason it could not be), with or without
+    /// a first attach client.
+    Prestarted(Result<monitor::spawn::Prestarted, SpawnError>, bool),
 }
 
 impl Engine {
@@ -118,13 +119,15 @@ impl Engine {
     }
 
     /// [`Engine::container_start`] through a monitor started ahead
-    /// ([`monitor::spawn::prestart`], with its attach socket), as `berth run` does.
+    /// ([`monitor::spawn::prestart`], `attached` if given an attach socket), as `berth
+    /// run` does; a monitor that could not be started fails this start.
     pub fn container_start_prestarted(
         &mut self,
         id_or_name: &str,
-        monitor: monitor::spawn::Prestarted,
+        monitor: std::result::Result<monitor::spawn::Prestarted, SpawnError>,
+        attached: bool,
     ) -> Result<ContainerRecord> {
-        self.start_with(id_or_name, Launch::Prestarted(monitor))
+        self.start_with(id_or_name, Launch::Prestarted(monitor, attached))
     }
 
     fn start_with(&mut self, id_or_name: &str, launch: Launch) -> Result<ContainerRecord> {
@@ -184,7 +187,7 @@ impl Engine {
         self.network_setup(&c)?;
         let attached = match &launch {
             Launch::Spawn(attach) => attach.is_some(),
-            Launch::Prestarted(m) => m.attached(),
+            Launch::Prestarted(_, attached) => *attached,
         };
         if attached {
             self.emit_container(&c, "attach", &[]);
@@ -193,7 +196,7 @@ impl Engine {
             Launch::Spawn(attach) => {
                 monitor::spawn::spawn(&monitor::find_monitor_exe(), &cfg, attach)
             }
-            Launch::Prestarted(m) => m.start(&cfg),
+            Launch::Prestarted(m, _) => m.and_then(|m| m.start(&cfg)),
         };
         let spawned = match started {
             Ok(s) => s,

@@ -204,13 +204,11 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
         owner: String::new(),
     };
 
+    // `cleanup` holds the directory until the end, to remove it on a failure.
+    let lost = || RuntimeError::Init("state directory lost".into());
     // Written while the init prepares the rootfs on the other CPU; a failure from here
-    // on removes the directory, state and all (`cleanup`).
-    cleanup
-        .dir
-        .as_ref()
-        .ok_or_else(|| RuntimeError::Init("state directory lost".into()))?
-        .save(&saved)?;
+    // on removes the directory, state and all.
+    cleanup.dir.as_ref().ok_or_else(lost)?.save(&saved)?;
 
     // The init asks for the hook state only when there are hooks (hooks::during_create).
     if hooks::during_create(spec.hooks().as_ref()) {
@@ -245,10 +243,7 @@ pub fn create(o: CreateOpts<'_>) -> Result<Created> {
     }
     parent_chan.expect(Msg::Ready)?;
 
-    let dir = cleanup
-        .dir
-        .take()
-        .ok_or_else(|| RuntimeError::Init("state directory lost".into()))?;
+    let dir = cleanup.dir.take().ok_or_else(lost)?;
     if let Some(p) = o.pid_file {
         write_pid_file(p, pid)?;
     }

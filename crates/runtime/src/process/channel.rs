@@ -14,7 +14,8 @@ use crate::error::{Result, RuntimeError, SysContext};
 /// One step of the create/exec handshake.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub enum Msg {
-    /// runtime → init: uid/gid maps written, cgroups joined; go on.
+    /// runtime → init: uid/gid maps written, cgroups joined; go on (only when the
+    /// runtime has such work, `Plan::runtime_goes_first`).
     Go,
     /// init → runtime: mounts done; run the prestart and createRuntime hooks (only
     /// when the spec has hooks of create, `hooks::during_create`).
