@@ -216,7 +216,8 @@ impl Prestarted {
             // A monitor that died already says why below (its sync pipe, its log).
             let _ = go.write_all(&msg);
         }
-        // The process we started daemonizes (forks) and exits at once: reap it.
+        // The process we started daemonizes (forks) and exits, before it waits for
+        // `go`: reap it.
         let status = waitpid(self.pid, None)
             .map_err(|e| SpawnError::io("wait for berth-monitor to daemonize")(e.into()))?;
         let mut line = String::new();

@@ -193,12 +193,23 @@ fn run(sync: &mut Option<OwnedFd>) -> Result<i32> {
     let attach = adopt(args.attach_fd, "the attach socket")?;
     let config = match adopt(args.go_fd, "the go pipe")? {
         None => args.config,
-        Some(go) => match wait_for_go(go)? {
-            Some(path) => path,
-            // The engine gave up before starting anything (the create failed).
-            None => return Ok(0),
-        },
+        Some(go) => {
+            // Started ahead of its container: the fork is made while the engine still
+            // creates, off the path from `go` to the container's start.
+            daemonize()?;
+            match wait_for_go(go)? {
+                Some(path) => path,
+                // The engine gave up before starting anything (the create failed).
+                None => return Ok(0),
+            }
+        }
     };
+    // The private namespace is freed when its last holder leaves it, and freeing its
+    // mounts waits for an RCU grace period (~0.1 ms): held here until the report is
+    // out, so that the wait is not on the start's path.
+    let private_mntns = host_mntns
+        .as_ref()
+        .and_then(|_| std::fs::File::open("/proc/self/ns/mnt").ok());
     if let Some(ns) = &host_mntns {
         // Back to the mount namespace it was started from, as it is now: the private one
         // only held the read-only bind of this binary, which `/proc/self/exe` keeps
@@ -220,11 +231,14 @@ fn run(sync: &mut Option<OwnedFd>) -> Result<i32> {
     if let Some(l) = &mut cfg.log {
         absolute(&mut l.path);
     }
-    daemonize()?;
+    if args.go_fd.is_none() {
+        daemonize()?;
+    }
     let _ = std::env::set_current_dir("/");
     let mut m = monitor::Monitor::new(cfg, attach)?;
     let r = m.start_first()?;
     report(sync, &r);
+    drop(private_mntns);
     if m.is_done() {
         return Ok(0);
     }
