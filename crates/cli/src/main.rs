@@ -123,7 +123,20 @@ enum ImageCmd {
     Prune(prune::Args),
 }
 
+/// anyhow captures a backtrace with each error it makes when `RUST_BACKTRACE` is set, and
+/// berth makes errors of ordinary outcomes (`Exit`, the container's exit code) and never
+/// prints those backtraces (`{e:#}` below). A capture walks the stack with the unwinder:
+/// a cost with no use, so library backtraces are off unless asked for by name. Panics
+/// still print theirs with `RUST_BACKTRACE`.
+fn no_error_backtraces() {
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        // Single-threaded still: nothing reads the environment concurrently.
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
+}
+
 fn main() -> ExitCode {
+    no_error_backtraces();
     let _ = runtime::container::foreground::default_sigpipe();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
