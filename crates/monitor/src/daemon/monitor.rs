@@ -123,7 +123,9 @@ impl Monitor {
             dns,
             done: false,
         };
-        m.save();
+        // No state.json yet: the first start writes it, running or failed (a write makes
+        // a file and replaces one). Until then the engine goes by its own record, as it
+        // does before the monitor exists.
         Ok(m)
     }
 
