@@ -232,11 +232,15 @@ impl Prestarted {
                 }
                 (_, log) => log.to_string(),
             };
+            // Exit 0 is the daemonizing fork's: the monitor itself ended after it.
+            let how = match status {
+                WaitStatus::Exited(_, 0) => "ended".to_string(),
+                other => format!("exited ({})", ended(other)),
+            };
             SpawnError::Io {
                 what: format!(
-                    "berth-monitor for {} exited ({}) without reporting: {why}",
-                    cfg.id,
-                    ended(status)
+                    "berth-monitor for {} {how} without reporting: {why}",
+                    cfg.id
                 ),
                 source: io::Error::from(io::ErrorKind::UnexpectedEof),
             }
