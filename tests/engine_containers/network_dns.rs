@@ -232,6 +232,59 @@ fn the_default_bridge_keeps_the_hosts_resolvers_and_dns_flags() {
     b.ok(&["rm", "-f", &c]);
 }
 
+/// Docker starts a container's resolver when it joins its first user-defined network
+/// while running: a default-bridge container connected to one resolves its peers at once.
+#[test]
+fn connecting_a_default_bridge_container_to_a_user_network_starts_its_dns() {
+    if skip() {
+        return;
+    }
+    super::network::isolate_network();
+    responder();
+    let _d = NetGuard {
+        bridge: "bdn5",
+        subnet: "10.232.5.0/24",
+    };
+    let _u = NetGuard {
+        bridge: "bdn6",
+        subnet: "10.232.6.0/24",
+    };
+    let b = Berth::new();
+    std::fs::write(
+        b.root().join("daemon.json"),
+        r#"{"bridge": "bdn5", "bip": "10.232.5.1/24"}"#,
+    )
+    .unwrap();
+    make_network(&b, "d6", "bdn6", "10.232.6.0/24");
+    let lone = sleeper(&b, &["--name", "lone", "--network", "bridge"]);
+    sleeper(&b, &["--name", "web", "--network", "d6"]);
+    assert_eq!(
+        b.ok(&["exec", "lone", "cat", "/etc/resolv.conf"]),
+        format!("nameserver {UPSTREAM}\n")
+    );
+    let ns = std::fs::File::open(b.root().join("run/netns").join(&lone)).unwrap();
+    assert!(bind_53_in(&ns).is_ok(), "a DNS server before the connect");
+    assert_eq!(nslookup(&b, "lone", "web"), None);
+
+    b.ok(&["network", "connect", "d6", "lone"]);
+    let conf = b.ok(&["exec", "lone", "cat", "/etc/resolv.conf"]);
+    let lines: Vec<&str> = conf.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(lines[0], "nameserver 127.0.0.11", "{conf}");
+    let web_ip = b.inspect("web", "{{.NetworkSettings.Networks.d6.IPAddress}}");
+    let out = nslookup(&b, "lone", "web").expect("web after the connect");
+    assert_eq!(answers(&out), [web_ip], "{out}");
+    // Other names still reach the upstream it had, through the server.
+    let out = nslookup(&b, "lone", "outside.test").expect("forwarded name");
+    assert_eq!(answers(&out), [OUTSIDE.to_string()], "{out}");
+    // And its new peer finds it.
+    let lone_ip = b.inspect("lone", "{{.NetworkSettings.Networks.d6.IPAddress}}");
+    let out = nslookup(&b, "web", "lone").expect("lone from web");
+    assert_eq!(answers(&out), [lone_ip], "{out}");
+
+    b.ok(&["rm", "-f", "lone", "web"]);
+    b.ok(&["network", "rm", "d6"]);
+}
+
 /// Whether UDP 127.0.0.11:53 is free in the namespace (nothing serves DNS there).
 fn bind_53_in(ns: &std::fs::File) -> std::io::Result<()> {
     ::network::netlink::in_netns(ns, || {

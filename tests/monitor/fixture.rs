@@ -174,6 +174,7 @@ pub fn collect(c: &mut Client) -> Seen {
             Frame::Stderr(b) => seen.stderr.push_str(&String::from_utf8_lossy(&b)),
             Frame::Exit(c) => seen.exits.push(c),
             Frame::Started(p) => seen.started.push(p),
+            Frame::Dns(a) => panic!("a DNS answer nobody asked for: {a:?}"),
         }
     }
     seen

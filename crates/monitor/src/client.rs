@@ -20,6 +20,8 @@ pub enum Frame {
     Exit(i32),
     /// The container (re)started with this pid.
     Started(i32),
+    /// The answer to [`Client::serve_dns`]: `None` when the server runs, else why not.
+    Dns(Option<String>),
 }
 
 /// `<run_dir>/attach`.
@@ -123,6 +125,13 @@ impl Client {
         self.tx.send(protocol::REMOVED, &[])
     }
 
+    /// Asks the monitor to serve the embedded DNS server ([`protocol::SERVE_DNS`]); the
+    /// answer is a [`Frame::Dns`].
+    pub fn serve_dns(&mut self, opts: &crate::config::DnsOpts) -> io::Result<()> {
+        let json = serde_json::to_vec(opts).map_err(io::Error::other)?;
+        self.tx.send(protocol::SERVE_DNS, &json)
+    }
+
     /// Bounds each `recv`'s wait (`None`: no bound).
     pub fn set_read_timeout(&self, t: Option<std::time::Duration>) -> io::Result<()> {
         self.rx.stream.set_read_timeout(t)
@@ -191,6 +200,10 @@ impl Receiver {
                     protocol::STARTED => {
                         Frame::Started(protocol::parse_int(&payload).ok_or_else(bad)?)
                     }
+                    protocol::DNS => Frame::Dns(
+                        (!payload.is_empty())
+                            .then(|| String::from_utf8_lossy(&payload).into_owned()),
+                    ),
                     _ => continue,
                 };
                 return Ok(Some(frame));
@@ -241,11 +254,15 @@ mod tests {
         bytes.extend(protocol::encode(9, b"ignored"));
         bytes.extend(protocol::encode(protocol::STDOUT, b"hi\n"));
         bytes.extend(protocol::encode(protocol::EXIT, b"3"));
+        bytes.extend(protocol::encode(protocol::DNS, b""));
+        bytes.extend(protocol::encode(protocol::DNS, b"no netns"));
         b.write_all(&bytes).unwrap();
         assert_eq!(c.recv().unwrap(), Some(Frame::Started(42)));
         assert!(c.has_buffered_frame());
         assert_eq!(c.recv().unwrap(), Some(Frame::Stdout(b"hi\n".to_vec())));
         assert_eq!(c.recv().unwrap(), Some(Frame::Exit(3)));
+        assert_eq!(c.recv().unwrap(), Some(Frame::Dns(None)));
+        assert_eq!(c.recv().unwrap(), Some(Frame::Dns(Some("no netns".into()))));
         c.send_stdin(b"in").unwrap();
         c.resize(24, 80).unwrap();
         drop(b);

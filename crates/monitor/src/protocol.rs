@@ -28,6 +28,12 @@ pub const HELLO: u8 = 7;
 pub const REMOVE: u8 = 8;
 /// No payload: the container is removed (after `REMOVE`).
 pub const REMOVED: u8 = 9;
+/// Client → monitor. Payload: JSON [`crate::config::DnsOpts`]: serve the embedded DNS
+/// server from now on (`network connect` of a running container to its first
+/// user-defined network). Answered with `DNS` to that client only.
+pub const SERVE_DNS: u8 = 10;
+/// Monitor → client: the answer to `SERVE_DNS`; empty when the server runs, else why not.
+pub const DNS: u8 = 11;
 
 /// Which streams a client wants. Exit and Started frames go to every client; a client
 /// that only waits sends all false.

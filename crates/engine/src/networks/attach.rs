@@ -224,6 +224,9 @@ impl Engine {
                 c.name, n.name
             )));
         }
+        // Docker starts a sandbox's resolver when a running container joins its first
+        // user-defined network (below); one that has it already keeps it.
+        let had_dns = self.on_user_network(&c)?;
         if ipv4.is_some() && n.name == "bridge" {
             return Err(EngineError::InvalidParameter(
                 "user specified IP address is supported on user defined networks only".into(),
@@ -255,6 +258,9 @@ impl Engine {
             }
             self.refresh_peer_hosts(std::slice::from_ref(&n.id));
             self.write_hosts_for(&c.id)?;
+            if !had_dns {
+                self.serve_dns_after_connect(&c);
+            }
         }
         self.emit(crate::events::event(
             "network",

@@ -14,6 +14,10 @@
 //!   the host's), the options (`--dns-option` or the host's) with `ndots:0` unless one
 //!   sets ndots. Rewritten at every start, so a container connected to (or disconnected
 //!   from) its last user-defined network while stopped gets the right one.
+//! - `network connect` of a running container to its first user-defined network: its
+//!   monitor starts the server (`SERVE_DNS` on the attach socket) and then the file is
+//!   rewritten, as Docker's sandbox starts its resolver on such a connect. Disconnected
+//!   from it again, the container keeps the server, as in Docker.
 //!
 //! The default `bridge` network keeps the host's file without loopback nameservers
 //! (`containers::spec::etc_files::resolv_conf`), as in Docker.
@@ -136,6 +140,23 @@ impl Engine {
         })
     }
 
+    /// A running container just connected to its first user-defined network: its monitor
+    /// starts the embedded server, then its `/etc/resolv.conf` names it. A failure is
+    /// logged and leaves the container with the resolvers it had: the connect is done.
+    pub(crate) fn serve_dns_after_connect(&self, c: &ContainerRecord) {
+        let Some(opts) = self.monitor_dns(c) else {
+            return;
+        };
+        let served = ask_monitor_for_dns(&self.root().monitor_dir(&c.id), &opts)
+            .and_then(|()| self.write_resolv_conf_for(c).map_err(|e| e.to_string()));
+        if let Err(e) = served {
+            tracing::warn!(
+                "container {}: no embedded DNS until its next start: {e}",
+                names::short(&c.id)
+            );
+        }
+    }
+
     /// Rewrites the container's `/etc/resolv.conf` (in place: same inode) for the
     /// networks it starts on: the embedded server's, or the default bridge's.
     pub(crate) fn write_resolv_conf_for(&self, c: &ContainerRecord) -> Result<()> {
@@ -188,6 +209,36 @@ impl Engine {
             }
         }
         write_atomic(&records_path(self.root(), &c.id), &text)
+    }
+}
+
+/// Asks the monitor in `run_dir` to serve DNS with `opts`; waits for its answer.
+fn ask_monitor_for_dns(
+    run_dir: &std::path::Path,
+    opts: &DnsOpts,
+) -> std::result::Result<(), String> {
+    use monitor::client::{Client, Frame};
+    let talk = || -> std::io::Result<Option<String>> {
+        let mut c = Client::connect(run_dir)?;
+        c.hello(monitor::protocol::Hello {
+            stdin: false,
+            stdout: false,
+            stderr: false,
+        })?;
+        c.serve_dns(opts)?;
+        c.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+        loop {
+            match c.recv()? {
+                Some(Frame::Dns(answer)) => return Ok(answer),
+                Some(_) => {}
+                None => return Ok(Some("the monitor closed the connection".into())),
+            }
+        }
+    };
+    match talk() {
+        Ok(None) => Ok(()),
+        Ok(Some(why)) => Err(why),
+        Err(e) => Err(e.to_string()),
     }
 }
 

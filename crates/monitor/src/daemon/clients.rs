@@ -22,6 +22,8 @@ pub enum Request {
     Stdin(Vec<u8>),
     CloseStdin,
     Resize(u16, u16),
+    /// `SERVE_DNS` (or `Err` with why its payload is not a config).
+    ServeDns(std::result::Result<crate::config::DnsOpts, String>),
 }
 
 pub struct Conn {
@@ -167,6 +169,9 @@ impl Conn {
                 }
                 protocol::REMOVE => self.removes = true,
                 protocol::REMOVED => self.removed = true,
+                protocol::SERVE_DNS => out.push(Request::ServeDns(
+                    serde_json::from_slice(payload).map_err(|e| format!("bad DNS config: {e}")),
+                )),
                 _ => {}
             }
             self.rbuf.drain(..end);
@@ -222,6 +227,26 @@ mod tests {
         drop(b);
         c.read();
         assert!(c.dead);
+    }
+
+    #[test]
+    fn serve_dns_carries_its_config() {
+        let (a, mut b) = UnixStream::pair().unwrap();
+        let mut c = Conn::new(a).unwrap();
+        let opts = crate::config::DnsOpts {
+            netns: "/run/netns/x".into(),
+            records: "/c/x/dns.records".into(),
+            upstreams: vec!["10.0.0.1".into()],
+        };
+        let mut bytes = protocol::encode(protocol::SERVE_DNS, &serde_json::to_vec(&opts).unwrap());
+        bytes.extend(protocol::encode(protocol::SERVE_DNS, b"{"));
+        b.write_all(&bytes).unwrap();
+        let r = c.read();
+        assert_eq!(r[0], Request::ServeDns(Ok(opts)));
+        assert!(
+            matches!(&r[1], Request::ServeDns(Err(e)) if e.starts_with("bad DNS config")),
+            "{r:?}"
+        );
     }
 
     #[test]

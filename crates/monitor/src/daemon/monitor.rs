@@ -361,6 +361,15 @@ impl Monitor {
         }
         for req in c.read() {
             match req {
+                Request::ServeDns(opts) => {
+                    let answer = opts
+                        .and_then(|o| self.serve_dns(o))
+                        .err()
+                        .unwrap_or_default();
+                    if let Some(c) = self.clients.get_mut(i) {
+                        c.send(protocol::DNS, answer.as_bytes());
+                    }
+                }
                 Request::Stdin(data) => {
                     if self.stdio.input.is_some() && !self.stdin_close {
                         self.stdin_pending.extend_from_slice(&data);
@@ -375,6 +384,25 @@ impl Monitor {
             }
         }
         self.feed_stdin();
+    }
+
+    /// Starts the embedded DNS server of a container that runs without one (it was on no
+    /// user-defined network when it started); one already running is kept as it is: it
+    /// re-reads its records file, which the engine rewrites.
+    fn serve_dns(&mut self, opts: crate::config::DnsOpts) -> std::result::Result<(), String> {
+        if self.dns.is_some() {
+            return Ok(());
+        }
+        let d = Dns::start(&opts).map_err(|e| {
+            format!(
+                "serve DNS at {} in {}: {e}",
+                dns::ADDR,
+                opts.netns.display()
+            )
+        })?;
+        self.dns = Some(d);
+        self.cfg.dns = Some(opts);
+        Ok(())
     }
 
     fn drop_dead_clients(&mut self) {
