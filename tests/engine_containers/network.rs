@@ -388,11 +388,7 @@ fn default_bridge_takes_its_device_and_address_from_daemon_json() {
         subnet: "10.231.3.0/24",
     };
     let b = Berth::new();
-    std::fs::write(
-        b.root().join("daemon.json"),
-        r#"{"bridge": "bnt3", "bip": "10.231.3.1/24"}"#,
-    )
-    .unwrap();
+    default_bridge(&b, "bnt3", "10.231.3.1/24");
     // No --network: the default bridge, as Docker's.
     let script = "ip -4 -o addr show eth0 | awk '{print $4}'; ip route | grep default";
     let out = b.ok(&["run", "--rm", "busybox", "sh", "-c", script]);
@@ -434,6 +430,13 @@ pub(super) fn make_network(b: &Berth, name: &str, bridge: &str, subnet: &str) ->
     b.ok(&["network", "create", "--subnet", subnet, "-o", &opt, name])
         .trim()
         .to_string()
+}
+
+/// Points the root's default bridge (daemon.json) at the test's own device `bridge`,
+/// with gateway address `bip` (`10.231.N.1/24`).
+pub(super) fn default_bridge(b: &Berth, bridge: &str, bip: &str) {
+    let json = serde_json::json!({ "bridge": bridge, "bip": bip });
+    std::fs::write(b.root().join("daemon.json"), json.to_string()).unwrap();
 }
 
 /// berth veths on `bridge`.

@@ -10,7 +10,7 @@
 
 use std::net::{Ipv4Addr, UdpSocket};
 
-use super::network::{make_network, NetGuard};
+use super::network::{default_bridge, make_network, NetGuard, OnNetwork};
 use super::*;
 
 /// The upstream every test container is given.
@@ -189,11 +189,7 @@ fn the_default_bridge_keeps_the_hosts_resolvers_and_dns_flags() {
         subnet: "10.232.3.0/24",
     };
     let b = Berth::new();
-    std::fs::write(
-        b.root().join("daemon.json"),
-        r#"{"bridge": "bdn3", "bip": "10.232.3.1/24"}"#,
-    )
-    .unwrap();
+    default_bridge(&b, "bdn3", "10.232.3.1/24");
     let c = b
         .ok(&[
             "run",
@@ -245,40 +241,32 @@ fn connecting_a_default_bridge_container_to_a_user_network_starts_its_dns() {
         bridge: "bdn5",
         subnet: "10.232.5.0/24",
     };
-    let _u = NetGuard {
-        bridge: "bdn6",
-        subnet: "10.232.6.0/24",
-    };
-    let b = Berth::new();
-    std::fs::write(
-        b.root().join("daemon.json"),
-        r#"{"bridge": "bdn5", "bip": "10.232.5.1/24"}"#,
-    )
-    .unwrap();
-    make_network(&b, "d6", "bdn6", "10.232.6.0/24");
-    let lone = sleeper(&b, &["--name", "lone", "--network", "bridge"]);
-    sleeper(&b, &["--name", "web", "--network", "d6"]);
+    let t = OnNetwork::new("d6", "bdn6", "10.232.6.0/24");
+    let b = &t.b;
+    default_bridge(b, "bdn5", "10.232.5.1/24");
+    let lone = sleeper(b, &["--name", "lone", "--network", "bridge"]);
+    sleeper(b, &["--name", "web", "--network", "d6"]);
     assert_eq!(
         b.ok(&["exec", "lone", "cat", "/etc/resolv.conf"]),
         format!("nameserver {UPSTREAM}\n")
     );
     let ns = std::fs::File::open(b.root().join("run/netns").join(&lone)).unwrap();
     assert!(bind_53_in(&ns).is_ok(), "a DNS server before the connect");
-    assert_eq!(nslookup(&b, "lone", "web"), None);
+    assert_eq!(nslookup(b, "lone", "web"), None);
 
     b.ok(&["network", "connect", "d6", "lone"]);
     let conf = b.ok(&["exec", "lone", "cat", "/etc/resolv.conf"]);
     let lines: Vec<&str> = conf.lines().filter(|l| !l.starts_with('#')).collect();
     assert_eq!(lines[0], "nameserver 127.0.0.11", "{conf}");
     let web_ip = b.inspect("web", "{{.NetworkSettings.Networks.d6.IPAddress}}");
-    let out = nslookup(&b, "lone", "web").expect("web after the connect");
+    let out = nslookup(b, "lone", "web").expect("web after the connect");
     assert_eq!(answers(&out), [web_ip], "{out}");
     // Other names still reach the upstream it had, through the server.
-    let out = nslookup(&b, "lone", "outside.test").expect("forwarded name");
+    let out = nslookup(b, "lone", "outside.test").expect("forwarded name");
     assert_eq!(answers(&out), [OUTSIDE.to_string()], "{out}");
     // And its new peer finds it.
     let lone_ip = b.inspect("lone", "{{.NetworkSettings.Networks.d6.IPAddress}}");
-    let out = nslookup(&b, "web", "lone").expect("lone from web");
+    let out = nslookup(b, "web", "lone").expect("lone from web");
     assert_eq!(answers(&out), [lone_ip], "{out}");
 
     b.ok(&["rm", "-f", "lone", "web"]);

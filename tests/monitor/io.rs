@@ -68,12 +68,7 @@ fn a_wait_only_client_gets_just_the_exit() {
     let f = Fixture::new(&["sh", "-c", "sleep 1; echo hi; exit 4"]);
     let (_s, mut first) = f.spawn();
     let mut w = Client::connect(f.run_dir()).unwrap();
-    w.hello(monitor::protocol::Hello {
-        stdin: false,
-        stdout: false,
-        stderr: false,
-    })
-    .unwrap();
+    w.hello(monitor::protocol::Hello::NOTHING).unwrap();
     let seen = collect(&mut w);
     assert_eq!(
         (seen.stdout.as_str(), seen.exits.as_slice()),

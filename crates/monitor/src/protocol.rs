@@ -47,6 +47,15 @@ pub struct Hello {
     pub stderr: bool,
 }
 
+impl Hello {
+    /// No stream: a client that only waits (for the exit) or asks (`SERVE_DNS`).
+    pub const NOTHING: Hello = Hello {
+        stdin: false,
+        stdout: false,
+        stderr: false,
+    };
+}
+
 impl Default for Hello {
     fn default() -> Self {
         Hello {

@@ -289,11 +289,7 @@ impl Engine {
         let deadline = timeout.map(|t| Instant::now() + t);
         let run_dir = self.root().monitor_dir(id);
         if let Ok(mut client) = monitor::client::Client::connect(&run_dir) {
-            let _ = client.hello(monitor::protocol::Hello {
-                stdin: false,
-                stdout: false,
-                stderr: false,
-            });
+            let _ = client.hello(monitor::protocol::Hello::NOTHING);
             if let Some(d) = deadline {
                 let _ = client.set_read_timeout(Some(
                     d.saturating_duration_since(Instant::now())

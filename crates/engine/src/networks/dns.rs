@@ -218,27 +218,19 @@ fn ask_monitor_for_dns(
     opts: &DnsOpts,
 ) -> std::result::Result<(), String> {
     use monitor::client::{Client, Frame};
-    let talk = || -> std::io::Result<Option<String>> {
-        let mut c = Client::connect(run_dir)?;
-        c.hello(monitor::protocol::Hello {
-            stdin: false,
-            stdout: false,
-            stderr: false,
-        })?;
-        c.serve_dns(opts)?;
-        c.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
-        loop {
-            match c.recv()? {
-                Some(Frame::Dns(answer)) => return Ok(answer),
-                Some(_) => {}
-                None => return Ok(Some("the monitor closed the connection".into())),
-            }
+    let io = |e: std::io::Error| e.to_string();
+    let mut c = Client::connect(run_dir).map_err(io)?;
+    c.hello(monitor::protocol::Hello::NOTHING).map_err(io)?;
+    c.serve_dns(opts).map_err(io)?;
+    c.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .map_err(io)?;
+    loop {
+        match c.recv().map_err(io)? {
+            Some(Frame::Dns(None)) => return Ok(()),
+            Some(Frame::Dns(Some(why))) => return Err(why),
+            Some(_) => {}
+            None => return Err("the monitor closed the connection".into()),
         }
-    };
-    match talk() {
-        Ok(None) => Ok(()),
-        Ok(Some(why)) => Err(why),
-        Err(e) => Err(e.to_string()),
     }
 }
 

@@ -20,7 +20,7 @@ use super::health::Checker;
 use super::launch::{self, Launched, Stdio};
 use super::logger::{JsonLog, Stream};
 use super::policy::{self, Backoff};
-use crate::config::MonitorConfig;
+use crate::config::{DnsOpts, MonitorConfig};
 use crate::error::{Context, Result};
 use crate::protocol;
 use crate::spawn::Report;
@@ -63,6 +63,11 @@ pub struct Monitor {
     done: bool,
 }
 
+/// The embedded DNS server for `o`, or why it cannot run.
+fn start_dns(o: &DnsOpts) -> std::result::Result<Dns, String> {
+    Dns::start(o).map_err(|e| format!("serve DNS at {} in {}: {e}", dns::ADDR, o.netns.display()))
+}
+
 impl Monitor {
     pub fn new(cfg: MonitorConfig, attach: Option<OwnedFd>) -> Result<Monitor> {
         let mut mask = SigSet::empty();
@@ -90,16 +95,10 @@ impl Monitor {
         };
         // DNS is a service to the container, not a condition of its start: a failure
         // is noted and the container runs without it.
-        let dns = cfg.dns.as_ref().and_then(|o| match Dns::start(o) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                eprintln!(
-                    "berth-monitor: serve DNS at {} in {}: {e}",
-                    dns::ADDR,
-                    o.netns.display()
-                );
-                None
-            }
+        let dns = cfg.dns.as_ref().and_then(|o| {
+            start_dns(o)
+                .map_err(|e| eprintln!("berth-monitor: {e}"))
+                .ok()
         });
         let st = MonitorState {
             monitor_pid: std::process::id() as i32,
@@ -363,7 +362,7 @@ impl Monitor {
             match req {
                 Request::ServeDns(opts) => {
                     let answer = opts
-                        .and_then(|o| self.serve_dns(o))
+                        .and_then(|o| self.serve_dns(&o))
                         .err()
                         .unwrap_or_default();
                     if let Some(c) = self.clients.get_mut(i) {
@@ -389,19 +388,10 @@ impl Monitor {
     /// Starts the embedded DNS server of a container that runs without one (it was on no
     /// user-defined network when it started); one already running is kept as it is: it
     /// re-reads its records file, which the engine rewrites.
-    fn serve_dns(&mut self, opts: crate::config::DnsOpts) -> std::result::Result<(), String> {
-        if self.dns.is_some() {
-            return Ok(());
+    fn serve_dns(&mut self, opts: &DnsOpts) -> std::result::Result<(), String> {
+        if self.dns.is_none() {
+            self.dns = Some(start_dns(opts)?);
         }
-        let d = Dns::start(&opts).map_err(|e| {
-            format!(
-                "serve DNS at {} in {}: {e}",
-                dns::ADDR,
-                opts.netns.display()
-            )
-        })?;
-        self.dns = Some(d);
-        self.cfg.dns = Some(opts);
         Ok(())
     }
 
